@@ -1,0 +1,171 @@
+#include "kernels/accumulator.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+#include <stdexcept>
+
+namespace nl {
+
+void ZoneAccumulator::merge(const ZoneAccumulator& o) {
+  if (o.count > 0) {
+    if (count > 0) {
+      const double delta = o.mean() - mean();
+      m2 = m2 + o.m2 + delta * delta * (count * o.count / (count + o.count));
+    } else {
+      m2 = o.m2;
+    }
+  }
+  count += o.count;
+  nodata_count += o.nodata_count;
+  valid_area += o.valid_area;
+  nodata_area += o.nodata_area;
+  sum += o.sum;
+  sum_area += o.sum_area;
+  lit_area += o.lit_area;
+  min = std::min(min, o.min);
+  max = std::max(max, o.max);
+}
+
+void accumulate_window(const xt::xtensor<double, 2>& values, std::span<const double> row_area_km2,
+                       std::span<const WindowRun> runs, double lit_threshold,
+                       std::vector<std::pair<uint32_t, ZoneAccumulator>>& partials) {
+  const size_t ncols = values.shape()[1];
+  const double* data = values.data();
+  size_t i = 0;
+  while (i < runs.size()) {
+    const uint32_t zone = runs[i].zone;
+    size_t end = i;
+    while (end < runs.size() && runs[end].zone == zone) ++end;
+    ZoneAccumulator acc;
+    for (size_t k = i; k < end; ++k) {
+      const WindowRun& run = runs[k];
+      const double* v = data + static_cast<size_t>(run.row) * ncols;
+      double n = 0, nodata = 0, s = 0, lit = 0;
+      double mn = acc.min, mx = acc.max;
+      for (int32_t c = run.col_begin; c < run.col_end; ++c) {
+        const double x = v[c];
+        if (std::isnan(x)) {
+          nodata += 1;
+        } else {
+          n += 1;
+          s += x;
+          lit += x > lit_threshold ? 1.0 : 0.0;
+          mn = std::min(mn, x);
+          mx = std::max(mx, x);
+        }
+      }
+      const double f = run.fraction;
+      const double area = row_area_km2[run.row];
+      acc.count += f * n;
+      acc.nodata_count += f * nodata;
+      acc.valid_area += f * area * n;
+      acc.nodata_area += f * area * nodata;
+      acc.sum += f * s;
+      acc.sum_area += f * area * s;
+      acc.lit_area += f * area * lit;
+      acc.min = mn;
+      acc.max = mx;
+    }
+    if (acc.count > 0) {
+      // Second pass around this window's mean: stable where Σx² − (Σx)²/n would cancel.
+      const double mean = acc.mean();
+      double m2 = 0;
+      for (size_t k = i; k < end; ++k) {
+        const WindowRun& run = runs[k];
+        const double* v = data + static_cast<size_t>(run.row) * ncols;
+        double local = 0;
+        for (int32_t c = run.col_begin; c < run.col_end; ++c) {
+          const double d = v[c] - mean;
+          local += std::isnan(d) ? 0.0 : d * d;
+        }
+        m2 += run.fraction * local;
+      }
+      acc.m2 = m2;
+    }
+    partials.emplace_back(zone, acc);
+    i = end;
+  }
+}
+
+namespace {
+constexpr std::pair<Statistic, const char*> kNames[] = {
+    {Statistic::count, "count"},
+    {Statistic::nodata_count, "nodata_count"},
+    {Statistic::valid_area_km2, "valid_area_km2"},
+    {Statistic::nodata_area_km2, "nodata_area_km2"},
+    {Statistic::valid_fraction, "valid_fraction"},
+    {Statistic::sum, "sum"},
+    {Statistic::mean, "mean"},
+    {Statistic::sum_area, "sum_area"},
+    {Statistic::mean_area, "mean_area"},
+    {Statistic::lit_area_km2, "lit_area_km2"},
+    {Statistic::min, "min"},
+    {Statistic::max, "max"},
+    {Statistic::stdev, "stdev"},
+};
+}  // namespace
+
+Statistic parse_statistic(const std::string& name) {
+  for (const auto& [s, n] : kNames)
+    if (name == n) return s;
+  std::string known;
+  for (const auto& [s, n] : kNames) known += (known.empty() ? "" : ", ") + std::string(n);
+  throw std::invalid_argument("unknown statistic '" + name + "' (known: " + known + ")");
+}
+
+const char* statistic_name(Statistic s) {
+  for (const auto& [st, n] : kNames)
+    if (st == s) return n;
+  return "?";
+}
+
+std::vector<Statistic> parse_statistics(const std::string& list) {
+  std::vector<Statistic> out;
+  std::stringstream ss(list);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    item.erase(0, item.find_first_not_of(" \t"));
+    item.erase(item.find_last_not_of(" \t") + 1);
+    if (!item.empty()) out.push_back(parse_statistic(item));
+  }
+  if (out.empty()) throw std::invalid_argument("no statistics given");
+  return out;
+}
+
+const std::vector<Statistic>& all_statistics() {
+  static const std::vector<Statistic> all = [] {
+    std::vector<Statistic> v;
+    for (const auto& [s, n] : kNames) v.push_back(s);
+    return v;
+  }();
+  return all;
+}
+
+std::optional<double> statistic_value(const ZoneAccumulator& a, Statistic s) {
+  const bool any = a.count > 0;
+  switch (s) {
+    case Statistic::count: return a.count;
+    case Statistic::nodata_count: return a.nodata_count;
+    case Statistic::valid_area_km2: return a.valid_area;
+    case Statistic::nodata_area_km2: return a.nodata_area;
+    case Statistic::valid_fraction: {
+      const double total = a.valid_area + a.nodata_area;
+      if (total > 0) return a.valid_area / total;
+      return std::nullopt;
+    }
+    case Statistic::sum: return a.sum;
+    case Statistic::mean: return any ? std::optional(a.mean()) : std::nullopt;
+    case Statistic::sum_area: return a.sum_area;
+    case Statistic::mean_area:
+      return a.valid_area > 0 ? std::optional(a.sum_area / a.valid_area) : std::nullopt;
+    case Statistic::lit_area_km2: return a.lit_area;
+    case Statistic::min: return any ? std::optional(a.min) : std::nullopt;
+    case Statistic::max: return any ? std::optional(a.max) : std::nullopt;
+    case Statistic::stdev:
+      return any ? std::optional(std::sqrt(std::max(0.0, a.m2 / a.count))) : std::nullopt;
+  }
+  return std::nullopt;
+}
+
+}  // namespace nl

@@ -1,0 +1,93 @@
+#include "pipeline/cli.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+
+#include "pipeline/diagnostics.hpp"
+#include "pipeline/gdal_env.hpp"
+#include "pipeline/zonal_command.hpp"
+
+namespace nl {
+
+namespace {
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size()) {
+    size_t end = s.find(',', start);
+    if (end == std::string::npos) end = s.size();
+    std::string item = s.substr(start, end - start);
+    if (!item.empty()) out.push_back(item);
+    start = end + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+int nightlights_main(int argc, char** argv) {
+  CLI::App app{"nightlights: zonal statistics of night-light rasters per county and city, exact "
+               "coverage, true pixel areas"};
+  app.set_version_flag("--version", std::string(NIGHTLIGHTS_VERSION) + " (" + NIGHTLIGHTS_GIT_DESCRIBE + ")");
+  app.require_subcommand(1);
+
+  ZonalCommandOptions z;
+  std::string stats = "count,sum,mean,min,max", coverage = "exact", include;
+  double nodata = 0, floor = 0;
+  bool quiet = false;
+  auto* zonal = app.add_subcommand("zonal", "statistics of one raster band per polygon of a layer");
+  zonal->add_option("-r,--raster", z.raster, "raster (any GDAL name, e.g. f.tif, HDF5:\"f.h5\"://x)")->required();
+  zonal->add_option("-b,--band", z.band, "band number")->capture_default_str();
+  zonal->add_option("-p,--polygons", z.zones.path, "zone polygons (any OGR source)")->required();
+  zonal->add_option("-l,--layer", z.zones.layer, "layer name (default: the first)");
+  zonal->add_option("-f,--id-field", z.zones.id_field, "field with a unique id per polygon")->required();
+  zonal->add_option("--include", include, "fields to carry into the table, comma-separated");
+  zonal->add_option("-s,--stats", stats, "statistics, comma-separated")->capture_default_str();
+  zonal->add_option("--coverage", coverage, "exact | center | all-touched")->capture_default_str();
+  auto* nodata_opt = zonal->add_option("--nodata", nodata, "raw value meaning no data (overrides the band's)");
+  auto* floor_opt = zonal->add_option("--floor", floor, "valid values below this become 0 (background)");
+  zonal->add_option("--lit-threshold", z.lit_threshold, "a cell is lit when its value is above this")->capture_default_str();
+  zonal->add_option("--assume-crs", z.assume_crs, "CRS for a raster or layer that has none, e.g. EPSG:4326");
+  zonal->add_option("--datum", [&](const CLI::results_t& r) { z.zones.datum = parse_datum(r[0]); return true; },
+                    "datum of the polygons' lon/lat: wgs84 | gcj02");
+  zonal->add_option("--threads", z.threads, "OpenMP threads (default: OMP_NUM_THREADS or all cores)");
+  zonal->add_flag("--bom", z.bom, "start the CSV with a UTF-8 byte-order mark (for spreadsheets)");
+  zonal->add_flag("-q,--quiet", quiet, "no progress or summary");
+  zonal->add_option("-o,--output", z.output, "output CSV")->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "nightlights: error: %s\n", e.what());
+    return 2;
+  }
+
+  try {
+    set_quiet(quiet);
+    configure_gdal();
+    if (zonal->parsed()) {
+      z.stats = parse_statistics(stats);
+      z.coverage = parse_coverage_mode(coverage);
+      z.zones.include_fields = split_list(include);
+      if (*nodata_opt) z.nodata = nodata;
+      if (*floor_opt) z.floor = floor;
+      run_zonal_command(z);
+    }
+    return 0;
+  } catch (const UserError& e) {
+    std::fprintf(stderr, "nightlights: error: %s\n", e.what());
+    return 1;
+  } catch (const std::invalid_argument& e) {
+    std::fprintf(stderr, "nightlights: error: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "nightlights: internal error: %s\n", e.what());
+    return 3;
+  }
+}
+
+}  // namespace nl

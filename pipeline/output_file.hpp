@@ -1,0 +1,41 @@
+// Output files that are whole or absent: written to a temporary name beside the target and
+// renamed into place on commit; removed if never committed (error, exception, signal).
+#pragma once
+#include <cstdio>
+#include <string>
+#include <string_view>
+
+namespace nl {
+
+class AtomicOutput {
+ public:
+  // Opens the temporary file now, so an unwritable path fails before any work is done.
+  explicit AtomicOutput(std::string path);
+  ~AtomicOutput();
+  AtomicOutput(const AtomicOutput&) = delete;
+  AtomicOutput& operator=(const AtomicOutput&) = delete;
+
+  void write(std::string_view text);
+  // Flushes, fsyncs and renames into place; throws UserError on any failure (disk full, …).
+  void commit();
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_, temp_path_;
+  std::FILE* file_ = nullptr;
+  bool failed_ = false;
+};
+
+// Writes `content` to `path` atomically.
+void write_file_atomically(const std::string& path, std::string_view content);
+
+// Shortest text that reads back as the same double ("" for NaN); integers print without ".0".
+std::string format_number(double value);
+
+// A CSV field, quoted when it holds a comma, quote or newline.
+std::string csv_field(std::string_view text);
+
+// Creates a directory and its parents; throws UserError naming it on failure.
+void make_directories(const std::string& path);
+
+}  // namespace nl

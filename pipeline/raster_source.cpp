@@ -1,0 +1,155 @@
+#include "pipeline/raster_source.hpp"
+
+#include <gdal_priv.h>
+#include <ogr_spatialref.h>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "pipeline/diagnostics.hpp"
+#include "pipeline/gdal_env.hpp"
+
+namespace nl {
+
+namespace {
+
+std::optional<double> nodata_in_band_type(GDALRasterBand* band) {
+  int has = 0;
+  const double v = band->GetNoDataValue(&has);
+  if (!has) return std::nullopt;
+  if (std::isnan(v)) return v;
+  switch (band->GetRasterDataType()) {
+    case GDT_Float32: {
+      // A Float32 band's pixels are floats: -3.4e38 written as text is not the float -3.4e38.
+      if (std::abs(v) > std::numeric_limits<float>::max()) return std::nullopt;
+      return static_cast<double>(static_cast<float>(v));
+    }
+    case GDT_Byte:
+      if (v < 0 || v > 255 || v != std::floor(v)) return std::nullopt;
+      return v;
+    case GDT_UInt16:
+      if (v < 0 || v > 65535 || v != std::floor(v)) return std::nullopt;
+      return v;
+    case GDT_Int16:
+      if (v < -32768 || v > 32767 || v != std::floor(v)) return std::nullopt;
+      return v;
+    default: return v;
+  }
+}
+
+bool is_equal_area(const OGRSpatialReference& srs) {
+  const char* method = srs.GetAttrValue("PROJECTION");
+  if (!method) return false;
+  static const char* kEqualArea[] = {"Albers_Conic_Equal_Area", "Lambert_Azimuthal_Equal_Area",
+                                     "Cylindrical_Equal_Area", "Mollweide", "Sinusoidal",
+                                     "Eckert_IV", "Eckert_VI", "Goode_Homolosine",
+                                     "Equal_Earth"};
+  for (const char* m : kEqualArea)
+    if (std::strcmp(method, m) == 0) return true;
+  return false;
+}
+
+}  // namespace
+
+std::string crs_wkt_from_user(const std::string& text) {
+  OGRSpatialReference srs;
+  if (srs.SetFromUserInput(text.c_str()) != OGRERR_NONE)
+    throw UserError("cannot understand the CRS '" + text + "' (use e.g. EPSG:4326)");
+  char* wkt = nullptr;
+  srs.exportToWkt(&wkt);
+  std::string out = wkt ? wkt : "";
+  CPLFree(wkt);
+  return out;
+}
+
+RasterInfo inspect_raster(const std::string& path, int band_index, const std::string& assume_crs) {
+  configure_gdal();
+  clear_gdal_error();
+  RasterInfo info;
+  info.path = path;
+  info.band = band_index;
+  VSIStatBufL st;
+  const bool is_plain_file = path.find(':') == std::string::npos && path.rfind("/vsi", 0) != 0;
+  if (is_plain_file && VSIStatL(path.c_str(), &st) != 0)
+    throw UserError(path + ": raster file not found (check the path)");
+  std::unique_ptr<GDALDataset> ds(
+      GDALDataset::Open(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR));
+  if (!ds) {
+    const std::string why = last_gdal_error();
+    throw UserError(path + ": cannot open as a raster" + (why.empty() ? "" : " (" + why + ")") +
+                    " — give a GeoTIFF, VRT or another GDAL raster");
+  }
+  if (ds->GetRasterCount() < 1) throw UserError(path + ": has no raster bands");
+  if (band_index < 1 || band_index > ds->GetRasterCount())
+    throw UserError(path + ": band " + std::to_string(band_index) + " out of range (the raster has " +
+                    std::to_string(ds->GetRasterCount()) + " band(s))");
+  GDALRasterBand* band = ds->GetRasterBand(band_index);
+  double gt[6];
+  if (ds->GetGeoTransform(gt) != CE_None)
+    throw UserError(path + ": has no geotransform (georeferencing); cannot place polygons on it");
+  if (gt[2] != 0 || gt[4] != 0)
+    throw UserError(path + ": rotated geotransform not supported; warp it north-up first (gdalwarp)");
+  info.grid = {gt[0], gt[3], gt[1], gt[5], ds->GetRasterXSize(), ds->GetRasterYSize()};
+  if (info.grid.cell_height > 0)
+    throw UserError(path + ": south-up raster (positive pixel height) not supported; warp it north-up first");
+  int bw = 0, bh = 0;
+  band->GetBlockSize(&bw, &bh);
+  info.block_width = bw;
+  info.block_height = bh;
+  info.data_type = GDALGetDataTypeName(band->GetRasterDataType());
+  info.nodata = nodata_in_band_type(band);
+  int has = 0;
+  const double scale = band->GetScale(&has);
+  if (has) info.scale = scale;
+  const double offset = band->GetOffset(&has);
+  if (has) info.offset = offset;
+
+  const OGRSpatialReference* srs = ds->GetSpatialRef();
+  OGRSpatialReference resolved;
+  if (srs && !srs->IsEmpty()) {
+    resolved = *srs;
+  } else if (!assume_crs.empty()) {
+    resolved.importFromWkt(crs_wkt_from_user(assume_crs).c_str());
+    info.crs_assumed = true;
+  } else {
+    throw UserError(path + ": raster has no CRS; pass --assume-crs EPSG:4326 (or the right one) if you know it");
+  }
+  char* wkt = nullptr;
+  resolved.exportToWkt(&wkt);
+  info.crs_wkt = wkt ? wkt : "";
+  CPLFree(wkt);
+  info.geographic = resolved.IsGeographic();
+  info.equal_area = !info.geographic && is_equal_area(resolved);
+  info.linear_unit_m = info.geographic ? 1.0 : resolved.GetLinearUnits();
+  return info;
+}
+
+RasterReader::RasterReader(const RasterInfo& info) : info_(info) {
+  configure_gdal();
+  dataset_ = GDALDataset::Open(info.path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY);
+  if (!dataset_) throw UserError(info.path + ": cannot open as a raster (" + last_gdal_error() + ")");
+  band_ = dataset_->GetRasterBand(info.band);
+}
+
+RasterReader::~RasterReader() {
+  if (dataset_) GDALClose(dataset_);
+}
+
+void RasterReader::read(const Window& w, xt::xtensor<double, 2>& out) {
+  const std::array<size_t, 2> shape{static_cast<size_t>(w.rows), static_cast<size_t>(w.cols)};
+  if (out.shape()[0] != shape[0] || out.shape()[1] != shape[1]) out.resize(shape);
+  CPLErrorReset();
+  const CPLErr err = band_->RasterIO(GF_Read, static_cast<int>(w.col0), static_cast<int>(w.row0),
+                                     static_cast<int>(w.cols), static_cast<int>(w.rows), out.data(),
+                                     static_cast<int>(w.cols), static_cast<int>(w.rows), GDT_Float64,
+                                     0, 0, nullptr);
+  if (err != CE_None || CPLGetLastErrorType() == CE_Failure) {
+    throw UserError(info_.path + ": read error in the block at row " + std::to_string(w.row0) +
+                    ", column " + std::to_string(w.col0) + " (" + std::to_string(w.cols) + "x" +
+                    std::to_string(w.rows) + " cells): " + last_gdal_error() +
+                    " — the file is damaged or truncated; re-download or re-create it");
+  }
+}
+
+}  // namespace nl

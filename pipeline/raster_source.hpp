@@ -1,0 +1,56 @@
+// Opening a raster band with GDAL, describing its grid, and reading block-aligned windows into
+// xtensor arrays (one RasterReader, i.e. one dataset handle, per thread).
+#pragma once
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <xtensor/xtensor.hpp>
+
+#include "kernels/grid.hpp"
+
+class GDALDataset;
+class GDALRasterBand;
+
+namespace nl {
+
+struct RasterInfo {
+  std::string path;     // as given to GDAL (may be a subdataset name)
+  int band = 1;
+  GridGeometry grid;
+  int64_t block_width = 0, block_height = 0;
+  std::string data_type;  // GDAL's name, e.g. Float32
+  std::string crs_wkt;    // empty when the raster has none and no --assume-crs was given
+  bool crs_assumed = false;
+  bool geographic = false;  // lon/lat degrees
+  bool equal_area = false;  // projected with an equal-area method
+  double linear_unit_m = 1.0;
+  std::optional<double> nodata;  // rounded to the band's type, so it compares equal to pixels
+  double scale = 1.0, offset = 0.0;
+};
+
+// Throws UserError naming the file when it cannot be opened, is not a raster, the band does not
+// exist, the geotransform is rotated, or it has no CRS and `assume_crs` is empty.
+RasterInfo inspect_raster(const std::string& path, int band, const std::string& assume_crs);
+
+class RasterReader {
+ public:
+  explicit RasterReader(const RasterInfo& info);
+  ~RasterReader();
+  RasterReader(const RasterReader&) = delete;
+  RasterReader& operator=(const RasterReader&) = delete;
+
+  // Raw band values (no scale/offset) of `window` into `out` (resized). Throws UserError naming
+  // the file and the block on any read error.
+  void read(const Window& window, xt::xtensor<double, 2>& out);
+
+ private:
+  const RasterInfo& info_;
+  GDALDataset* dataset_ = nullptr;
+  GDALRasterBand* band_ = nullptr;
+};
+
+// A WKT for a user's CRS string ("EPSG:4326", WKT, PROJ string); throws UserError.
+std::string crs_wkt_from_user(const std::string& text);
+
+}  // namespace nl

@@ -1,0 +1,134 @@
+#include "pipeline/zonal_engine.hpp"
+
+#include <omp.h>
+
+#include <cmath>
+#include <exception>
+#include <mutex>
+
+#include "kernels/cell_area.hpp"
+#include "pipeline/diagnostics.hpp"
+
+namespace nl {
+
+size_t CoverageIndex::total_runs() const {
+  size_t n = 0;
+  for (const auto& w : runs) n += w.size();
+  return n;
+}
+
+CoverageIndex build_coverage_index(const std::vector<std::vector<Ring>>& zones,
+                                   const WindowLayout& layout, CoverageMode mode) {
+  CoverageIndex index;
+  index.layout = layout;
+  index.mode = mode;
+  index.zone_count = zones.size();
+  index.runs.resize(static_cast<size_t>(layout.count()));
+  // Zones in chunks: coverage in parallel, bucketing in zone order so each window's runs stay
+  // grouped by zone, ascending.
+  const size_t chunk = 256;
+  std::vector<std::vector<CoverageRun>> coverage(chunk);
+  for (size_t first = 0; first < zones.size(); first += chunk) {
+    const size_t n = std::min(chunk, zones.size() - first);
+#pragma omp parallel for schedule(dynamic, 1)
+    for (size_t k = 0; k < n; ++k)
+      coverage[k] = polygon_coverage(zones[first + k], layout.width, layout.height, mode);
+    for (size_t k = 0; k < n; ++k) {
+      const auto zone = static_cast<uint32_t>(first + k);
+      for (const CoverageRun& run : coverage[k]) {
+        int64_t c = run.col_begin;
+        while (c < run.col_end) {
+          const int64_t w = layout.index_of(run.row, c);
+          const Window win = layout.window(w);
+          const int64_t end = std::min<int64_t>(run.col_end, win.col0 + win.cols);
+          index.runs[w].push_back({zone, static_cast<int32_t>(run.row - win.row0),
+                                   static_cast<int32_t>(c - win.col0),
+                                   static_cast<int32_t>(end - win.col0), run.fraction});
+          c = end;
+        }
+      }
+      coverage[k].clear();
+      coverage[k].shrink_to_fit();
+    }
+  }
+  for (auto& w : index.runs) w.shrink_to_fit();
+  return index;
+}
+
+std::vector<double> raster_row_areas_km2(const RasterInfo& raster) {
+  if (raster.geographic) return geographic_row_cell_areas_km2(raster.grid);
+  if (!raster.equal_area)
+    log_warning(raster.path + ": projected grid that is not equal-area; using the nominal cell area "
+                "from the geotransform, which overstates or understates true areas away from the "
+                "projection's standard lines — warp to an equal-area or lon/lat grid for true areas");
+  const double unit = raster.linear_unit_m;
+  const double area = std::abs(raster.grid.cell_width * raster.grid.cell_height) * unit * unit * 1e-6;
+  return std::vector<double>(static_cast<size_t>(raster.grid.height), area);
+}
+
+ZonalResult run_zonal(const RasterInfo& raster, const CoverageIndex& index,
+                      const std::vector<double>& row_area_km2, const ZonalOptions& options) {
+  const int64_t nwindows = index.layout.count();
+  std::vector<int64_t> todo;
+  for (int64_t w = 0; w < nwindows; ++w)
+    if (!index.runs[w].empty()) todo.push_back(w);
+  std::vector<std::vector<std::pair<uint32_t, ZoneAccumulator>>> partials(todo.size());
+
+  std::exception_ptr failure;
+  std::mutex failure_mutex;
+  std::atomic<bool> failed{false};
+  std::atomic<int64_t> done{0};
+  Progress progress(options.progress);
+  const int threads = options.threads > 0 ? options.threads : omp_get_max_threads();
+  PreprocessOptions quality_preprocess;
+  if (options.quality) quality_preprocess.nodata = options.quality->raster.nodata;
+
+#pragma omp parallel num_threads(threads)
+  {
+    std::unique_ptr<RasterReader> reader, quality_reader;
+    xt::xtensor<double, 2> values, quality;
+    try {
+      reader = std::make_unique<RasterReader>(raster);
+      if (options.quality) quality_reader = std::make_unique<RasterReader>(options.quality->raster);
+    } catch (...) {
+      std::lock_guard lock(failure_mutex);
+      if (!failure) failure = std::current_exception();
+      failed = true;
+    }
+#pragma omp for schedule(dynamic, 1)
+    for (size_t t = 0; t < todo.size(); ++t) {
+      if (failed) continue;
+      try {
+        const Window win = index.layout.window(todo[t]);
+        reader->read(win, values);
+        preprocess_window(values, options.preprocess);
+        if (quality_reader) {
+          quality_reader->read(win, quality);
+          preprocess_window(quality, quality_preprocess);
+          apply_quality_mask(values, quality, options.quality->min_count);
+        }
+        const std::span<const double> areas(row_area_km2.data() + win.row0, static_cast<size_t>(win.rows));
+        accumulate_window(values, areas, index.runs[todo[t]], options.lit_threshold, partials[t]);
+        if (options.after_window) options.after_window();
+        progress.update(static_cast<double>(++done) / static_cast<double>(todo.size()));
+      } catch (...) {
+        std::lock_guard lock(failure_mutex);
+        if (!failure) failure = std::current_exception();
+        failed = true;
+      }
+    }
+  }
+  if (failure) std::rethrow_exception(failure);
+  progress.finish();
+
+  ZonalResult result;
+  result.zones.resize(index.zone_count);
+  for (size_t t = 0; t < todo.size(); ++t) {
+    for (const auto& [zone, acc] : partials[t]) result.zones[zone].merge(acc);
+    result.cells_read += index.layout.window(todo[t]).cells();
+  }
+  result.windows_read = static_cast<int64_t>(todo.size());
+  return result;
+}
+
+}  // namespace nl

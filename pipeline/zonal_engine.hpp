@@ -1,0 +1,61 @@
+// The streaming zonal engine: a coverage index (each zone's coverage runs, bucketed by window)
+// and the OpenMP loop that reads each window once, preprocesses it and feeds every zone's
+// accumulator. Per-window partials are merged in window order, so any thread count gives the
+// same bits.
+#pragma once
+#include <atomic>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kernels/accumulator.hpp"
+#include "kernels/coverage.hpp"
+#include "kernels/preprocess.hpp"
+#include "pipeline/raster_source.hpp"
+
+namespace nl {
+
+struct CoverageIndex {
+  WindowLayout layout;
+  CoverageMode mode = CoverageMode::exact;
+  size_t zone_count = 0;
+  std::vector<std::vector<WindowRun>> runs;  // [window] runs grouped by zone, zones ascending
+  size_t total_runs() const;
+};
+
+// Coverage of every zone (in parallel), bucketed into the layout's windows.
+CoverageIndex build_coverage_index(const std::vector<std::vector<Ring>>& zones,
+                                   const WindowLayout& layout, CoverageMode mode);
+
+// Cell area (km²) of each raster row: ellipsoidal on geographic grids, nominal on equal-area
+// projections; other projections get nominal areas with a warning.
+std::vector<double> raster_row_areas_km2(const RasterInfo& raster);
+
+struct QualityMask {
+  RasterInfo raster;
+  double min_count = 1;
+};
+
+struct ZonalOptions {
+  int threads = 0;  // 0: OpenMP's default
+  double lit_threshold = 0;
+  PreprocessOptions preprocess;
+  std::optional<QualityMask> quality;
+  bool progress = true;
+  // Called after each window completes (from any thread); a test hook and cancellation point:
+  // throwing from it aborts the run.
+  std::function<void()> after_window;
+};
+
+struct ZonalResult {
+  std::vector<ZoneAccumulator> zones;
+  int64_t cells_read = 0;
+  int64_t windows_read = 0;
+};
+
+// Throws UserError on a read error in any window (the run never yields a partial sum).
+ZonalResult run_zonal(const RasterInfo& raster, const CoverageIndex& index,
+                      const std::vector<double>& row_area_km2, const ZonalOptions& options);
+
+}  // namespace nl

@@ -1,0 +1,208 @@
+#include "pipeline/zone_layer.hpp"
+
+#include <gdal_priv.h>
+#include <ogrsf_frmts.h>
+
+#include <memory>
+#include <unordered_map>
+
+#include "pipeline/diagnostics.hpp"
+#include "pipeline/gdal_env.hpp"
+
+namespace nl {
+
+namespace {
+
+struct DatasetCloser {
+  void operator()(GDALDataset* d) const { GDALClose(d); }
+};
+
+std::string list_layers(GDALDataset* ds) {
+  std::string names;
+  for (int i = 0; i < ds->GetLayerCount(); ++i)
+    names += (i ? ", " : "") + std::string(ds->GetLayer(i)->GetName());
+  return names;
+}
+
+std::string list_fields(OGRFeatureDefn* defn) {
+  std::string names;
+  for (int i = 0; i < defn->GetFieldCount(); ++i)
+    names += (i ? ", " : "") + std::string(defn->GetFieldDefn(i)->GetNameRef());
+  return names;
+}
+
+// Appends the polygonal parts of g (Polygon, MultiPolygon, curves, collections) to `polygons`;
+// returns false if g holds points or lines only.
+bool collect_polygons(const OGRGeometry* g, std::vector<const OGRPolygon*>& polygons,
+                      std::vector<std::unique_ptr<OGRGeometry>>& owned) {
+  const auto type = wkbFlatten(g->getGeometryType());
+  if (type == wkbPolygon) {
+    polygons.push_back(g->toPolygon());
+    return true;
+  }
+  if (type == wkbCurvePolygon || type == wkbMultiSurface) {
+    owned.emplace_back(g->getLinearGeometry());
+    return collect_polygons(owned.back().get(), polygons, owned);
+  }
+  if (type == wkbMultiPolygon || type == wkbGeometryCollection) {
+    bool any = false;
+    for (const OGRGeometry* part : *g->toGeometryCollection())
+      any = collect_polygons(part, polygons, owned) || any;
+    return any || type == wkbMultiPolygon;
+  }
+  return false;
+}
+
+// GCJ-02 → WGS84 on every vertex. OGRCoordinateTransformation's virtual signature changes
+// between GDAL versions, so we walk the geometry rather than subclass it.
+void gcj02_to_wgs84_in_place(OGRGeometry* g) {
+  const auto type = wkbFlatten(g->getGeometryType());
+  if (type == wkbLineString || type == wkbLinearRing) {
+    auto* curve = static_cast<OGRSimpleCurve*>(g);
+    for (int i = 0; i < curve->getNumPoints(); ++i) {
+      double lon = curve->getX(i), lat = curve->getY(i);
+      gcj02_to_wgs84(lon, lat, lon, lat);
+      curve->setPoint(i, lon, lat);
+    }
+  } else if (type == wkbPolygon) {
+    for (OGRLinearRing* ring : *g->toPolygon()) gcj02_to_wgs84_in_place(ring);
+  } else if (OGR_GT_IsSubClassOf(type, wkbGeometryCollection)) {
+    for (OGRGeometry* part : *g->toGeometryCollection()) gcj02_to_wgs84_in_place(part);
+  } else if (type == wkbPoint) {
+    auto* p = g->toPoint();
+    double lon = p->getX(), lat = p->getY();
+    gcj02_to_wgs84(lon, lat, lon, lat);
+    p->setX(lon);
+    p->setY(lat);
+  }
+}
+
+}  // namespace
+
+ZoneSet read_zones(const ZoneSource& src, const RasterInfo& raster) {
+  configure_gdal();
+  clear_gdal_error();
+  VSIStatBufL st;
+  const bool is_plain_file = src.path.find(':') == std::string::npos && src.path.rfind("/vsi", 0) != 0;
+  if (is_plain_file && VSIStatL(src.path.c_str(), &st) != 0)
+    throw UserError(src.path + ": zone file not found (check the path)");
+  std::unique_ptr<GDALDataset, DatasetCloser> ds(static_cast<GDALDataset*>(
+      GDALOpenEx(src.path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY, nullptr, nullptr, nullptr)));
+  if (!ds || ds->GetLayerCount() == 0)
+    throw UserError(src.path + ": cannot open as a vector layer (give a GeoPackage, shapefile, GeoJSON or another OGR source)");
+  OGRLayer* layer = src.layer.empty() ? ds->GetLayer(0) : ds->GetLayerByName(src.layer.c_str());
+  if (!layer)
+    throw UserError(src.path + ": no layer '" + src.layer + "' (layers: " + list_layers(ds.get()) + ")");
+  OGRFeatureDefn* defn = layer->GetLayerDefn();
+  const int id_index = defn->GetFieldIndex(src.id_field.c_str());
+  if (id_index < 0)
+    throw UserError(src.path + ": layer '" + layer->GetName() + "' has no field '" + src.id_field +
+                    "' (fields: " + list_fields(defn) + ")");
+  std::vector<int> include_index;
+  for (const auto& name : src.include_fields) {
+    const int i = defn->GetFieldIndex(name.c_str());
+    if (i < 0)
+      throw UserError(src.path + ": layer '" + layer->GetName() + "' has no field '" + name +
+                      "' to include (fields: " + list_fields(defn) + ")");
+    include_index.push_back(i);
+  }
+
+  OGRSpatialReference layer_srs;
+  if (const OGRSpatialReference* s = layer->GetSpatialRef(); s && !s->IsEmpty()) {
+    layer_srs = *s;
+  } else if (!src.assume_crs.empty()) {
+    layer_srs.importFromWkt(crs_wkt_from_user(src.assume_crs).c_str());
+    log_info(src.path + ": layer has no CRS; assuming " + src.assume_crs + " as asked");
+  } else {
+    throw UserError(src.path + ": layer '" + std::string(layer->GetName()) +
+                    "' has no CRS; pass --assume-crs EPSG:4326 (or the right one) if you know it");
+  }
+  layer_srs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+  OGRSpatialReference raster_srs;
+  raster_srs.importFromWkt(raster.crs_wkt.c_str());
+  raster_srs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+  if (src.datum == Datum::gcj02 && !layer_srs.IsGeographic())
+    throw UserError(src.path + ": datum gcj02 needs lon/lat coordinates, but the layer's CRS is projected");
+  std::unique_ptr<OGRCoordinateTransformation> transform;
+  if (!layer_srs.IsSame(&raster_srs)) {
+    transform.reset(OGRCreateCoordinateTransformation(&layer_srs, &raster_srs));
+    if (!transform)
+      throw UserError(src.path + ": cannot reproject from the layer's CRS (" +
+                      std::string(layer_srs.GetName() ? layer_srs.GetName() : "?") + ") to the raster's");
+  }
+
+  ZoneSet zones;
+  zones.layer_name = layer->GetName();
+  zones.field_names = src.include_fields;
+  zones.reprojected = transform != nullptr;
+  std::unordered_map<std::string, size_t> seen;
+  const GridGeometry& grid = raster.grid;
+  layer->ResetReading();
+  for (auto& feature : *layer) {
+    const size_t index = zones.ids.size();
+    std::string id = feature->GetFieldAsString(id_index);
+    if (!feature->IsFieldSetAndNotNull(id_index))
+      throw UserError(src.path + ": feature " + std::to_string(index + 1) + " has no value in id field '" +
+                      src.id_field + "'");
+    if (auto [it, fresh] = seen.emplace(id, index); !fresh)
+      throw UserError(src.path + ": duplicate id '" + id + "' in field '" + src.id_field + "' (features " +
+                      std::to_string(it->second + 1) + " and " + std::to_string(index + 1) +
+                      "); ids must be unique");
+    std::vector<std::string> carried;
+    for (int i : include_index) carried.emplace_back(feature->GetFieldAsString(i));
+
+    std::vector<Ring> rings;
+    OGRGeometry* geom = feature->GetGeometryRef();
+    if (!geom || geom->IsEmpty()) {
+      ++zones.empty;
+    } else {
+      std::unique_ptr<OGRGeometry> work(geom->hasCurveGeometry() ? geom->getLinearGeometry() : geom->clone());
+      if (src.datum == Datum::gcj02) {
+        gcj02_to_wgs84_in_place(work.get());
+      }
+      if (transform && work->transform(transform.get()) != OGRERR_NONE)
+        throw UserError(src.path + ": feature '" + id + "' cannot be reprojected to the raster's CRS");
+      if (!work->IsValid()) {
+        std::unique_ptr<OGRGeometry> fixed(work->MakeValid());
+        if (!fixed) throw UserError(src.path + ": feature '" + id + "' is invalid and MakeValid failed (is GDAL built with GEOS?)");
+        work = std::move(fixed);
+        ++zones.repaired;
+      }
+      std::vector<const OGRPolygon*> polygons;
+      std::vector<std::unique_ptr<OGRGeometry>> owned;
+      if (!collect_polygons(work.get(), polygons, owned))
+        throw UserError(src.path + ": feature '" + id + "' is a " +
+                        std::string(OGRGeometryTypeToName(geom->getGeometryType())) +
+                        ", not a polygon; zonal statistics need polygon zones");
+      for (const OGRPolygon* poly : polygons) {
+        bool hole = false;
+        for (const OGRLinearRing* ring : *poly) {
+          Ring r;
+          r.hole = hole;
+          hole = true;
+          const int n = ring->getNumPoints();
+          r.points.reserve(n);
+          for (int i = 0; i < n; ++i)
+            r.points.push_back({grid.col_of_x(ring->getX(i)), grid.row_of_y(ring->getY(i))});
+          if (r.points.size() > 1 && r.points.front().x == r.points.back().x &&
+              r.points.front().y == r.points.back().y)
+            r.points.pop_back();
+          rings.push_back(std::move(r));
+        }
+      }
+    }
+    zones.ids.push_back(std::move(id));
+    zones.fields.push_back(std::move(carried));
+    zones.rings.push_back(std::move(rings));
+  }
+  if (zones.ids.empty()) throw UserError(src.path + ": layer '" + zones.layer_name + "' has no features");
+  if (zones.repaired)
+    log_warning(src.path + ": repaired " + std::to_string(zones.repaired) +
+                " invalid geometr" + (zones.repaired == 1 ? "y" : "ies") + " with MakeValid");
+  if (zones.reprojected)
+    log_info(src.path + ": reprojected zones from " +
+             std::string(layer_srs.GetName() ? layer_srs.GetName() : "the layer's CRS") + " to the raster's CRS");
+  return zones;
+}
+
+}  // namespace nl

@@ -1,0 +1,122 @@
+// Helpers for end-to-end tests: temporary folders, running the nightlights binary, and writing
+// small GeoTIFFs and GeoJSON layers with GDAL.
+#pragma once
+#include <gdal_priv.h>
+#include <ogr_spatialref.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <stdexcept>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "kernels/coverage.hpp"
+#include "pipeline/gdal_env.hpp"
+
+namespace nl::testsupport {
+
+namespace fs = std::filesystem;
+
+inline std::string shared_data() {
+  if (const char* env = std::getenv("NIGHTLIGHTS_SHARED_DATA")) return env;
+  return NIGHTLIGHTS_SHARED_DATA;
+}
+inline bool have_shared_data() { return fs::exists(shared_data() + "/china-dmsp"); }
+
+// A fresh, empty folder per test name.
+inline std::string temp_dir(const std::string& name) {
+  const fs::path p = fs::temp_directory_path() / ("nightlights-test-" + std::to_string(getpid())) / name;
+  fs::remove_all(p);
+  fs::create_directories(p);
+  return p.string();
+}
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together
+};
+
+inline CommandResult run(const std::string& command) {
+  CommandResult r;
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  if (!pipe) return r;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) r.output.append(buf, n);
+  const int status = pclose(pipe);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return r;
+}
+
+inline CommandResult nightlights(const std::string& args) {
+  return run(std::string("'") + NIGHTLIGHTS_EXE + "' " + args);
+}
+
+inline std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+inline void write_text(const std::string& path, const std::string& text) {
+  std::ofstream(path, std::ios::binary) << text;
+}
+
+// A Float32 GeoTIFF, `block` × `block` tiles, EPSG:4326 unless `crs` is empty.
+inline void write_geotiff(const std::string& path, int width, int height, const double gt[6],
+                          const std::vector<float>& values, std::optional<double> nodata, int block = 32,
+                          const std::string& crs = "EPSG:4326", const char* compress = "DEFLATE",
+                          GDALDataType type = GDT_Float32) {
+  nl::configure_gdal();
+  GDALDriver* drv = GetGDALDriverManager()->GetDriverByName("GTiff");
+  const std::string bs = std::to_string(block);
+  std::string o1 = "TILED=YES", o2 = "BLOCKXSIZE=" + bs, o3 = "BLOCKYSIZE=" + bs,
+              o4 = std::string("COMPRESS=") + compress;
+  const char* options[] = {o1.c_str(), o2.c_str(), o3.c_str(), o4.c_str(), nullptr};
+  GDALDataset* ds = drv->Create(path.c_str(), width, height, 1, type, const_cast<char**>(options));
+  double g[6];
+  std::copy(gt, gt + 6, g);
+  ds->SetGeoTransform(g);
+  if (!crs.empty()) {
+    OGRSpatialReference srs;
+    srs.SetFromUserInput(crs.c_str());
+    ds->SetSpatialRef(&srs);
+  }
+  GDALRasterBand* band = ds->GetRasterBand(1);
+  if (nodata) band->SetNoDataValue(*nodata);
+  std::vector<float> copy = values;
+  if (band->RasterIO(GF_Write, 0, 0, width, height, copy.data(), width, height, GDT_Float32, 0, 0, nullptr) != CE_None)
+    throw std::runtime_error("test raster write failed");
+  GDALClose(ds);
+}
+
+// GeoJSON FeatureCollection of (multi)polygons in lon/lat with an `id` string property.
+inline std::string geojson_polygons(const std::vector<std::pair<std::string, std::vector<std::vector<CellPoint>>>>& features) {
+  std::ostringstream s;
+  s.precision(17);
+  s << "{\"type\":\"FeatureCollection\",\"features\":[";
+  for (size_t f = 0; f < features.size(); ++f) {
+    s << (f ? "," : "") << "{\"type\":\"Feature\",\"properties\":{\"id\":\"" << features[f].first
+      << "\"},\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[";
+    const auto& rings = features[f].second;
+    for (size_t r = 0; r < rings.size(); ++r) {
+      s << (r ? "," : "") << "[";
+      for (size_t i = 0; i <= rings[r].size(); ++i) {
+        const CellPoint& p = rings[r][i % rings[r].size()];
+        s << (i ? "," : "") << "[" << p.x << "," << p.y << "]";
+      }
+      s << "]";
+    }
+    s << "]}}";
+  }
+  s << "]}";
+  return s.str();
+}
+
+}  // namespace nl::testsupport

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include "pipeline/batch_run.hpp"
 #include "pipeline/diagnostics.hpp"
 #include "pipeline/gdal_env.hpp"
 #include "pipeline/zonal_command.hpp"
@@ -57,23 +58,35 @@ int nightlights_main(int argc, char** argv) {
   zonal->add_flag("-q,--quiet", quiet, "no progress or summary");
   zonal->add_option("-o,--output", z.output, "output CSV")->required();
 
+  BatchOptions b;
+  bool run_quiet = false;
+  auto* run = app.add_subcommand("run", "batch over a folder of releases as a YAML config describes");
+  run->add_option("config", b.config, "the YAML configuration (see configs/)")->required();
+  run->add_flag("--force", b.force, "redo every release, changed or not");
+  run->add_option("--only", b.only, "process only this release id");
+  run->add_flag("--dry-run", b.dry_run, "list the releases and what would be done; write nothing");
+  run->add_option("--releases", b.releases_glob, "glob of release files, overriding releases.files");
+  run->add_option("--threads", b.threads, "OpenMP threads (default: the config's, else all cores)");
+  run->add_flag("-q,--quiet", run_quiet, "no progress lines or summary");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    return app.exit(e) == 0 ? 0 : 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "nightlights: error: %s\n", e.what());
     return 2;
   }
 
   try {
-    set_quiet(quiet);
+    set_quiet(quiet || run_quiet);
     configure_gdal();
+    if (run->parsed()) return run_batch(b);
     if (zonal->parsed()) {
       z.stats = parse_statistics(stats);
       z.coverage = parse_coverage_mode(coverage);
       z.zones.include_fields = split_list(include);
-      if (*nodata_opt) z.nodata = nodata;
+      if (*nodata_opt) z.nodata = nodata;  // rounded to the band's type where the raster is read
       if (*floor_opt) z.floor = floor;
       run_zonal_command(z);
     }

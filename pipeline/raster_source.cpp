@@ -14,12 +14,9 @@ namespace nl {
 
 namespace {
 
-std::optional<double> nodata_in_band_type(GDALRasterBand* band) {
-  int has = 0;
-  const double v = band->GetNoDataValue(&has);
-  if (!has) return std::nullopt;
+std::optional<double> nodata_in_type(GDALDataType type, double v) {
   if (std::isnan(v)) return v;
-  switch (band->GetRasterDataType()) {
+  switch (type) {
     case GDT_Float32: {
       // A Float32 band's pixels are floats: -3.4e38 written as text is not the float -3.4e38.
       if (std::abs(v) > std::numeric_limits<float>::max()) return std::nullopt;
@@ -38,6 +35,13 @@ std::optional<double> nodata_in_band_type(GDALRasterBand* band) {
   }
 }
 
+std::optional<double> nodata_in_band_type(GDALRasterBand* band) {
+  int has = 0;
+  const double v = band->GetNoDataValue(&has);
+  if (!has) return std::nullopt;
+  return nodata_in_type(band->GetRasterDataType(), v);
+}
+
 bool is_equal_area(const OGRSpatialReference& srs) {
   const char* method = srs.GetAttrValue("PROJECTION");
   if (!method) return false;
@@ -51,6 +55,13 @@ bool is_equal_area(const OGRSpatialReference& srs) {
 }
 
 }  // namespace
+
+std::optional<double> nodata_in_raster_type(const RasterInfo& raster, double value) {
+  auto v = nodata_in_type(GDALGetDataTypeByName(raster.data_type.c_str()), value);
+  if (!v) log_warning(raster.path + ": nodata " + std::to_string(value) + " is outside the range of " +
+                      raster.data_type + "; no pixel can hold it, so it is ignored");
+  return v;
+}
 
 std::string crs_wkt_from_user(const std::string& text) {
   OGRSpatialReference srs;
@@ -99,6 +110,9 @@ RasterInfo inspect_raster(const std::string& path, int band_index, const std::st
   info.block_height = bh;
   info.data_type = GDALGetDataTypeName(band->GetRasterDataType());
   info.nodata = nodata_in_band_type(band);
+  if (int has = 0; (band->GetNoDataValue(&has), has) && !info.nodata)
+    log_warning(path + ": the band's nodata value " + std::to_string(band->GetNoDataValue()) +
+                " is outside the range of " + info.data_type + "; ignored");
   int has = 0;
   const double scale = band->GetScale(&has);
   if (has) info.scale = scale;

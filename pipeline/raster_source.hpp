@@ -50,6 +50,9 @@ class RasterReader {
   GDALRasterBand* band_ = nullptr;
 };
 
+// A user's nodata value as the band's pixels hold it (a Float32 band compares in float).
+std::optional<double> nodata_in_raster_type(const RasterInfo& raster, double value);
+
 // A WKT for a user's CRS string ("EPSG:4326", WKT, PROJ string); throws UserError.
 std::string crs_wkt_from_user(const std::string& text);
 

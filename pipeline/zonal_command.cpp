@@ -43,7 +43,7 @@ void run_zonal_command(const ZonalCommandOptions& o) {
   ZonalOptions zopt;
   zopt.threads = o.threads;
   zopt.lit_threshold = o.lit_threshold;
-  zopt.preprocess.nodata = o.nodata ? o.nodata : raster.nodata;
+  zopt.preprocess.nodata = o.nodata ? nodata_in_raster_type(raster, *o.nodata) : raster.nodata;
   zopt.preprocess.scale = raster.scale;
   zopt.preprocess.offset = raster.offset;
   zopt.preprocess.floor = o.floor;

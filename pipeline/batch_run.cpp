@@ -1,0 +1,448 @@
+#include "pipeline/batch_run.hpp"
+
+#include <gdal_priv.h>
+#include <ogrsf_frmts.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <fstream>
+#include <sstream>
+
+#include "pipeline/config.hpp"
+#include "pipeline/diagnostics.hpp"
+#include "pipeline/gdal_env.hpp"
+#include "pipeline/levels.hpp"
+#include "pipeline/manifest.hpp"
+#include "pipeline/output_file.hpp"
+#include "pipeline/releases.hpp"
+#include "pipeline/zonal_engine.hpp"
+#include "pipeline/zone_layer.hpp"
+
+namespace nl {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+volatile std::sig_atomic_t g_signal = 0;
+extern "C" void on_signal(int sig) { g_signal = sig; }
+
+struct Interrupted : std::runtime_error {
+  int signal;
+  explicit Interrupted(int s) : std::runtime_error("interrupted"), signal(s) {}
+};
+
+void check_interrupt() {
+  if (g_signal) throw Interrupted(g_signal);
+}
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// Zones of every layer, prepared for one grid: read, validated, and their coverage indexed.
+struct PreparedZones {
+  GridGeometry grid;
+  std::vector<ZoneSet> layers;           // in config order
+  std::vector<size_t> offset;            // first combined zone index of each layer
+  CoverageIndex index;
+  std::vector<FileStamp> stamps;
+  double read_seconds = 0, index_seconds = 0;
+};
+
+PreparedZones prepare_zones(const RunConfig& config, const RasterInfo& raster) {
+  PreparedZones p;
+  p.grid = raster.grid;
+  const auto t0 = Clock::now();
+  std::vector<std::vector<Ring>> all;
+  for (const auto& z : config.zones) {
+    ZoneSource src{z.path, z.layer, z.id_field, z.fields, z.assume_crs, z.datum};
+    p.offset.push_back(all.size());
+    p.layers.push_back(read_zones(src, raster));
+    for (auto& rings : p.layers.back().rings) all.push_back(std::move(rings));
+    p.layers.back().rings.clear();
+    if (fs::exists(z.path)) p.stamps.push_back(stamp_file(z.path, true));
+  }
+  p.read_seconds = seconds_since(t0);
+  const auto t1 = Clock::now();
+  const WindowLayout layout = block_aligned_layout(raster.grid.width, raster.grid.height, raster.block_width,
+                                                   raster.block_height);
+  p.index = build_coverage_index(all, layout, config.coverage);
+  p.index_seconds = seconds_since(t1);
+  return p;
+}
+
+std::string stamp_json(const std::string& role, const FileStamp& s) {
+  std::ostringstream o;
+  o << "{\"role\": " << json_string(role) << ", \"path\": " << json_string(fs::absolute(s.path).string())
+    << ", \"size\": " << s.size << ", \"mtime_ns\": " << s.mtime_ns << ", \"sha256\": " << json_string(s.sha256) << "}";
+  return o.str();
+}
+
+bool same_inputs(const std::vector<FileStamp>& a, const std::vector<FileStamp>& b, bool by_hash) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i].path != b[i].path) return false;
+    if (by_hash ? a[i].sha256 != b[i].sha256 : !a[i].same_size_and_time(b[i])) return false;
+  }
+  return true;
+}
+
+std::vector<FileStamp> release_stamps(const ReleaseFile& r, bool hash) {
+  std::vector<FileStamp> s{stamp_file(r.path, hash)};
+  if (!r.quality_path.empty()) s.push_back(stamp_file(r.quality_path, hash));
+  return s;
+}
+
+class BatchRun {
+ public:
+  BatchRun(const BatchOptions& options, RunConfig config) : opt_(options), cfg_(std::move(config)) {
+    out_ = cfg_.output.directory;
+    manifest_path_ = out_ + "/manifest.yaml";
+  }
+
+  int run();
+
+ private:
+  void process_release(const ReleaseFile& release, const std::string& why, const std::string& previous_sha);
+  void write_panels();
+  void write_geopackages(const std::string& latest);
+  std::vector<std::string> done_releases() const;
+  int level_index(const std::string& name) const {
+    for (size_t l = 0; l < cfg_.levels.size(); ++l)
+      if (cfg_.levels[l].name == name) return static_cast<int>(l);
+    return -1;
+  }
+
+  BatchOptions opt_;
+  RunConfig cfg_;
+  std::string out_, manifest_path_;
+  Manifest manifest_;
+  std::unique_ptr<PreparedZones> zones_;
+  std::atomic<int64_t> windows_done_{0};
+  int64_t sigterm_after_windows_ = -1;
+};
+
+int BatchRun::run() {
+  const auto t0 = Clock::now();
+  std::vector<ReleaseFile> releases = find_releases(cfg_.releases);
+  if (releases.empty())
+    throw UserError(cfg_.path + ": no release file matches releases.files and releases.pattern ('" +
+                    cfg_.releases.pattern + "')");
+  if (!opt_.only.empty()) {
+    std::erase_if(releases, [&](const ReleaseFile& r) { return r.id != opt_.only; });
+    if (releases.empty()) throw UserError("release '" + opt_.only + "' not found among the release files");
+  }
+  manifest_ = load_manifest(manifest_path_);
+  if (!manifest_.units.empty() && manifest_.units != cfg_.releases.units)
+    throw UserError(manifest_path_ + ": the panel holds units '" + manifest_.units + "' but the config says '" +
+                    cfg_.releases.units + "'; a panel never mixes units — use another output directory");
+
+  struct Plan {
+    ReleaseFile release;
+    std::string action;  // new, changed, retry, forced, unchanged
+    std::string previous_sha;
+  };
+  std::vector<Plan> plan;
+  for (const auto& r : releases) {
+    Plan p{r, "new", ""};
+    const auto it = manifest_.releases.find(r.id);
+    if (opt_.force) {
+      p.action = "forced";
+    } else if (it != manifest_.releases.end()) {
+      if (it->second.state != "done") {
+        p.action = "retry";
+      } else {
+        std::vector<FileStamp> now;
+        try {
+          now = release_stamps(r, false);
+        } catch (const UserError&) {
+          now.clear();  // a missing quality raster: process to record the failure
+        }
+        if (!now.empty() && same_inputs(now, it->second.inputs, false)) {
+          p.action = "unchanged";
+        } else {
+          bool same_content = false;
+          if (!now.empty()) {
+            for (auto& s : now) s.sha256 = sha256_file(s.path);
+            same_content = same_inputs(now, it->second.inputs, true);
+          }
+          if (same_content) {
+            p.action = "unchanged";
+            it->second.inputs = now;  // touched, not changed: remember the new mtime
+          } else {
+            p.action = "changed";
+            p.previous_sha = it->second.inputs.empty() ? "" : it->second.inputs[0].sha256;
+          }
+        }
+      }
+    }
+    plan.push_back(p);
+  }
+
+  if (opt_.dry_run) {
+    std::printf("release\taction\traster\tquality\n");
+    for (const auto& p : plan) {
+      std::string q = p.release.quality_path.empty() ? "-" : p.release.quality_path;
+      if (!p.release.quality_path.empty() && !fs::exists(p.release.quality_path)) q += " (MISSING)";
+      std::printf("%s\t%s\t%s\t%s\n", p.release.id.c_str(), p.action.c_str(), p.release.path.c_str(), q.c_str());
+    }
+    for (const auto& z : cfg_.zones)
+      if (z.path.find(':') == std::string::npos && !fs::exists(z.path))
+        throw UserError(z.path + ": zone file of layer '" + z.name + "' not found");
+    size_t todo = 0;
+    for (const auto& p : plan) todo += p.action != "unchanged";
+    log_info("dry run: " + std::to_string(plan.size()) + " release(s), " + std::to_string(todo) +
+             " would be processed; nothing written");
+    return 0;
+  }
+
+  make_directories(out_ + "/releases");
+  if (const char* n = std::getenv("NIGHTLIGHTS_TEST_SIGTERM_AFTER_WINDOWS")) sigterm_after_windows_ = std::atoll(n);
+  std::signal(SIGTERM, on_signal);
+  std::signal(SIGINT, on_signal);
+
+  size_t processed = 0, skipped = 0, index = 0;
+  std::vector<std::string> failures;
+  for (const auto& p : plan) {
+    ++index;
+    check_interrupt();
+    if (p.action == "unchanged") {
+      ++skipped;
+      continue;
+    }
+    const auto t = Clock::now();
+    try {
+      process_release(p.release, p.action, p.previous_sha);
+      ++processed;
+      log_info("release " + p.release.id + " (" + std::to_string(index) + "/" + std::to_string(plan.size()) +
+               ", " + p.action + "): done in " + format_number(std::round(seconds_since(t) * 100) / 100) + " s");
+    } catch (const Interrupted&) {
+      throw;
+    } catch (const std::exception& e) {
+      failures.push_back(p.release.id);
+      ReleaseRecord rec;
+      rec.state = "failed";
+      rec.reason = e.what();
+      rec.finished = utc_now();
+      try {
+        rec.inputs = release_stamps(p.release, false);
+      } catch (const UserError&) {
+      }
+      manifest_.releases[p.release.id] = rec;
+      save_manifest(manifest_path_, manifest_);
+      log_warning("release " + p.release.id + " failed: " + e.what());
+    }
+  }
+  check_interrupt();
+  write_panels();
+  const auto done = done_releases();
+  if (!done.empty() && !cfg_.output.geopackage_levels.empty()) write_geopackages(done.back());
+  std::string summary = "run finished in " + format_number(std::round(seconds_since(t0) * 100) / 100) + " s: " +
+                        std::to_string(processed) + " release(s) processed, " + std::to_string(skipped) +
+                        " unchanged, " + std::to_string(failures.size()) + " failed";
+  if (!failures.empty()) {
+    summary += " (";
+    for (size_t i = 0; i < failures.size(); ++i) summary += (i ? ", " : "") + failures[i];
+    summary += ")";
+  }
+  log_info(summary + "; tables in " + out_);
+  if (!failures.empty()) std::fprintf(stderr, "nightlights: error: %zu release(s) failed; see %s\n", failures.size(), manifest_path_.c_str());
+  return failures.empty() ? 0 : 1;
+}
+
+void BatchRun::process_release(const ReleaseFile& release, const std::string& why, const std::string& previous_sha) {
+  const auto t0 = Clock::now();
+  const std::vector<FileStamp> stamps = [&] {
+    if (!release.quality_path.empty() && !fs::exists(release.quality_path))
+      throw UserError(release.quality_path + ": quality raster of release " + release.id + " not found");
+    return release_stamps(release, true);
+  }();
+  RasterInfo raster = inspect_raster(release.path, cfg_.releases.band, cfg_.releases.assume_crs);
+  if (manifest_.has_grid) {
+    const double* g = manifest_.grid_values;
+    const GridGeometry panel{g[0], g[1], g[2], g[3], static_cast<int64_t>(g[4]), static_cast<int64_t>(g[5])};
+    if (!panel.same_grid(raster.grid))
+      throw UserError(release.path + ": grid " + raster.grid.describe() + " differs from the panel's (" +
+                      panel.describe() + "); a panel never mixes grids — resample it, or use another output directory");
+  }
+  std::optional<QualityMask> quality;
+  if (!release.quality_path.empty()) {
+    RasterInfo q = inspect_raster(release.quality_path, 1, cfg_.releases.assume_crs);
+    if (!q.grid.same_grid(raster.grid))
+      throw UserError(release.quality_path + ": quality raster grid " + q.grid.describe() +
+                      " differs from its release's (" + raster.grid.describe() + ")");
+    quality = QualityMask{q, cfg_.releases.quality->min_count};
+  }
+  if (!zones_ || !zones_->grid.same_grid(raster.grid))
+    zones_ = std::make_unique<PreparedZones>(prepare_zones(cfg_, raster));
+  const auto t_zonal = Clock::now();
+  ZonalOptions zo;
+  zo.threads = opt_.threads ? opt_.threads : cfg_.threads;
+  zo.lit_threshold = cfg_.lit_threshold;
+  zo.preprocess = cfg_.preprocess;
+  zo.preprocess.nodata = cfg_.nodata_override ? nodata_in_raster_type(raster, *cfg_.preprocess.nodata) : raster.nodata;
+  if (cfg_.preprocess.scale == 1.0 && cfg_.preprocess.offset == 0.0) {
+    zo.preprocess.scale = raster.scale;
+    zo.preprocess.offset = raster.offset;
+  }
+  zo.quality = quality;
+  zo.progress = false;
+  zo.after_window = [this] {
+    const int64_t n = ++windows_done_;
+    if (sigterm_after_windows_ >= 0 && n == sigterm_after_windows_) std::raise(SIGTERM);
+    check_interrupt();
+  };
+  const ZonalResult result = run_zonal(raster, zones_->index, raster_row_areas_km2(raster), zo);
+  const double zonal_seconds = seconds_since(t_zonal);
+
+  // Levels: own layers take their slice of the combined zones; the rest merge finer levels.
+  std::vector<LevelUnits> levels(cfg_.levels.size());
+  for (size_t l = 0; l < cfg_.levels.size(); ++l) {
+    const LevelConfig& lc = cfg_.levels[l];
+    levels[l].name = lc.name;
+    if (lc.zones.empty()) continue;
+    size_t layer = 0;
+    while (cfg_.zones[layer].name != lc.zones) ++layer;
+    const ZoneSet& zs = zones_->layers[layer];
+    levels[l].codes = zs.ids;
+    levels[l].field_names = zs.field_names;
+    levels[l].fields = zs.fields;
+    levels[l].acc.assign(result.zones.begin() + zones_->offset[layer],
+                         result.zones.begin() + zones_->offset[layer] + zs.size());
+  }
+  derive_level_membership(cfg_.levels, levels);
+  merge_level_accumulators(levels);
+
+  double reference = 0;
+  std::string gaps_text;
+  if (!cfg_.gaps.region_level.empty()) {
+    const int base = level_index(cfg_.gaps.level), region = level_index(cfg_.gaps.region_level);
+    const auto unit_map = map_units(levels, base, region);
+    std::vector<std::string> group(unit_map.size());
+    for (size_t u = 0; u < unit_map.size(); ++u) group[u] = levels[region].codes[unit_map[u]];
+    const GapTable gaps = gap_table(cfg_.gaps, levels[base], group, cfg_.min_valid_fraction);
+    reference = gaps.reference_brightness;
+    gaps_text = gaps_csv(release.id, gaps, cfg_.gaps);
+  }
+  check_interrupt();
+
+  // Stage the release's folder, then swap it into place: its tables are all new or all old.
+  const std::string final_dir = out_ + "/releases/" + release.id;
+  const std::string stage = out_ + "/releases/." + release.id + ".partial-" + std::to_string(getpid());
+  fs::remove_all(stage);
+  make_directories(stage);
+  struct StageGuard {
+    std::string dir;
+    bool keep = false;
+    ~StageGuard() {
+      std::error_code ec;
+      if (!keep) fs::remove_all(dir, ec);
+    }
+  } guard{stage};
+  const std::string bom = cfg_.output.bom ? "\xEF\xBB\xBF" : "";
+  for (const auto& level : levels)
+    write_file_atomically(stage + "/" + level.name + ".csv",
+                          bom + level_csv(release.id, level, cfg_.stats, cfg_.min_valid_fraction, reference));
+  if (!gaps_text.empty()) write_file_atomically(stage + "/gaps.csv", bom + gaps_text);
+
+  std::ostringstream prov;
+  prov << "{\n  \"tool\": \"nightlights\",\n  \"version\": " << json_string(NIGHTLIGHTS_VERSION)
+       << ",\n  \"git_describe\": " << json_string(NIGHTLIGHTS_GIT_DESCRIBE) << ",\n  \"release\": "
+       << json_string(release.id) << ",\n  \"action\": " << json_string(why);
+  if (!previous_sha.empty()) prov << ",\n  \"reprocessed_previous_sha256\": " << json_string(previous_sha);
+  prov << ",\n  \"finished\": " << json_string(utc_now()) << ",\n  \"config_path\": "
+       << json_string(fs::absolute(cfg_.path).string()) << ",\n  \"config\": " << json_string(cfg_.text)
+       << ",\n  \"units\": " << json_string(cfg_.releases.units) << ",\n  \"grid\": "
+       << json_string(raster.grid.describe()) << ",\n  \"coverage\": " << json_string(coverage_mode_name(cfg_.coverage))
+       << ",\n  \"inputs\": [\n    " << stamp_json("raster", stamps[0]);
+  if (stamps.size() > 1) prov << ",\n    " << stamp_json("quality", stamps[1]);
+  for (const auto& z : zones_->stamps) prov << ",\n    " << stamp_json("zones", z);
+  prov << "\n  ],\n  \"zones_repaired\": [";
+  for (size_t i = 0; i < zones_->layers.size(); ++i) prov << (i ? ", " : "") << zones_->layers[i].repaired;
+  prov << "],\n  \"timings_s\": {\"zones_read\": " << zones_->read_seconds << ", \"coverage_index\": "
+       << zones_->index_seconds << ", \"zonal\": " << zonal_seconds << ", \"total\": " << seconds_since(t0)
+       << "},\n  \"cells_read\": " << result.cells_read << "\n}\n";
+  write_file_atomically(stage + "/provenance.json", prov.str());
+  check_interrupt();
+
+  const std::string old = out_ + "/releases/." + release.id + ".old-" + std::to_string(getpid());
+  if (fs::exists(final_dir)) fs::rename(final_dir, old);
+  fs::rename(stage, final_dir);
+  guard.keep = true;
+  std::error_code ec;
+  fs::remove_all(old, ec);
+
+  if (!manifest_.has_grid) {
+    const GridGeometry& g = raster.grid;
+    const double v[6] = {g.origin_x, g.origin_y, g.cell_width, g.cell_height, static_cast<double>(g.width),
+                         static_cast<double>(g.height)};
+    std::copy(v, v + 6, manifest_.grid_values);
+    manifest_.grid = g.describe();
+    manifest_.has_grid = true;
+  }
+  manifest_.units = cfg_.releases.units;
+  manifest_.releases[release.id] = {"done", "", utc_now(), stamps};
+  save_manifest(manifest_path_, manifest_);
+}
+
+std::vector<std::string> BatchRun::done_releases() const {
+  std::vector<std::string> ids;
+  for (const auto& [id, r] : manifest_.releases)
+    if (r.state == "done" && fs::exists(out_ + "/releases/" + id)) ids.push_back(id);
+  return ids;
+}
+
+void BatchRun::write_panels() {
+  const auto ids = done_releases();
+  if (ids.empty()) return;
+  make_directories(out_ + "/panel");
+  std::vector<std::string> tables;
+  for (const auto& l : cfg_.levels) tables.push_back(l.name);
+  if (!cfg_.gaps.region_level.empty()) tables.push_back("gaps");
+  for (const auto& t : tables) {
+    std::string panel;
+    for (const auto& id : ids) {
+      std::ifstream in(out_ + "/releases/" + id + "/" + t + ".csv", std::ios::binary);
+      if (!in) continue;
+      std::string line;
+      bool first = true;
+      while (std::getline(in, line)) {
+        if (first) {
+          first = false;
+          if (!panel.empty()) continue;  // one header
+        }
+        panel += line + "\n";
+      }
+    }
+    write_file_atomically(out_ + "/panel/" + t + ".csv", panel);
+  }
+}
+
+void BatchRun::write_geopackages(const std::string& latest) {
+  (void)latest;
+  log_warning("output.geopackage is not written yet by this version");
+}
+
+}  // namespace
+
+int run_batch(const BatchOptions& options) {
+  configure_gdal();
+  RunConfig config = load_run_config(options.config);
+  if (!options.releases_glob.empty()) config.releases.files = {options.releases_glob};
+  BatchRun run(options, std::move(config));
+  try {
+    return run.run();
+  } catch (const Interrupted& e) {
+    std::fprintf(stderr, "nightlights: stopped by signal %d; finished releases are kept, the next run resumes\n",
+                 e.signal);
+    return 128 + e.signal;
+  }
+}
+
+}  // namespace nl

@@ -1,0 +1,21 @@
+// `nightlights run CONFIG`: the batch job over satellite releases. Processes new or changed
+// releases only, one raster pass each, rolls units up the levels, writes per-release tables,
+// panels, GeoPackages, provenance and the manifest; resumable after a stop at any moment.
+#pragma once
+#include <string>
+
+namespace nl {
+
+struct BatchOptions {
+  std::string config;
+  bool force = false;         // redo every release
+  std::string only;           // just this release id
+  bool dry_run = false;       // list what would be done
+  std::string releases_glob;  // overrides releases.files
+  int threads = 0;
+};
+
+// Returns the process exit code: 0 all done, 1 some release failed, 130/143 interrupted.
+int run_batch(const BatchOptions& options);
+
+}  // namespace nl

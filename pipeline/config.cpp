@@ -1,0 +1,358 @@
+#include "pipeline/config.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "pipeline/diagnostics.hpp"
+
+namespace nl {
+
+namespace fs = std::filesystem;
+
+std::string closest_word(const std::string& word, const std::vector<std::string>& candidates) {
+  std::string best;
+  size_t best_distance = std::max<size_t>(2, word.size() / 3) + 1;
+  for (const auto& c : candidates) {
+    std::vector<size_t> prev(c.size() + 1), cur(c.size() + 1);
+    for (size_t j = 0; j <= c.size(); ++j) prev[j] = j;
+    for (size_t i = 1; i <= word.size(); ++i) {
+      cur[0] = i;
+      for (size_t j = 1; j <= c.size(); ++j)
+        cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (word[i - 1] == c[j - 1] ? 0 : 1)});
+      std::swap(prev, cur);
+    }
+    if (prev[c.size()] < best_distance) {
+      best_distance = prev[c.size()];
+      best = c;
+    }
+  }
+  return best;
+}
+
+namespace {
+
+class Reader {
+ public:
+  explicit Reader(std::string file) : file_(std::move(file)) {}
+
+  [[noreturn]] void fail(const YAML::Node& node, const std::string& message) const {
+    const auto mark = node.Mark();
+    const std::string where = mark.line >= 0 ? ":" + std::to_string(mark.line + 1) : "";
+    throw UserError(file_ + where + ": " + message);
+  }
+
+  void require_map(const YAML::Node& node, const std::string& what) const {
+    if (!node.IsMap()) fail(node, "'" + what + "' must be a mapping of keys to values");
+  }
+
+  // Unknown keys are errors, with the closest known key suggested.
+  void check_keys(const YAML::Node& node, const std::string& section, const std::vector<std::string>& known) const {
+    require_map(node, section);
+    for (const auto& kv : node) {
+      const std::string key = kv.first.as<std::string>();
+      if (std::find(known.begin(), known.end(), key) != known.end()) continue;
+      const std::string hint = closest_word(key, known);
+      fail(kv.first, "unknown key '" + key + "' in " + section +
+                         (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+    }
+  }
+
+  template <typename T>
+  T get(const YAML::Node& node, const std::string& key, const char* type_name) const {
+    try {
+      return node[key].as<T>();
+    } catch (const YAML::Exception&) {
+      fail(node[key], "'" + key + "' must be " + type_name);
+    }
+  }
+  std::string str(const YAML::Node& n, const std::string& k) const {
+    if (!n[k].IsScalar()) fail(n[k], "'" + k + "' must be a text value");
+    return get<std::string>(n, k, "a text value");
+  }
+  double num(const YAML::Node& n, const std::string& k) const { return get<double>(n, k, "a number"); }
+  int integer(const YAML::Node& n, const std::string& k) const { return get<int>(n, k, "a whole number"); }
+  bool boolean(const YAML::Node& n, const std::string& k) const { return get<bool>(n, k, "true or false"); }
+  std::vector<std::string> list(const YAML::Node& n, const std::string& k) const {
+    const YAML::Node v = n[k];
+    if (v.IsScalar()) return {v.as<std::string>()};
+    if (!v.IsSequence()) fail(v, "'" + k + "' must be a value or a list");
+    std::vector<std::string> out;
+    for (const auto& item : v) {
+      if (!item.IsScalar()) fail(item, "items of '" + k + "' must be text values");
+      out.push_back(item.as<std::string>());
+    }
+    return out;
+  }
+
+  const std::string& file() const { return file_; }
+
+ private:
+  std::string file_;
+};
+
+std::string resolve(const std::string& base, const std::string& p) {
+  if (p.empty() || fs::path(p).is_absolute() || p.find(':') != std::string::npos) return p;
+  return (fs::path(base) / p).lexically_normal().string();
+}
+
+// A lookup file: YAML `regions: {Group: [codes…]}` or a two-column CSV (key,group).
+std::map<std::string, std::string> load_lookup(const std::string& path) {
+  std::map<std::string, std::string> table;
+  if (!fs::exists(path)) throw UserError(path + ": lookup table not found");
+  const std::string ext = fs::path(path).extension().string();
+  if (ext == ".yaml" || ext == ".yml") {
+    YAML::Node root;
+    try {
+      root = YAML::LoadFile(path);
+    } catch (const YAML::Exception& e) {
+      throw UserError(path + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
+    }
+    Reader r(path);
+    r.check_keys(root, "the lookup file", {"regions", "description", "source"});
+    const YAML::Node groups = root["regions"];
+    r.require_map(groups, "regions");
+    for (const auto& kv : groups) {
+      const std::string group = kv.first.as<std::string>();
+      if (!kv.second.IsSequence()) r.fail(kv.second, "codes of '" + group + "' must be a list");
+      for (const auto& code : kv.second) {
+        const std::string c = code.as<std::string>();
+        if (!table.emplace(c, group).second) r.fail(code, "code " + c + " listed twice");
+      }
+    }
+    return table;
+  }
+  std::ifstream in(path);
+  std::string line;
+  bool header = true;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    if (header) {
+      header = false;
+      continue;
+    }
+    const auto comma = line.find(',');
+    if (comma == std::string::npos) throw UserError(path + ": expected two columns 'key,group' in line '" + line + "'");
+    table[line.substr(0, comma)] = line.substr(comma + 1);
+  }
+  return table;
+}
+
+}  // namespace
+
+RunConfig parse_run_config(const std::string& text, const std::string& path, const std::string& base_dir) {
+  Reader r(path);
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    throw UserError(path + ":" + std::to_string(e.mark.line + 1) + ": malformed YAML: " + e.msg);
+  }
+  RunConfig c;
+  c.path = path;
+  c.base_dir = base_dir;
+  c.text = text;
+  if (!root.IsMap()) throw UserError(path + ": the configuration must be a YAML mapping (see configs/sample.yaml)");
+  r.check_keys(root, "the configuration",
+               {"releases", "preprocess", "zones", "levels", "stats", "coverage", "lit_threshold",
+                "min_valid_fraction", "gaps", "output", "threads"});
+  for (const char* required : {"releases", "zones", "levels", "output"})
+    if (!root[required]) throw UserError(path + ": missing section '" + std::string(required) + "'");
+
+  // releases
+  const YAML::Node rel = root["releases"];
+  r.check_keys(rel, "releases", {"files", "pattern", "id", "units", "band", "assume_crs", "quality"});
+  if (!rel["files"]) r.fail(rel, "releases: 'files' is required (a glob or a list of rasters)");
+  for (const auto& f : r.list(rel, "files")) c.releases.files.push_back(resolve(base_dir, f));
+  if (!rel["pattern"]) r.fail(rel, "releases: 'pattern' is required, e.g. \"viirs_{year}_{month}.tif\"");
+  c.releases.pattern = r.str(rel, "pattern");
+  if (c.releases.pattern.find("{year}") == std::string::npos)
+    r.fail(rel["pattern"], "releases.pattern must contain {year}");
+  if (rel["id"]) c.releases.id_format = r.str(rel, "id");
+  c.releases.units = rel["units"] ? r.str(rel, "units") : "";
+  if (c.releases.units != "nW/cm2/sr" && c.releases.units != "DN")
+    r.fail(rel["units"] ? rel["units"] : rel, "releases.units must be 'nW/cm2/sr' or 'DN'");
+  if (rel["band"]) c.releases.band = r.integer(rel, "band");
+  if (rel["assume_crs"]) c.releases.assume_crs = r.str(rel, "assume_crs");
+  if (rel["quality"]) {
+    const YAML::Node q = rel["quality"];
+    r.check_keys(q, "releases.quality", {"template", "replace", "min_count"});
+    QualityConfig qc;
+    if (q["template"]) qc.template_name = r.str(q, "template");
+    if (q["replace"]) {
+      const auto pair = r.list(q, "replace");
+      if (pair.size() != 2) r.fail(q["replace"], "releases.quality.replace must be [from, to]");
+      qc.replace_from = pair[0];
+      qc.replace_to = pair[1];
+    }
+    if (qc.template_name.empty() == qc.replace_from.empty())
+      r.fail(q, "releases.quality needs exactly one of 'template' or 'replace'");
+    if (q["min_count"]) qc.min_count = r.num(q, "min_count");
+    c.releases.quality = qc;
+  }
+
+  // preprocess
+  if (const YAML::Node p = root["preprocess"]) {
+    r.check_keys(p, "preprocess", {"nodata", "negatives", "floor", "cap", "scale", "offset"});
+    if (p["nodata"]) {
+      c.preprocess.nodata = r.num(p, "nodata");
+      c.nodata_override = true;
+    }
+    if (p["negatives"]) {
+      try {
+        c.preprocess.negatives = parse_negative_policy(r.str(p, "negatives"));
+      } catch (const std::invalid_argument& e) {
+        r.fail(p["negatives"], e.what());
+      }
+    }
+    if (p["floor"]) c.preprocess.floor = r.num(p, "floor");
+    if (p["cap"]) c.preprocess.cap = r.num(p, "cap");
+    if (p["scale"]) c.preprocess.scale = r.num(p, "scale");
+    if (p["offset"]) c.preprocess.offset = r.num(p, "offset");
+  }
+
+  // zones
+  const YAML::Node zones = root["zones"];
+  r.require_map(zones, "zones");
+  for (const auto& kv : zones) {
+    ZoneLayerConfig z;
+    z.name = kv.first.as<std::string>();
+    const YAML::Node n = kv.second;
+    r.check_keys(n, "zones." + z.name, {"path", "layer", "id_field", "fields", "datum", "assume_crs"});
+    if (!n["path"] || !n["id_field"]) r.fail(n, "zones." + z.name + " needs 'path' and 'id_field'");
+    z.path = resolve(base_dir, r.str(n, "path"));
+    z.id_field = r.str(n, "id_field");
+    if (n["layer"]) z.layer = r.str(n, "layer");
+    if (n["fields"]) z.fields = r.list(n, "fields");
+    if (n["assume_crs"]) z.assume_crs = r.str(n, "assume_crs");
+    if (n["datum"]) {
+      try {
+        z.datum = parse_datum(r.str(n, "datum"));
+      } catch (const std::invalid_argument& e) {
+        r.fail(n["datum"], e.what());
+      }
+    }
+    c.zones.push_back(z);
+  }
+  if (c.zones.empty()) r.fail(zones, "zones: at least one zone layer is needed");
+
+  // levels
+  const YAML::Node levels = root["levels"];
+  if (!levels.IsSequence() || levels.size() == 0)
+    r.fail(levels, "levels must be a list, the finest first (e.g. - name: county, zones: counties)");
+  std::set<std::string> level_names;
+  for (const auto& n : levels) {
+    r.check_keys(n, "a level", {"name", "zones", "from", "key", "suffix", "lookup", "unmatched"});
+    LevelConfig l;
+    if (!n["name"]) r.fail(n, "every level needs a 'name'");
+    l.name = r.str(n, "name");
+    if (!std::regex_match(l.name, std::regex("[a-z][a-z0-9_]*")))
+      r.fail(n["name"], "level name '" + l.name + "' must be lower-case letters, digits and _");
+    if (!level_names.insert(l.name).second) r.fail(n["name"], "level '" + l.name + "' defined twice");
+    if (n["zones"]) {
+      l.zones = r.str(n, "zones");
+      if (std::none_of(c.zones.begin(), c.zones.end(), [&](const auto& z) { return z.name == l.zones; }))
+        r.fail(n["zones"], "level '" + l.name + "' names zones '" + l.zones + "', which the zones section does not define");
+    }
+    if (n["from"]) {
+      l.from = r.str(n, "from");
+      if (!level_names.count(l.from) || l.from == l.name)
+        r.fail(n["from"], "level '" + l.name + "' derives from '" + l.from + "', which is not an earlier level");
+      if (!n["key"]) r.fail(n, "level '" + l.name + "' needs a 'key' (a field, a prefix like adcode[0:4], or id)");
+      const std::string key = r.str(n, "key");
+      std::smatch m;
+      if (std::regex_match(key, m, std::regex(R"(([^\[\]]+)\[0:(\d+)\])"))) {
+        l.key_field = m[1];
+        l.prefix = std::stoi(m[2]);
+        if (l.prefix <= 0) r.fail(n["key"], "a key prefix must keep at least one character");
+      } else if (key.find_first_of("[]") == std::string::npos) {
+        l.key_field = key;
+      } else {
+        r.fail(n["key"], "key '" + key + "' must be a field name or a prefix like adcode[0:4]");
+      }
+      if (n["suffix"]) l.suffix = r.str(n, "suffix");
+      if (n["lookup"]) {
+        l.lookup_source = resolve(base_dir, r.str(n, "lookup"));
+        l.lookup = load_lookup(l.lookup_source);
+      }
+      if (n["unmatched"]) l.unmatched = r.str(n, "unmatched");
+    }
+    if (l.zones.empty() == l.from.empty())
+      r.fail(n, "level '" + l.name + "' needs exactly one of 'zones' (its own layer) or 'from' (a finer level)");
+    c.levels.push_back(l);
+  }
+  if (!c.levels.front().from.empty()) r.fail(levels[0], "the first level must have its own zones");
+
+  // statistics and the rest
+  if (root["stats"]) {
+    for (const auto& s : r.list(root, "stats")) {
+      try {
+        c.stats.push_back(parse_statistic(s));
+      } catch (const std::invalid_argument& e) {
+        std::vector<std::string> names;
+        for (Statistic st : all_statistics()) names.emplace_back(statistic_name(st));
+        const std::string hint = closest_word(s, names);
+        r.fail(root["stats"], std::string(e.what()) + (hint.empty() ? "" : " — did you mean '" + hint + "'?"));
+      }
+    }
+  } else {
+    c.stats = all_statistics();
+  }
+  if (root["coverage"]) {
+    try {
+      c.coverage = parse_coverage_mode(r.str(root, "coverage"));
+    } catch (const std::invalid_argument& e) {
+      r.fail(root["coverage"], e.what());
+    }
+  }
+  if (root["lit_threshold"]) c.lit_threshold = r.num(root, "lit_threshold");
+  if (root["min_valid_fraction"]) {
+    c.min_valid_fraction = r.num(root, "min_valid_fraction");
+    if (c.min_valid_fraction < 0 || c.min_valid_fraction > 1)
+      r.fail(root["min_valid_fraction"], "min_valid_fraction must be between 0 and 1");
+  }
+  if (root["threads"]) c.threads = r.integer(root, "threads");
+
+  c.gaps.level = c.levels.front().name;
+  if (const YAML::Node g = root["gaps"]) {
+    r.check_keys(g, "gaps", {"level", "region_level", "reference", "groups", "west"});
+    if (g["level"]) c.gaps.level = r.str(g, "level");
+    if (g["region_level"]) c.gaps.region_level = r.str(g, "region_level");
+    if (g["reference"]) c.gaps.reference = r.str(g, "reference");
+    if (g["groups"]) c.gaps.groups = r.list(g, "groups");
+    if (g["west"]) c.gaps.west = r.str(g, "west");
+  }
+  if (c.gaps.region_level.empty()) c.gaps.region_level = level_names.count("region") ? "region" : "";
+  for (const std::string* lv : {&c.gaps.level, &c.gaps.region_level})
+    if (!lv->empty() && !level_names.count(*lv))
+      throw UserError(path + ": gaps names level '" + *lv + "', which levels does not define");
+
+  const YAML::Node out = root["output"];
+  r.check_keys(out, "output", {"directory", "geopackage", "bom"});
+  if (!out["directory"]) r.fail(out, "output.directory is required");
+  c.output.directory = resolve(base_dir, r.str(out, "directory"));
+  if (out["geopackage"]) {
+    c.output.geopackage_levels = r.list(out, "geopackage");
+    for (const auto& l : c.output.geopackage_levels)
+      if (!level_names.count(l)) r.fail(out["geopackage"], "output.geopackage names level '" + l + "', which levels does not define");
+  }
+  if (out["bom"]) c.output.bom = r.boolean(out, "bom");
+  return c;
+}
+
+RunConfig load_run_config(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw UserError(path + ": configuration file not found or unreadable");
+  std::stringstream s;
+  s << in.rdbuf();
+  const std::string base = fs::absolute(fs::path(path)).parent_path().string();
+  return parse_run_config(s.str(), path, base);
+}
+
+}  // namespace nl

@@ -1,0 +1,96 @@
+// The YAML configuration of `nightlights run`: releases, preprocessing, zone layers, levels,
+// statistics and outputs. Parsing is strict: unknown keys and wrong types are errors naming
+// the file, line and key (with a "did you mean").
+#pragma once
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kernels/accumulator.hpp"
+#include "kernels/coverage.hpp"
+#include "kernels/datum.hpp"
+#include "kernels/preprocess.hpp"
+
+namespace nl {
+
+struct QualityConfig {
+  std::string template_name;  // e.g. "{stem}_cf.tif"; {stem}, {name} and {dir} are replaced
+  std::string replace_from, replace_to;  // or: the release's file name with this part replaced
+  double min_count = 1;       // quality below this: no data
+};
+
+struct ReleasesConfig {
+  std::vector<std::string> files;  // globs or paths, resolved against the config's folder
+  std::string pattern;             // file-name pattern with {year}, {month}, {day}, *
+  std::string id_format;           // release id from the placeholders; default joins them with '-'
+  std::string units;               // nW/cm2/sr or DN
+  int band = 1;
+  std::string assume_crs;
+  std::optional<QualityConfig> quality;
+};
+
+struct ZoneLayerConfig {
+  std::string name;
+  std::string path, layer, id_field;
+  std::vector<std::string> fields;
+  Datum datum = Datum::wgs84;
+  std::string assume_crs;
+};
+
+// How a level's units are found: its own zone layer, or a key computed from each unit of a
+// finer level: a field, a field's prefix, a lookup table, or the region table.
+struct LevelConfig {
+  std::string name;
+  std::string zones;        // a zone layer of its own
+  std::string from;         // or: derived from this finer level
+  std::string key_field;    // field of the finer level (or "id")
+  int prefix = 0;           // keep the first `prefix` characters of the key (0: all)
+  std::string suffix;       // appended after the prefix (e.g. "00" to make 4101 → 410100)
+  std::map<std::string, std::string> lookup;  // key → group (a table or the region file)
+  std::string lookup_source;
+  std::string unmatched = "error";  // or a group name for keys missing from the lookup
+};
+
+struct GapsConfig {
+  std::string level;             // the level whose units are counted (default: the first)
+  std::string region_level;      // the level whose groups are compared (default: "region")
+  std::string reference = "East";
+  std::vector<std::string> groups{"East", "Central", "West", "Northeast"};
+  std::string west = "West";
+};
+
+struct OutputConfig {
+  std::string directory;
+  std::vector<std::string> geopackage_levels;
+  bool bom = false;
+};
+
+struct RunConfig {
+  std::string path;        // the config file
+  std::string base_dir;    // relative paths resolve against this
+  std::string text;        // the file as read, for provenance
+  ReleasesConfig releases;
+  PreprocessOptions preprocess;
+  bool nodata_override = false;
+  std::vector<ZoneLayerConfig> zones;
+  std::vector<LevelConfig> levels;
+  std::vector<Statistic> stats;
+  CoverageMode coverage = CoverageMode::exact;
+  double lit_threshold = 0;
+  double min_valid_fraction = 0;
+  GapsConfig gaps;
+  OutputConfig output;
+  int threads = 0;
+};
+
+// Throws UserError "FILE:LINE: problem" for any mistake.
+RunConfig load_run_config(const std::string& path);
+
+// For fuzzing and tests: parse from text (`path` only names the source in messages).
+RunConfig parse_run_config(const std::string& text, const std::string& path, const std::string& base_dir);
+
+// Closest of `candidates` to `word` by edit distance, or "" when nothing is close.
+std::string closest_word(const std::string& word, const std::vector<std::string>& candidates);
+
+}  // namespace nl

@@ -1,0 +1,25 @@
+// Identity of an input file for manifests and provenance: path, size, mtime and SHA-256.
+#pragma once
+#include <cstdint>
+#include <string>
+
+namespace nl {
+
+struct FileStamp {
+  std::string path;
+  int64_t size = -1;
+  int64_t mtime_ns = 0;
+  std::string sha256;  // hex; empty until hashed
+  bool same_size_and_time(const FileStamp& o) const { return size == o.size && mtime_ns == o.mtime_ns; }
+};
+
+// Size and mtime; throws UserError when the file cannot be read. Hashes when `hash` is true.
+FileStamp stamp_file(const std::string& path, bool hash);
+std::string sha256_file(const std::string& path);
+
+// JSON string literal for `text` (quotes included).
+std::string json_string(const std::string& text);
+// Current UTC time, ISO 8601.
+std::string utc_now();
+
+}  // namespace nl

@@ -1,0 +1,62 @@
+// Admin levels from accumulators: county → city → province → region by merging the finer
+// level's accumulators (never a second pass over pixels), and the east/west gap table.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "kernels/accumulator.hpp"
+#include "pipeline/config.hpp"
+
+namespace nl {
+
+struct LevelUnits {
+  std::string name;
+  std::vector<std::string> codes;
+  std::vector<std::string> field_names;
+  std::vector<std::vector<std::string>> fields;  // [unit][field]
+  std::vector<ZoneAccumulator> acc;
+  std::vector<int64_t> n_units;         // finest units merged into each unit (1 for own layers)
+  int from = -1;                        // index of the finer level, -1 for own layers
+  std::vector<int64_t> unit_of_from;    // [unit of `from`] → unit here
+};
+
+// The key of one unit for a derived level: field (or id), prefix, suffix, lookup.
+std::string level_key(const LevelConfig& level, const std::string& code,
+                      const std::vector<std::string>& field_names, const std::vector<std::string>& fields);
+
+// Builds the derived levels' membership (codes, mappings) from the finer levels' codes and fields;
+// own-layer levels must already have codes/fields. Accumulators are not touched.
+void derive_level_membership(const std::vector<LevelConfig>& config, std::vector<LevelUnits>& levels);
+
+// Fills every derived level's accumulators by merging its finer level's, in unit order.
+void merge_level_accumulators(std::vector<LevelUnits>& levels);
+
+// For each unit of level `from`, its unit in level `to` (which must derive from `from`).
+std::vector<int64_t> map_units(const std::vector<LevelUnits>& levels, int from, int to);
+
+struct GapRow {
+  std::string group;
+  int64_t units_counted = 0;
+  int64_t units_left_out = 0;  // below min_valid_fraction (or no valid cells)
+  bool compared = true;        // false for groups outside the comparison (`other`)
+  ZoneAccumulator acc;
+};
+
+struct GapTable {
+  std::vector<GapRow> rows;  // configured groups, then "all", then groups outside the comparison
+  double reference_brightness = 0;
+};
+
+GapTable gap_table(const GapsConfig& config, const LevelUnits& units, const std::vector<std::string>& group_of_unit,
+                   double min_valid_fraction);
+
+// Tables as CSV text (header + rows), with `release` as the first column.
+std::string level_csv(const std::string& release, const LevelUnits& level, const std::vector<Statistic>& stats,
+                      double min_valid_fraction, double reference_brightness);
+std::string gaps_csv(const std::string& release, const GapTable& table, const GapsConfig& config);
+
+bool unit_included(const ZoneAccumulator& acc, double min_valid_fraction);
+
+}  // namespace nl

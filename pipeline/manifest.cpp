@@ -1,0 +1,71 @@
+#include "pipeline/manifest.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <filesystem>
+
+#include "pipeline/diagnostics.hpp"
+#include "pipeline/output_file.hpp"
+
+namespace nl {
+
+Manifest load_manifest(const std::string& path) {
+  Manifest m;
+  if (!std::filesystem::exists(path)) return m;
+  try {
+    const YAML::Node root = YAML::LoadFile(path);
+    m.units = root["units"].as<std::string>("");
+    if (root["grid"]) {
+      m.grid = root["grid"]["description"].as<std::string>("");
+      const YAML::Node v = root["grid"]["values"];
+      for (size_t i = 0; i < 6 && i < v.size(); ++i) m.grid_values[i] = v[i].as<double>();
+      m.has_grid = true;
+    }
+    for (const auto& kv : root["releases"]) {
+      ReleaseRecord r;
+      r.state = kv.second["state"].as<std::string>("");
+      r.reason = kv.second["reason"].as<std::string>("");
+      r.finished = kv.second["finished"].as<std::string>("");
+      for (const auto& in : kv.second["inputs"])
+        r.inputs.push_back({in["path"].as<std::string>(), in["size"].as<int64_t>(), in["mtime_ns"].as<int64_t>(),
+                            in["sha256"].as<std::string>("")});
+      m.releases[kv.first.as<std::string>()] = r;
+    }
+  } catch (const YAML::Exception& e) {
+    throw UserError(path + ": the manifest is damaged (" + e.msg +
+                    "); move it away to rebuild every release, or restore it from a backup");
+  }
+  return m;
+}
+
+void save_manifest(const std::string& path, const Manifest& m) {
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+  out << YAML::Key << "tool" << YAML::Value << std::string("nightlights ") + NIGHTLIGHTS_VERSION;
+  out << YAML::Key << "units" << YAML::Value << m.units;
+  if (m.has_grid) {
+    out << YAML::Key << "grid" << YAML::Value << YAML::BeginMap;
+    out << YAML::Key << "description" << YAML::Value << m.grid;
+    out << YAML::Key << "values" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+    for (double v : m.grid_values) out << YAML::Precision(17) << v;
+    out << YAML::EndSeq << YAML::EndMap;
+  }
+  out << YAML::Key << "releases" << YAML::Value << YAML::BeginMap;
+  for (const auto& [id, r] : m.releases) {
+    out << YAML::Key << id << YAML::Value << YAML::BeginMap;
+    out << YAML::Key << "state" << YAML::Value << r.state;
+    if (!r.reason.empty()) out << YAML::Key << "reason" << YAML::Value << r.reason;
+    out << YAML::Key << "finished" << YAML::Value << r.finished;
+    out << YAML::Key << "inputs" << YAML::Value << YAML::BeginSeq;
+    for (const auto& in : r.inputs) {
+      out << YAML::BeginMap << YAML::Key << "path" << YAML::Value << in.path << YAML::Key << "size" << YAML::Value
+          << in.size << YAML::Key << "mtime_ns" << YAML::Value << in.mtime_ns << YAML::Key << "sha256"
+          << YAML::Value << in.sha256 << YAML::EndMap;
+    }
+    out << YAML::EndSeq << YAML::EndMap;
+  }
+  out << YAML::EndMap << YAML::EndMap;
+  write_file_atomically(path, std::string(out.c_str()) + "\n");
+}
+
+}  // namespace nl

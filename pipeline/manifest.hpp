@@ -1,0 +1,30 @@
+// The release manifest of an output folder: each release's inputs (size, mtime, SHA-256) and
+// state, the panel's units and grid. Saved atomically after every release.
+#pragma once
+#include <map>
+#include <string>
+#include <vector>
+
+#include "pipeline/file_identity.hpp"
+
+namespace nl {
+
+struct ReleaseRecord {
+  std::string state;   // done | failed
+  std::string reason;  // why it failed
+  std::string finished;
+  std::vector<FileStamp> inputs;
+};
+
+struct Manifest {
+  std::string units;
+  std::string grid;  // GridGeometry::describe() of the panel's grid
+  double grid_values[6] = {0, 0, 0, 0, 0, 0};  // origin x, y, cell w, h, width, height
+  bool has_grid = false;
+  std::map<std::string, ReleaseRecord> releases;
+};
+
+Manifest load_manifest(const std::string& path);  // empty when the file does not exist
+void save_manifest(const std::string& path, const Manifest& manifest);
+
+}  // namespace nl

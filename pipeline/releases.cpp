@@ -1,0 +1,132 @@
+#include "pipeline/releases.hpp"
+
+#include <glob.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <regex>
+#include <stdexcept>
+
+#include "pipeline/diagnostics.hpp"
+
+namespace nl {
+
+namespace fs = std::filesystem;
+
+std::optional<std::string> release_id_from_name(const std::string& name, const std::string& pattern,
+                                                const std::string& id_format) {
+  // std::regex has no named groups: remember which placeholder each group is.
+  std::string re;
+  std::vector<std::string> order;
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    const char ch = pattern[i];
+    if (ch == '{') {
+      const size_t close = pattern.find('}', i);
+      if (close == std::string::npos) throw std::invalid_argument("unclosed '{' in pattern '" + pattern + "'");
+      const std::string key = pattern.substr(i + 1, close - i - 1);
+      if (key == "year") re += "(\\d{4})";
+      else if (key == "month" || key == "day") re += "(\\d{2})";
+      else throw std::invalid_argument("unknown placeholder {" + key + "} in pattern '" + pattern + "' (use {year}, {month}, {day})");
+      if (std::find(order.begin(), order.end(), key) != order.end())
+        throw std::invalid_argument("placeholder {" + key + "} appears twice in pattern '" + pattern + "'");
+      order.push_back(key);
+      i = close;
+    } else if (ch == '*') {
+      re += ".*";
+    } else if (ch == '?') {
+      re += ".";
+    } else {
+      if (std::string("\\^$.|+()[]{}").find(ch) != std::string::npos) re += '\\';
+      re += ch;
+    }
+  }
+  std::smatch m;
+  if (!std::regex_match(name, m, std::regex(re))) return std::nullopt;
+  std::map<std::string, std::string> values;
+  for (size_t g = 0; g < order.size(); ++g) values[order[g]] = m[g + 1];
+  if (values.count("month")) {
+    const int month = std::stoi(values["month"]);
+    if (month < 1 || month > 12) return std::nullopt;
+  }
+  if (values.count("day")) {
+    const int day = std::stoi(values["day"]);
+    if (day < 1 || day > 31) return std::nullopt;
+  }
+  std::string format = id_format;
+  if (format.empty()) {
+    for (const char* k : {"year", "month", "day"})
+      if (values.count(k)) format += std::string(format.empty() ? "" : "-") + "{" + k + "}";
+  }
+  std::string id;
+  for (size_t i = 0; i < format.size(); ++i) {
+    if (format[i] != '{') {
+      id += format[i];
+      continue;
+    }
+    const size_t close = format.find('}', i);
+    if (close == std::string::npos) throw std::invalid_argument("unclosed '{' in id format '" + format + "'");
+    const std::string key = format.substr(i + 1, close - i - 1);
+    if (!values.count(key)) throw std::invalid_argument("id format uses {" + key + "}, which the pattern does not capture");
+    id += values[key];
+    i = close;
+  }
+  return id;
+}
+
+std::string quality_path_for(const std::string& release_path, const QualityConfig& q) {
+  const fs::path p(release_path);
+  if (!q.replace_from.empty()) {
+    std::string name = p.filename().string();
+    const size_t at = name.rfind(q.replace_from);
+    if (at == std::string::npos) return "";
+    name.replace(at, q.replace_from.size(), q.replace_to);
+    return (p.parent_path() / name).string();
+  }
+  std::string out = q.template_name;
+  auto substitute = [&](const std::string& key, const std::string& value) {
+    for (size_t at; (at = out.find(key)) != std::string::npos;) out.replace(at, key.size(), value);
+  };
+  substitute("{stem}", p.stem().string());
+  substitute("{name}", p.filename().string());
+  substitute("{dir}", p.parent_path().string());
+  if (fs::path(out).is_relative()) out = (p.parent_path() / out).string();
+  return out;
+}
+
+std::vector<ReleaseFile> find_releases(const ReleasesConfig& config) {
+  std::vector<std::string> paths;
+  for (const auto& spec : config.files) {
+    glob_t g{};
+    const int rc = glob(spec.c_str(), 0, nullptr, &g);
+    if (rc == 0)
+      for (size_t i = 0; i < g.gl_pathc; ++i) paths.emplace_back(g.gl_pathv[i]);
+    globfree(&g);
+    if (rc == GLOB_NOMATCH && spec.find_first_of("*?[") == std::string::npos)
+      throw UserError(spec + ": release file not found");
+  }
+  std::sort(paths.begin(), paths.end());
+  paths.erase(std::unique(paths.begin(), paths.end()), paths.end());
+  std::vector<ReleaseFile> releases;
+  std::map<std::string, std::string> seen;
+  for (const auto& path : paths) {
+    std::optional<std::string> id;
+    try {
+      id = release_id_from_name(fs::path(path).filename().string(), config.pattern, config.id_format);
+    } catch (const std::invalid_argument& e) {
+      throw UserError(std::string("releases.pattern: ") + e.what());
+    }
+    if (!id) continue;  // e.g. the quality rasters beside the releases
+    if (auto [it, fresh] = seen.emplace(*id, path); !fresh)
+      throw UserError("release " + *id + " matches two files: " + it->second + " and " + path +
+                      " — make releases.pattern more specific");
+    ReleaseFile r{*id, path, config.quality ? quality_path_for(path, *config.quality) : ""};
+    if (config.quality && r.quality_path.empty())
+      throw UserError(path + ": the quality rule (replace '" + config.quality->replace_from + "') does not apply to this name");
+    releases.push_back(r);
+  }
+  std::sort(releases.begin(), releases.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  return releases;
+}
+
+}  // namespace nl

@@ -17,6 +17,7 @@
 #include "pipeline/config.hpp"
 #include "pipeline/diagnostics.hpp"
 #include "pipeline/gdal_env.hpp"
+#include "pipeline/geopackage_writer.hpp"
 #include "pipeline/levels.hpp"
 #include "pipeline/manifest.hpp"
 #include "pipeline/output_file.hpp"
@@ -425,8 +426,70 @@ void BatchRun::write_panels() {
 }
 
 void BatchRun::write_geopackages(const std::string& latest) {
-  (void)latest;
-  log_warning("output.geopackage is not written yet by this version");
+  // Units and geometries straight from the zone layers (datum-corrected), levels rebuilt from
+  // their codes and fields exactly as the release tables were.
+  std::vector<LevelUnits> levels(cfg_.levels.size());
+  std::map<std::string, std::vector<std::unique_ptr<OGRGeometry>>> geometries;  // by zone layer
+  std::map<std::string, std::unique_ptr<OGRSpatialReference>> srs;
+  for (size_t l = 0; l < cfg_.levels.size(); ++l) {
+    const LevelConfig& lc = cfg_.levels[l];
+    levels[l].name = lc.name;
+    if (lc.zones.empty()) continue;
+    const ZoneLayerConfig& z = *std::find_if(cfg_.zones.begin(), cfg_.zones.end(),
+                                             [&](const auto& zc) { return zc.name == lc.zones; });
+    std::unique_ptr<GDALDataset> ds(static_cast<GDALDataset*>(
+        GDALOpenEx(z.path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY, nullptr, nullptr, nullptr)));
+    if (!ds) throw UserError(z.path + ": cannot open as a vector layer");
+    OGRLayer* layer = z.layer.empty() ? ds->GetLayer(0) : ds->GetLayerByName(z.layer.c_str());
+    if (!layer) throw UserError(z.path + ": no layer '" + z.layer + "'");
+    auto& geoms = geometries[lc.zones];
+    geoms.clear();
+    levels[l].field_names = z.fields;
+    for (auto& feature : *layer) {
+      levels[l].codes.emplace_back(feature->GetFieldAsString(z.id_field.c_str()));
+      std::vector<std::string> fields;
+      for (const auto& f : z.fields) fields.emplace_back(feature->GetFieldAsString(f.c_str()));
+      levels[l].fields.push_back(std::move(fields));
+      OGRGeometry* g = feature->GetGeometryRef();
+      std::unique_ptr<OGRGeometry> copy(g ? (g->hasCurveGeometry() ? g->getLinearGeometry() : g->clone()) : nullptr);
+      if (copy && z.datum == Datum::gcj02) gcj02_to_wgs84_in_place(copy.get());
+      if (copy && !copy->IsValid()) copy.reset(copy->MakeValid());
+      geoms.push_back(std::move(copy));
+    }
+    if (const OGRSpatialReference* s = layer->GetSpatialRef()) srs[lc.zones].reset(s->Clone());
+  }
+  derive_level_membership(cfg_.levels, levels);
+  for (const auto& name : cfg_.output.geopackage_levels) {
+    const int target = level_index(name);
+    int own = target;
+    while (levels[own].from >= 0) own = levels[own].from;
+    auto& geoms = geometries[cfg_.levels[own].zones];
+    std::vector<UnitGeometry> units(levels[target].codes.size());
+    for (size_t u = 0; u < units.size(); ++u) units[u].code = levels[target].codes[u];
+    if (own == target) {
+      for (size_t u = 0; u < units.size(); ++u) units[u].geometry.reset(geoms[u] ? geoms[u]->clone() : nullptr);
+    } else {
+      // Derived units: the GEOS union of their members' polygons.
+      const auto map = map_units(levels, own, target);
+      std::vector<OGRMultiPolygon> members(units.size());
+      for (size_t u = 0; u < map.size(); ++u) {
+        if (!geoms[u]) continue;
+        std::unique_ptr<OGRGeometry> mp(OGRGeometryFactory::forceToMultiPolygon(geoms[u]->clone()));
+        if (wkbFlatten(mp->getGeometryType()) != wkbMultiPolygon) continue;
+        for (const OGRPolygon* part : *mp->toMultiPolygon()) members[map[u]].addGeometry(part);
+      }
+      for (size_t u = 0; u < units.size(); ++u)
+        if (!members[u].IsEmpty()) units[u].geometry.reset(members[u].UnionCascaded());
+    }
+    const std::string table = out_ + "/releases/" + latest + "/" + name + ".csv";
+    std::ifstream in(table, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    const auto s = srs.find(cfg_.levels[own].zones);
+    write_level_geopackage(out_ + "/" + name + ".gpkg", name, units, s == srs.end() ? nullptr : s->second.get(),
+                           text.str());
+    log_info("GeoPackage " + out_ + "/" + name + ".gpkg: " + std::to_string(units.size()) + " units, release " + latest);
+  }
 }
 
 }  // namespace

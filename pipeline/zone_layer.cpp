@@ -53,6 +53,8 @@ bool collect_polygons(const OGRGeometry* g, std::vector<const OGRPolygon*>& poly
   return false;
 }
 
+}  // namespace
+
 // GCJ-02 → WGS84 on every vertex. OGRCoordinateTransformation's virtual signature changes
 // between GDAL versions, so we walk the geometry rather than subclass it.
 void gcj02_to_wgs84_in_place(OGRGeometry* g) {
@@ -77,7 +79,6 @@ void gcj02_to_wgs84_in_place(OGRGeometry* g) {
   }
 }
 
-}  // namespace
 
 ZoneSet read_zones(const ZoneSource& src, const RasterInfo& raster) {
   configure_gdal();

@@ -9,6 +9,8 @@
 #include "kernels/datum.hpp"
 #include "pipeline/raster_source.hpp"
 
+class OGRGeometry;
+
 namespace nl {
 
 struct ZoneSource {
@@ -31,6 +33,9 @@ struct ZoneSet {
   bool reprojected = false;
   size_t size() const { return ids.size(); }
 };
+
+// GCJ-02 → WGS84 on every vertex of a geometry, in place.
+void gcj02_to_wgs84_in_place(OGRGeometry* geometry);
 
 // Throws UserError naming the file and the problem: missing file, not a vector source, unknown
 // layer or field, no CRS without assume_crs, empty layer, points or lines, duplicate ids.

@@ -28,9 +28,18 @@ inline std::string shared_data() {
 }
 inline bool have_shared_data() { return fs::exists(shared_data() + "/china-dmsp"); }
 
-// A fresh, empty folder per test name.
+// A fresh, empty folder per test name, under a per-process folder removed at exit
+// (NIGHTLIGHTS_KEEP_TEST_FILES=1 keeps it for debugging).
 inline std::string temp_dir(const std::string& name) {
-  const fs::path p = fs::temp_directory_path() / ("nightlights-test-" + std::to_string(getpid())) / name;
+  struct Cleanup {
+    fs::path base = fs::temp_directory_path() / ("nightlights-test-" + std::to_string(getpid()));
+    ~Cleanup() {
+      std::error_code ec;
+      if (!std::getenv("NIGHTLIGHTS_KEEP_TEST_FILES")) fs::remove_all(base, ec);
+    }
+  };
+  static Cleanup cleanup;
+  const fs::path p = cleanup.base / name;
   fs::remove_all(p);
   fs::create_directories(p);
   return p.string();

@@ -1,0 +1,108 @@
+// The shipped configurations parse, and the VIIRS ones pass --dry-run against generated
+// stand-in files named like EOG's releases.
+#include <doctest/doctest.h>
+
+#include "pipeline/config.hpp"
+#include "pipeline/diagnostics.hpp"
+#include "pipeline/releases.hpp"
+#include "test_support.hpp"
+
+using namespace nl;
+using namespace nl::testsupport;
+
+namespace {
+const std::string kConfigs = std::string(NIGHTLIGHTS_SOURCE_DIR) + "/configs/";
+
+void touch(const std::string& path) { write_text(path, "stand-in\n"); }
+}  // namespace
+
+TEST_CASE("configs: every shipped configuration parses") {
+  for (const char* name : {"sample.yaml", "china-dmsp.yaml", "china-viirs-annual.yaml", "china-viirs-monthly.yaml"}) {
+    INFO(name);
+    const RunConfig c = load_run_config(kConfigs + name);
+    CHECK(c.levels.size() == 4);
+    CHECK(c.levels[3].lookup.at("44") == "East");
+    CHECK(c.levels[3].lookup.at("65") == "West");
+    CHECK(c.levels[3].lookup.at("81") == "other");
+  }
+}
+
+TEST_CASE("configs: release ids from EOG names") {
+  CHECK(release_id_from_name("VNL_v21_npp_2021_global_vcmslcfg_c202205302300.average_masked.dat.tif",
+                             "VNL_*_{year}_global_vcmslcfg_*.average_masked.dat.tif") == "2021");
+  CHECK(release_id_from_name("SVDNB_npp_20210301-20210331_75N060E_vcmslcfg_v10_c202104061200.avg_rade9h.tif",
+                             "SVDNB_npp_{year}{month}{day}-*_75N060E_vcmslcfg_*.avg_rade9h.tif", "{year}-{month}") == "2021-03");
+  CHECK_FALSE(release_id_from_name("SVDNB_npp_20210301-20210331_75N060E_vcmslcfg_v10_c202104061200.cf_cvg.tif",
+                                   "SVDNB_npp_{year}{month}{day}-*_75N060E_vcmslcfg_*.avg_rade9h.tif"));
+  CHECK(release_id_from_name("viirs_leh_2019_12.tif", "viirs_leh_{year}_{month}.tif") == "2019-12");
+  CHECK_FALSE(release_id_from_name("viirs_leh_2019_12_cf.tif", "viirs_leh_{year}_{month}.tif"));
+  CHECK_FALSE(release_id_from_name("viirs_leh_2019_13.tif", "viirs_leh_{year}_{month}.tif"));  // no month 13
+  CHECK_THROWS_AS(release_id_from_name("x", "{week}.tif"), std::invalid_argument);
+  QualityConfig q;
+  q.replace_from = "avg_rade9h";
+  q.replace_to = "cf_cvg";
+  CHECK(quality_path_for("/d/SVDNB_x.avg_rade9h.tif", q) == "/d/SVDNB_x.cf_cvg.tif");
+  QualityConfig t;
+  t.template_name = "{stem}_cf.tif";
+  CHECK(quality_path_for("/d/viirs_leh_2019_12.tif", t) == "/d/viirs_leh_2019_12_cf.tif");
+}
+
+TEST_CASE("configs: VIIRS annual config --dry-run on stand-in EOG files") {
+  if (!have_shared_data()) {
+    MESSAGE("shared data not found; skipped");
+    return;
+  }
+  const std::string dir = temp_dir("viirs-annual-dry");
+  const char* stamps[] = {"2019_global_vcmslcfg_c202102150000", "2020_global_vcmslcfg_c202205302300",
+                          "2021_global_vcmslcfg_c202205302300"};
+  for (const char* s : stamps) {
+    touch(dir + "/VNL_v21_npp_" + s + ".average_masked.dat.tif");
+    touch(dir + "/VNL_v21_npp_" + s + ".cf_cvg.dat.tif");
+  }
+  auto r = nightlights("run " + kConfigs + "china-viirs-annual.yaml --dry-run --releases '" + dir + "/VNL_*.average_masked.dat.tif'");
+  INFO(r.output);
+  CHECK(r.exit_code == 0);
+  for (const char* year : {"2019\tnew", "2020\tnew", "2021\tnew"}) CHECK(r.output.find(year) != std::string::npos);
+  CHECK(r.output.find("cf_cvg.dat.tif") != std::string::npos);
+  CHECK(r.output.find("MISSING") == std::string::npos);
+  CHECK(r.output.find("3 release(s), 3 would be processed") != std::string::npos);
+}
+
+TEST_CASE("configs: VIIRS monthly config --dry-run on stand-in EOG files, a missing cf_cvg flagged") {
+  if (!have_shared_data()) {
+    MESSAGE("shared data not found; skipped");
+    return;
+  }
+  const std::string dir = temp_dir("viirs-monthly-dry");
+  const char* months[] = {"20210101-20210131", "20210201-20210228", "20210301-20210331"};
+  for (const char* m : months) {
+    const std::string base = dir + "/SVDNB_npp_" + m + "_75N060E_vcmslcfg_v10_c202104061200";
+    touch(base + ".avg_rade9h.tif");
+    if (std::string(m) != "20210201-20210228") touch(base + ".cf_cvg.tif");
+  }
+  auto r = nightlights("run " + kConfigs + "china-viirs-monthly.yaml --dry-run --releases '" + dir + "/SVDNB_npp_*.tif'");
+  INFO(r.output);
+  CHECK(r.exit_code == 0);
+  CHECK(r.output.find("2021-01\tnew") != std::string::npos);
+  CHECK(r.output.find("2021-03\tnew") != std::string::npos);
+  CHECK(r.output.find("20210201-20210228_75N060E_vcmslcfg_v10_c202104061200.cf_cvg.tif (MISSING)") != std::string::npos);
+  CHECK_FALSE(fs::exists(kConfigs + "../out/china-viirs-monthly/manifest.yaml"));  // nothing written
+}
+
+TEST_CASE("configs: unknown key names file, line and the closest key") {
+  const std::string text = "releases:\n  files: x.tif\n  pattern: \"{year}.tif\"\n  units: DN\nzones:\n  c: {path: z.gpkg, id_field: id}\n"
+                           "levels:\n  - {name: county, zones: c}\nstatz: [count]\noutput: {directory: o}\n";
+  try {
+    parse_run_config(text, "my.yaml", "/tmp");
+    FAIL("expected an error");
+  } catch (const UserError& e) {
+    CHECK(std::string(e.what()) == "my.yaml:9: unknown key 'statz' in the configuration (did you mean 'stats'?)");
+  }
+  try {
+    parse_run_config("releases: [unclosed\n", "bad.yaml", "/tmp");
+    FAIL("expected an error");
+  } catch (const UserError& e) {
+    CHECK(std::string(e.what()).rfind("bad.yaml:", 0) == 0);
+    CHECK(std::string(e.what()).find("malformed YAML") != std::string::npos);
+  }
+}

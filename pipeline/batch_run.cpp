@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "pipeline/config.hpp"
+#include "pipeline/coverage_cache.hpp"
 #include "pipeline/diagnostics.hpp"
 #include "pipeline/gdal_env.hpp"
 #include "pipeline/geopackage_writer.hpp"
@@ -46,35 +47,33 @@ void check_interrupt() {
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-// Zones of every layer, prepared for one grid: read, validated, and their coverage indexed.
+// Zones of every layer, prepared for one grid (from the coverage cache when valid).
 struct PreparedZones {
   GridGeometry grid;
   std::vector<ZoneSet> layers;           // in config order
   std::vector<size_t> offset;            // first combined zone index of each layer
   CoverageIndex index;
   std::vector<FileStamp> stamps;
-  double read_seconds = 0, index_seconds = 0;
+  double prepare_seconds = 0;
 };
 
-PreparedZones prepare_zones(const RunConfig& config, const RasterInfo& raster) {
+PreparedZones prepare_zones(const RunConfig& config, const RasterInfo& raster, const std::string& cache_dir) {
   PreparedZones p;
   p.grid = raster.grid;
   const auto t0 = Clock::now();
-  std::vector<std::vector<Ring>> all;
-  for (const auto& z : config.zones) {
-    ZoneSource src{z.path, z.layer, z.id_field, z.fields, z.assume_crs, z.datum};
-    p.offset.push_back(all.size());
-    p.layers.push_back(read_zones(src, raster));
-    for (auto& rings : p.layers.back().rings) all.push_back(std::move(rings));
-    p.layers.back().rings.clear();
-    if (fs::exists(z.path)) p.stamps.push_back(stamp_file(z.path, true));
+  std::vector<ZoneSource> sources;
+  for (const auto& z : config.zones) sources.push_back({z.path, z.layer, z.id_field, z.fields, z.assume_crs, z.datum});
+  PreparedIndex prepared = prepare_zones_cached(sources, raster, config.coverage, CoverageCache{cache_dir});
+  size_t offset = 0;
+  for (auto& layer : prepared.layers) {
+    p.offset.push_back(offset);
+    offset += layer.size();
+    p.layers.push_back(std::move(layer));
   }
-  p.read_seconds = seconds_since(t0);
-  const auto t1 = Clock::now();
-  const WindowLayout layout = block_aligned_layout(raster.grid.width, raster.grid.height, raster.block_width,
-                                                   raster.block_height);
-  p.index = build_coverage_index(all, layout, config.coverage);
-  p.index_seconds = seconds_since(t1);
+  p.index = std::move(prepared.index);
+  p.prepare_seconds = seconds_since(t0);
+  for (const auto& z : config.zones)
+    if (fs::exists(z.path)) p.stamps.push_back(stamp_file(z.path, true));
   return p;
 }
 
@@ -281,7 +280,7 @@ void BatchRun::process_release(const ReleaseFile& release, const std::string& wh
     quality = QualityMask{q, cfg_.releases.quality->min_count};
   }
   if (!zones_ || !zones_->grid.same_grid(raster.grid))
-    zones_ = std::make_unique<PreparedZones>(prepare_zones(cfg_, raster));
+    zones_ = std::make_unique<PreparedZones>(prepare_zones(cfg_, raster, opt_.cache_dir));
   const auto t_zonal = Clock::now();
   ZonalOptions zo;
   zo.threads = opt_.threads ? opt_.threads : cfg_.threads;
@@ -366,8 +365,7 @@ void BatchRun::process_release(const ReleaseFile& release, const std::string& wh
   for (const auto& z : zones_->stamps) prov << ",\n    " << stamp_json("zones", z);
   prov << "\n  ],\n  \"zones_repaired\": [";
   for (size_t i = 0; i < zones_->layers.size(); ++i) prov << (i ? ", " : "") << zones_->layers[i].repaired;
-  prov << "],\n  \"timings_s\": {\"zones_read\": " << zones_->read_seconds << ", \"coverage_index\": "
-       << zones_->index_seconds << ", \"zonal\": " << zonal_seconds << ", \"total\": " << seconds_since(t0)
+  prov << "],\n  \"timings_s\": {\"zones_prepared\": " << zones_->prepare_seconds << ", \"zonal\": " << zonal_seconds << ", \"total\": " << seconds_since(t0)
        << "},\n  \"cells_read\": " << result.cells_read << "\n}\n";
   write_file_atomically(stage + "/provenance.json", prov.str());
   check_interrupt();

@@ -13,6 +13,7 @@ struct BatchOptions {
   bool dry_run = false;       // list what would be done
   std::string releases_glob;  // overrides releases.files
   int threads = 0;
+  std::string cache_dir;      // coverage index cache; empty: off
 };
 
 // Returns the process exit code: 0 all done, 1 some release failed, 130/143 interrupted.

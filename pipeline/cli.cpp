@@ -5,6 +5,8 @@
 #include <cstdio>
 
 #include "pipeline/batch_run.hpp"
+#include "pipeline/coverage_cache.hpp"
+#include "pipeline/decode_floor.hpp"
 #include "pipeline/diagnostics.hpp"
 #include "pipeline/gdal_env.hpp"
 #include "pipeline/zonal_command.hpp"
@@ -56,6 +58,10 @@ int nightlights_main(int argc, char** argv) {
   zonal->add_option("--threads", z.threads, "OpenMP threads (default: OMP_NUM_THREADS or all cores)");
   zonal->add_flag("--bom", z.bom, "start the CSV with a UTF-8 byte-order mark (for spreadsheets)");
   zonal->add_flag("-q,--quiet", quiet, "no progress or summary");
+  bool no_cache = false;
+  std::string cache_dir = CoverageCache::default_directory();
+  zonal->add_option("--cache-dir", cache_dir, "folder of the coverage index cache")->capture_default_str();
+  zonal->add_flag("--no-cache", no_cache, "neither read nor write the coverage index cache");
   zonal->add_option("-o,--output", z.output, "output CSV")->required();
 
   BatchOptions b;
@@ -68,6 +74,17 @@ int nightlights_main(int argc, char** argv) {
   run->add_option("--releases", b.releases_glob, "glob of release files, overriding releases.files");
   run->add_option("--threads", b.threads, "OpenMP threads (default: the config's, else all cores)");
   run->add_flag("-q,--quiet", run_quiet, "no progress lines or summary");
+  bool run_no_cache = false;
+  std::string run_cache_dir = CoverageCache::default_directory();
+  run->add_option("--cache-dir", run_cache_dir, "folder of the coverage index cache")->capture_default_str();
+  run->add_flag("--no-cache", run_no_cache, "neither read nor write the coverage index cache");
+
+  std::string decode_raster;
+  int decode_band = 1, decode_threads = 0;
+  auto* decode = app.add_subcommand("decode-floor", "benchmark floor: read every block of a band, nothing else");
+  decode->add_option("-r,--raster", decode_raster, "raster")->required();
+  decode->add_option("-b,--band", decode_band, "band number");
+  decode->add_option("--threads", decode_threads, "OpenMP threads");
 
   try {
     app.parse(argc, argv);
@@ -81,13 +98,23 @@ int nightlights_main(int argc, char** argv) {
   try {
     set_quiet(quiet || run_quiet);
     configure_gdal();
-    if (run->parsed()) return run_batch(b);
+    if (run->parsed()) {
+      b.cache_dir = run_no_cache ? "" : run_cache_dir;
+      return run_batch(b);
+    }
+    if (decode->parsed()) {
+      const DecodeFloorResult r = decode_floor(decode_raster, decode_band, decode_threads);
+      std::printf("decode-floor: %lld cells in %lld windows, %.3f s (checksum %g)\n", r.cells, r.windows, r.seconds,
+                  r.checksum);
+      return 0;
+    }
     if (zonal->parsed()) {
       z.stats = parse_statistics(stats);
       z.coverage = parse_coverage_mode(coverage);
       z.zones.include_fields = split_list(include);
       if (*nodata_opt) z.nodata = nodata;  // rounded to the band's type where the raster is read
       if (*floor_opt) z.floor = floor;
+      z.cache_dir = no_cache ? "" : cache_dir;
       run_zonal_command(z);
     }
     return 0;

@@ -14,18 +14,19 @@
 
 namespace nl {
 
-std::string sha256_file(const std::string& path) {
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
-  if (!f) throw UserError(path + ": cannot read (" + std::strerror(errno) + ")");
-  std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+namespace {
+using DigestContext = std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)>;
+
+DigestContext new_sha256() {
+  DigestContext ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
   EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
-  std::vector<unsigned char> buf(1 << 20);
-  size_t n;
-  while ((n = std::fread(buf.data(), 1, buf.size(), f.get())) > 0) EVP_DigestUpdate(ctx.get(), buf.data(), n);
-  if (std::ferror(f.get())) throw UserError(path + ": read error while hashing");
+  return ctx;
+}
+
+std::string hex_digest(EVP_MD_CTX* ctx) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  EVP_DigestFinal_ex(ctx.get(), digest, &len);
+  EVP_DigestFinal_ex(ctx, digest, &len);
   static const char* hex = "0123456789abcdef";
   std::string out;
   for (unsigned int i = 0; i < len; ++i) {
@@ -33,6 +34,24 @@ std::string sha256_file(const std::string& path) {
     out += hex[digest[i] & 15];
   }
   return out;
+}
+}  // namespace
+
+std::string sha256_file(const std::string& path) {
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
+  if (!f) throw UserError(path + ": cannot read (" + std::strerror(errno) + ")");
+  DigestContext ctx = new_sha256();
+  std::vector<unsigned char> buf(1 << 20);
+  size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), f.get())) > 0) EVP_DigestUpdate(ctx.get(), buf.data(), n);
+  if (std::ferror(f.get())) throw UserError(path + ": read error while hashing");
+  return hex_digest(ctx.get());
+}
+
+std::string sha256_text(const std::string& text) {
+  DigestContext ctx = new_sha256();
+  EVP_DigestUpdate(ctx.get(), text.data(), text.size());
+  return hex_digest(ctx.get());
 }
 
 FileStamp stamp_file(const std::string& path, bool hash) {

@@ -16,6 +16,7 @@ struct FileStamp {
 // Size and mtime; throws UserError when the file cannot be read. Hashes when `hash` is true.
 FileStamp stamp_file(const std::string& path, bool hash);
 std::string sha256_file(const std::string& path);
+std::string sha256_text(const std::string& text);
 
 // JSON string literal for `text` (quotes included).
 std::string json_string(const std::string& text);

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "pipeline/coverage_cache.hpp"
 #include "pipeline/diagnostics.hpp"
 #include "pipeline/output_file.hpp"
 #include "pipeline/zonal_engine.hpp"
@@ -33,11 +34,9 @@ void run_zonal_command(const ZonalCommandOptions& o) {
   RasterInfo raster = inspect_raster(o.raster, o.band, o.assume_crs);
   ZoneSource zsrc = o.zones;
   if (zsrc.assume_crs.empty()) zsrc.assume_crs = o.assume_crs;
-  const ZoneSet zones = read_zones(zsrc, raster);
-
-  const WindowLayout layout = block_aligned_layout(raster.grid.width, raster.grid.height,
-                                                   raster.block_width, raster.block_height);
-  const CoverageIndex index = build_coverage_index(zones.rings, layout, o.coverage);
+  const PreparedIndex prepared = prepare_zones_cached({zsrc}, raster, o.coverage, CoverageCache{o.cache_dir});
+  const ZoneSet& zones = prepared.layers.front();
+  const CoverageIndex& index = prepared.index;
   const std::vector<double> areas = raster_row_areas_km2(raster);
 
   ZonalOptions zopt;

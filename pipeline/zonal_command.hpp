@@ -22,6 +22,7 @@ struct ZonalCommandOptions {
   std::string assume_crs;
   int threads = 0;
   bool bom = false;
+  std::string cache_dir;  // empty: no coverage cache
   std::string output;
 };
 

@@ -1,0 +1,264 @@
+#include "pipeline/coverage_cache.hpp"
+
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "pipeline/diagnostics.hpp"
+#include "pipeline/file_identity.hpp"
+
+namespace nl {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr char kMagic[8] = {'N', 'L', 'C', 'O', 'V', '0', '1', '\n'};
+
+// What decides the cache file's name: everything but the zone files' size/mtime/hash, which
+// are stored inside and checked on load (so a touched file is re-hashed, not re-prepared).
+std::string identity_key(const std::vector<ZoneSource>& sources, const RasterInfo& raster,
+                         const WindowLayout& layout, CoverageMode mode) {
+  std::ostringstream k;
+  k.precision(10);
+  const GridGeometry& g = raster.grid;
+  // Origin to a thousandth of a cell and sizes to 10 digits: grids equal within tolerance share
+  // a name; the exact grid is checked with same_grid on load.
+  k << "grid " << g.width << "x" << g.height << " " << g.cell_width << " " << g.cell_height << " "
+    << std::llround(g.origin_x / std::abs(g.cell_width) * 1000) << " "
+    << std::llround(g.origin_y / std::abs(g.cell_height) * 1000) << "\n";
+  k << "layout " << layout.rows_per_window << "x" << layout.cols_per_window << "\n";
+  k << "crs " << raster.crs_wkt << "\n";
+  k << "mode " << coverage_mode_name(mode) << "\n";
+  for (const auto& s : sources) {
+    k << "zones " << fs::absolute(s.path).lexically_normal().string() << "|" << s.layer << "|" << s.id_field << "|"
+      << datum_name(s.datum) << "|" << s.assume_crs << "|";
+    for (const auto& f : s.include_fields) k << f << ",";
+    k << "\n";
+  }
+  return k.str();
+}
+
+class Writer {
+ public:
+  explicit Writer(std::FILE* f) : f_(f) {}
+  void raw(const void* p, size_t n) {
+    if (n && std::fwrite(p, 1, n, f_) != n) ok_ = false;
+  }
+  template <typename T>
+  void pod(const T& v) {
+    raw(&v, sizeof v);
+  }
+  void str(const std::string& s) {
+    pod<uint64_t>(s.size());
+    raw(s.data(), s.size());
+  }
+  bool ok() const { return ok_; }
+
+ private:
+  std::FILE* f_;
+  bool ok_ = true;
+};
+
+class Reader {
+ public:
+  explicit Reader(std::ifstream& in) : in_(in) {}
+  void raw(void* p, size_t n) {
+    if (n && !in_.read(static_cast<char*>(p), static_cast<std::streamsize>(n))) throw std::runtime_error("short read");
+  }
+  template <typename T>
+  T pod() {
+    T v;
+    raw(&v, sizeof v);
+    return v;
+  }
+  std::string str() {
+    const auto n = pod<uint64_t>();
+    if (n > (1ull << 32)) throw std::runtime_error("implausible string length");
+    std::string s(n, '\0');
+    raw(s.data(), n);
+    return s;
+  }
+
+ private:
+  std::ifstream& in_;
+};
+
+std::string cache_file(const std::string& dir, const std::string& key) {
+  // The key can be long (WKT); its SHA-256 names the file, the key itself is stored and compared.
+  return dir + "/coverage-" + sha256_text(key).substr(0, 32) + ".nlcov";
+}
+
+}  // namespace
+
+std::string CoverageCache::default_directory() {
+  if (const char* d = std::getenv("NIGHTLIGHTS_CACHE_DIR"); d && *d) return d;
+  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return std::string(x) + "/nightlights";
+  if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.cache/nightlights";
+  return "";
+}
+
+std::optional<PreparedIndex> CoverageCache::load(const std::vector<ZoneSource>& sources, const RasterInfo& raster,
+                                                 const WindowLayout& layout, CoverageMode mode) const {
+  if (directory.empty() || !fs::is_directory(directory)) return std::nullopt;
+  const std::string key = identity_key(sources, raster, layout, mode);
+  std::ifstream in(cache_file(directory, key), std::ios::binary);
+  if (!in) return std::nullopt;
+  try {
+    Reader r(in);
+    char magic[8];
+    r.raw(magic, 8);
+    if (std::memcmp(magic, kMagic, 8) != 0) return std::nullopt;
+    if (r.pod<uint32_t>() != sizeof(WindowRun)) return std::nullopt;
+    if (r.str() != key) return std::nullopt;
+    GridGeometry g;
+    r.raw(&g, sizeof g);
+    if (!g.same_grid(raster.grid)) return std::nullopt;
+    // Zone files: same size and mtime, or (when those changed) the same content hash.
+    for (const auto& s : sources) {
+      const std::string stored_path = r.str();
+      const auto size = r.pod<int64_t>();
+      const auto mtime = r.pod<int64_t>();
+      const std::string sha = r.str();
+      if (stored_path != s.path) return std::nullopt;
+      if (!fs::exists(s.path)) continue;  // a GDAL connection string: identified by name only
+      const FileStamp now = stamp_file(s.path, false);
+      if (now.size != size || now.mtime_ns != mtime) {
+        if (sha.empty() || sha256_file(s.path) != sha) return std::nullopt;
+      }
+    }
+    PreparedIndex p;
+    const auto nlayers = r.pod<uint64_t>();
+    if (nlayers != sources.size()) return std::nullopt;
+    for (uint64_t l = 0; l < nlayers; ++l) {
+      ZoneSet z;
+      z.layer_name = r.str();
+      const auto nf = r.pod<uint64_t>();
+      for (uint64_t i = 0; i < nf; ++i) z.field_names.push_back(r.str());
+      const auto nz = r.pod<uint64_t>();
+      if (nz > (1ull << 32)) return std::nullopt;
+      z.ids.reserve(nz);
+      z.fields.reserve(nz);
+      for (uint64_t i = 0; i < nz; ++i) {
+        z.ids.push_back(r.str());
+        std::vector<std::string> f;
+        for (uint64_t j = 0; j < nf; ++j) f.push_back(r.str());
+        z.fields.push_back(std::move(f));
+      }
+      z.repaired = r.pod<uint64_t>();
+      z.empty = r.pod<uint64_t>();
+      z.reprojected = r.pod<uint8_t>() != 0;
+      p.layers.push_back(std::move(z));
+    }
+    p.index.layout = layout;
+    p.index.mode = mode;
+    p.index.zone_count = r.pod<uint64_t>();
+    const auto nwin = r.pod<uint64_t>();
+    if (nwin != static_cast<uint64_t>(layout.count())) return std::nullopt;
+    p.index.runs.resize(nwin);
+    for (auto& w : p.index.runs) {
+      const auto n = r.pod<uint64_t>();
+      if (n > (1ull << 34) / sizeof(WindowRun)) return std::nullopt;
+      w.resize(n);
+      r.raw(w.data(), n * sizeof(WindowRun));
+      for (const auto& run : w)
+        if (run.zone >= p.index.zone_count) return std::nullopt;
+    }
+    char end[8];
+    r.raw(end, 8);
+    if (std::memcmp(end, kMagic, 8) != 0) return std::nullopt;
+    return p;
+  } catch (const std::exception&) {
+    return std::nullopt;  // damaged or truncated: rebuild, never use
+  }
+}
+
+void CoverageCache::store(const std::vector<ZoneSource>& sources, const RasterInfo& raster, const WindowLayout& layout,
+                          CoverageMode mode, const PreparedIndex& p) const {
+  if (directory.empty()) return;
+  try {
+    fs::create_directories(directory);
+    const std::string key = identity_key(sources, raster, layout, mode);
+    const std::string path = cache_file(directory, key);
+    const std::string temp = path + ".tmp." + std::to_string(getpid());
+    std::FILE* f = std::fopen(temp.c_str(), "wb");
+    if (!f) throw std::runtime_error(std::strerror(errno));
+    Writer w(f);
+    w.raw(kMagic, 8);
+    w.pod<uint32_t>(sizeof(WindowRun));
+    w.str(key);
+    w.raw(&raster.grid, sizeof raster.grid);
+    for (const auto& s : sources) {
+      w.str(s.path);
+      if (fs::exists(s.path)) {
+        const FileStamp st = stamp_file(s.path, true);
+        w.pod<int64_t>(st.size);
+        w.pod<int64_t>(st.mtime_ns);
+        w.str(st.sha256);
+      } else {
+        w.pod<int64_t>(-1);
+        w.pod<int64_t>(0);
+        w.str("");
+      }
+    }
+    w.pod<uint64_t>(p.layers.size());
+    for (const auto& z : p.layers) {
+      w.str(z.layer_name);
+      w.pod<uint64_t>(z.field_names.size());
+      for (const auto& f : z.field_names) w.str(f);
+      w.pod<uint64_t>(z.ids.size());
+      for (size_t i = 0; i < z.ids.size(); ++i) {
+        w.str(z.ids[i]);
+        for (const auto& v : z.fields[i]) w.str(v);
+      }
+      w.pod<uint64_t>(z.repaired);
+      w.pod<uint64_t>(z.empty);
+      w.pod<uint8_t>(z.reprojected ? 1 : 0);
+    }
+    w.pod<uint64_t>(p.index.zone_count);
+    w.pod<uint64_t>(p.index.runs.size());
+    for (const auto& runs : p.index.runs) {
+      w.pod<uint64_t>(runs.size());
+      w.raw(runs.data(), runs.size() * sizeof(WindowRun));
+    }
+    w.raw(kMagic, 8);
+    const bool ok = w.ok() && std::fflush(f) == 0 && fsync(fileno(f)) == 0;
+    std::fclose(f);
+    if (!ok || std::rename(temp.c_str(), path.c_str()) != 0) {
+      std::remove(temp.c_str());
+      throw std::runtime_error("write failed (disk full?)");
+    }
+  } catch (const std::exception& e) {
+    log_warning("coverage cache not written in " + directory + " (" + e.what() + "); the next run prepares the zones again");
+  }
+}
+
+PreparedIndex prepare_zones_cached(const std::vector<ZoneSource>& sources, const RasterInfo& raster,
+                                   CoverageMode mode, const CoverageCache& cache) {
+  const WindowLayout layout =
+      block_aligned_layout(raster.grid.width, raster.grid.height, raster.block_width, raster.block_height);
+  if (auto hit = cache.load(sources, raster, layout, mode)) {
+    log_info("coverage index from the cache in " + cache.directory);
+    for (const auto& z : hit->layers)
+      if (z.repaired) log_warning(z.layer_name + ": " + std::to_string(z.repaired) + " invalid geometries were repaired with MakeValid");
+    return std::move(*hit);
+  }
+  PreparedIndex p;
+  std::vector<std::vector<Ring>> all;
+  for (const auto& s : sources) {
+    p.layers.push_back(read_zones(s, raster));
+    for (auto& rings : p.layers.back().rings) all.push_back(std::move(rings));
+    p.layers.back().rings.clear();
+  }
+  p.index = build_coverage_index(all, layout, mode);
+  cache.store(sources, raster, layout, mode, p);
+  return p;
+}
+
+}  // namespace nl

@@ -4,6 +4,7 @@
 #include <ogrsf_frmts.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -17,6 +18,7 @@
 #include "pipeline/config.hpp"
 #include "pipeline/coverage_cache.hpp"
 #include "pipeline/diagnostics.hpp"
+#include "pipeline/file_identity.hpp"
 #include "pipeline/gdal_env.hpp"
 #include "pipeline/geopackage_writer.hpp"
 #include "pipeline/levels.hpp"
@@ -99,6 +101,40 @@ std::vector<FileStamp> release_stamps(const ReleaseFile& r, bool hash) {
   return s;
 }
 
+// Everything besides the release files that shapes the tables; a change redoes every release.
+std::string settings_text(const RunConfig& c) {
+  std::ostringstream t;
+  t.precision(17);
+  t << "band " << c.releases.band << " units " << c.releases.units << " assume_crs " << c.releases.assume_crs << "\n";
+  if (c.releases.quality)
+    t << "quality " << c.releases.quality->template_name << "|" << c.releases.quality->replace_from << "|"
+      << c.releases.quality->replace_to << "|" << c.releases.quality->min_count << "\n";
+  const auto& p = c.preprocess;
+  t << "preprocess " << (c.nodata_override ? format_number(*p.nodata) : "band") << " " << p.scale << " " << p.offset
+    << " " << static_cast<int>(p.negatives) << " " << (p.floor ? format_number(*p.floor) : "-") << " "
+    << (p.cap ? format_number(*p.cap) : "-") << "\n";
+  for (const auto& z : c.zones) {
+    t << "zones " << z.name << "|" << z.path << "|" << z.layer << "|" << z.id_field << "|" << datum_name(z.datum) << "|"
+      << z.assume_crs;
+    for (const auto& f : z.fields) t << "|" << f;
+    t << "\n";
+  }
+  for (const auto& l : c.levels) {
+    t << "level " << l.name << "|" << l.zones << "|" << l.from << "|" << l.key_field << "|" << l.prefix << "|"
+      << l.suffix << "|" << l.unmatched;
+    for (const auto& [k, v] : l.lookup) t << "|" << k << "=" << v;
+    t << "\n";
+  }
+  t << "stats";
+  for (Statistic s : c.stats) t << " " << statistic_name(s);
+  t << "\ncoverage " << coverage_mode_name(c.coverage) << " lit " << c.lit_threshold << " min_valid "
+    << c.min_valid_fraction << "\ngaps " << c.gaps.level << "|" << c.gaps.region_level << "|" << c.gaps.reference
+    << "|" << c.gaps.west;
+  for (const auto& g : c.gaps.groups) t << "|" << g;
+  t << "\nbom " << c.output.bom << "\n";
+  return t.str();
+}
+
 class BatchRun {
  public:
   BatchRun(const BatchOptions& options, RunConfig config) : opt_(options), cfg_(std::move(config)) {
@@ -124,6 +160,7 @@ class BatchRun {
   std::string out_, manifest_path_;
   Manifest manifest_;
   std::unique_ptr<PreparedZones> zones_;
+  std::string settings_;  // fingerprint of settings_text and the zone files' contents
   std::atomic<int64_t> windows_done_{0};
   int64_t sigterm_after_windows_ = -1;
 };
@@ -143,6 +180,23 @@ int BatchRun::run() {
     throw UserError(manifest_path_ + ": the panel holds units '" + manifest_.units + "' but the config says '" +
                     cfg_.releases.units + "'; a panel never mixes units — use another output directory");
 
+  // The settings fingerprint: zone files hashed only when their size or mtime moved.
+  {
+    std::string text = settings_text(cfg_);
+    std::vector<FileStamp> zone_stamps;
+    for (const auto& z : cfg_.zones) {
+      if (!fs::exists(z.path)) continue;
+      FileStamp now = stamp_file(z.path, false);
+      for (const auto& old : manifest_.zone_inputs)
+        if (old.path == now.path && old.same_size_and_time(now)) now.sha256 = old.sha256;
+      if (now.sha256.empty()) now.sha256 = sha256_file(now.path);
+      text += "zone content " + now.path + " " + now.sha256 + "\n";
+      zone_stamps.push_back(now);
+    }
+    settings_ = sha256_text(text);
+    manifest_.zone_inputs = zone_stamps;
+  }
+
   struct Plan {
     ReleaseFile release;
     std::string action;  // new, changed, retry, forced, unchanged
@@ -157,6 +211,10 @@ int BatchRun::run() {
     } else if (it != manifest_.releases.end()) {
       if (it->second.state != "done") {
         p.action = "retry";
+      } else if (it->second.settings != settings_) {
+        p.action = "settings-changed";
+      } else if (!fs::exists(out_ + "/releases/" + r.id)) {
+        p.action = "missing";
       } else {
         std::vector<FileStamp> now;
         try {
@@ -184,6 +242,8 @@ int BatchRun::run() {
     }
     plan.push_back(p);
   }
+  if (std::any_of(plan.begin(), plan.end(), [](const Plan& p) { return p.action == "settings-changed"; }))
+    log_info("the configuration or the zones changed since some tables were made: those releases are redone");
 
   if (opt_.dry_run) {
     std::printf("release\taction\traster\tquality\n");
@@ -203,6 +263,16 @@ int BatchRun::run() {
   }
 
   make_directories(out_ + "/releases");
+  // Remembered mtimes of touched files and zone hashes, so the next run need not hash again.
+  save_manifest(manifest_path_, manifest_);
+  // Leftovers of a run killed with SIGKILL: staging folders never renamed into place.
+  for (const auto& e : fs::directory_iterator(out_ + "/releases")) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind('.', 0) == 0 && (name.find(".partial-") != std::string::npos || name.find(".old-") != std::string::npos)) {
+      std::error_code ec;
+      fs::remove_all(e.path(), ec);
+    }
+  }
   if (const char* n = std::getenv("NIGHTLIGHTS_TEST_SIGTERM_AFTER_WINDOWS")) sigterm_after_windows_ = std::atoll(n);
   std::signal(SIGTERM, on_signal);
   std::signal(SIGINT, on_signal);
@@ -386,7 +456,7 @@ void BatchRun::process_release(const ReleaseFile& release, const std::string& wh
     manifest_.has_grid = true;
   }
   manifest_.units = cfg_.releases.units;
-  manifest_.releases[release.id] = {"done", "", utc_now(), stamps};
+  manifest_.releases[release.id] = {"done", "", utc_now(), stamps, settings_};
   save_manifest(manifest_path_, manifest_);
 }
 

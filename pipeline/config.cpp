@@ -54,8 +54,11 @@ class Reader {
   // Unknown keys are errors, with the closest known key suggested.
   void check_keys(const YAML::Node& node, const std::string& section, const std::vector<std::string>& known) const {
     require_map(node, section);
+    std::set<std::string> seen;
     for (const auto& kv : node) {
       const std::string key = kv.first.as<std::string>();
+      // yaml-cpp keeps the first of two equal keys; silently ignoring the second misleads.
+      if (!seen.insert(key).second) fail(kv.first, "key '" + key + "' given twice in " + section);
       if (std::find(known.begin(), known.end(), key) != known.end()) continue;
       const std::string hint = closest_word(key, known);
       fail(kv.first, "unknown key '" + key + "' in " + section +

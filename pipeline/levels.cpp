@@ -9,7 +9,8 @@
 namespace nl {
 
 std::string level_key(const LevelConfig& level, const std::string& code,
-                      const std::vector<std::string>& field_names, const std::vector<std::string>& fields) {
+                      const std::vector<std::string>& field_names,
+                      const std::vector<std::string>& fields) {
   std::string key;
   if (level.key_field == "id") {
     key = code;
@@ -17,13 +18,14 @@ std::string level_key(const LevelConfig& level, const std::string& code,
     const auto it = std::find(field_names.begin(), field_names.end(), level.key_field);
     if (it == field_names.end())
       throw UserError("level '" + level.name + "': key field '" + level.key_field +
-                      "' is not carried by level '" + level.from + "' (add it to the zone layer's fields, or use id)");
+                      "' is not carried by level '" + level.from +
+                      "' (add it to the zone layer's fields, or use id)");
     key = fields[it - field_names.begin()];
   }
   if (level.prefix > 0) {
     if (static_cast<int>(key.size()) < level.prefix)
-      throw UserError("level '" + level.name + "': key '" + key + "' of unit " + code + " is shorter than the prefix " +
-                      std::to_string(level.prefix));
+      throw UserError("level '" + level.name + "': key '" + key + "' of unit " + code +
+                      " is shorter than the prefix " + std::to_string(level.prefix));
     key = key.substr(0, level.prefix);
   }
   key += level.suffix;
@@ -31,14 +33,16 @@ std::string level_key(const LevelConfig& level, const std::string& code,
     const auto it = level.lookup.find(key);
     if (it != level.lookup.end()) return it->second;
     if (level.unmatched == "error")
-      throw UserError(level.lookup_source + ": no entry for key '" + key + "' (unit " + code + " of level '" +
-                      level.from + "'); add it, or set unmatched: <group> on level '" + level.name + "'");
+      throw UserError(level.lookup_source + ": no entry for key '" + key + "' (unit " + code +
+                      " of level '" + level.from +
+                      "'); add it, or set unmatched: <group> on level '" + level.name + "'");
     return level.unmatched;
   }
   return key;
 }
 
-void derive_level_membership(const std::vector<LevelConfig>& config, std::vector<LevelUnits>& levels) {
+void derive_level_membership(const std::vector<LevelConfig>& config,
+                             std::vector<LevelUnits>& levels) {
   for (size_t l = 0; l < config.size(); ++l) {
     const LevelConfig& lc = config[l];
     if (lc.from.empty()) continue;
@@ -58,7 +62,8 @@ void derive_level_membership(const std::vector<LevelConfig>& config, std::vector
     out.fields.assign(out.codes.size(), {});
     out.unit_of_from.resize(keys.size());
     for (size_t u = 0; u < keys.size(); ++u)
-      out.unit_of_from[u] = std::lower_bound(out.codes.begin(), out.codes.end(), keys[u]) - out.codes.begin();
+      out.unit_of_from[u] =
+          std::lower_bound(out.codes.begin(), out.codes.end(), keys[u]) - out.codes.begin();
   }
 }
 
@@ -81,7 +86,9 @@ void merge_level_accumulators(std::vector<LevelUnits>& levels) {
 std::vector<int64_t> map_units(const std::vector<LevelUnits>& levels, int from, int to) {
   std::vector<int> chain;  // levels from `to` down to just above `from`
   for (int l = to; l != from; l = levels[l].from) {
-    if (l < 0) throw UserError("level '" + levels[to].name + "' does not derive from level '" + levels[from].name + "'");
+    if (l < 0)
+      throw UserError("level '" + levels[to].name + "' does not derive from level '" +
+                      levels[from].name + "'");
     chain.push_back(l);
   }
   std::vector<int64_t> map(levels[from].codes.size());
@@ -99,22 +106,22 @@ bool unit_included(const ZoneAccumulator& acc, double min_valid_fraction) {
   return acc.valid_area / total >= min_valid_fraction;
 }
 
-GapTable gap_table(const GapsConfig& config, const LevelUnits& units, const std::vector<std::string>& group_of_unit,
-                   double min_valid_fraction) {
+GapTable gap_table(const GapsConfig& config, const LevelUnits& units,
+                   const std::vector<std::string>& group_of_unit, double min_valid_fraction) {
   GapTable table;
   std::map<std::string, size_t> row_of;
   for (const auto& g : config.groups) {
     row_of[g] = table.rows.size();
-    table.rows.push_back({g});
+    table.rows.push_back(GapRow{g, 0, 0, true, {}});
   }
   const size_t all_row = table.rows.size();
-  table.rows.push_back({"all"});
+  table.rows.push_back(GapRow{"all", 0, 0, true, {}});
   for (size_t u = 0; u < units.codes.size(); ++u) {
     const std::string& g = group_of_unit[u];
     auto it = row_of.find(g);
     if (it == row_of.end()) {
       it = row_of.emplace(g, table.rows.size()).first;
-      table.rows.push_back({g});
+      table.rows.push_back(GapRow{g, 0, 0, true, {}});
       table.rows.back().compared = false;
     }
     GapRow& row = table.rows[it->second];
@@ -131,23 +138,33 @@ GapTable gap_table(const GapsConfig& config, const LevelUnits& units, const std:
     }
   }
   for (const auto& r : table.rows)
-    if (r.group == config.reference && r.acc.valid_area > 0) table.reference_brightness = r.acc.sum_area / r.acc.valid_area;
+    if (r.group == config.reference && r.acc.valid_area > 0)
+      table.reference_brightness = r.acc.sum_area / r.acc.valid_area;
   return table;
 }
 
-std::string level_csv(const std::string& release, const LevelUnits& level, const std::vector<Statistic>& stats,
-                      double min_valid_fraction, double reference_brightness) {
+std::string level_csv(const std::string& release, const LevelUnits& level,
+                      const std::vector<Statistic>& stats, double min_valid_fraction,
+                      double reference_brightness) {
   std::string out = "release,code";
-  for (const auto& f : level.field_names) out += "," + csv_field(f);
+  for (const auto& f : level.field_names) {
+    out += ',';
+    out += csv_field(f);
+  }
   out += ",n_units,included";
   for (Statistic s : stats) out += std::string(",") + statistic_name(s);
   out += ",gap_to_reference\n";
   for (size_t u = 0; u < level.codes.size(); ++u) {
     out += csv_field(release) + "," + csv_field(level.codes[u]);
-    for (const auto& v : level.fields[u]) out += "," + csv_field(v);
+    for (const auto& v : level.fields[u]) {
+      out += ',';
+      out += csv_field(v);
+    }
     if (level.fields[u].size() < level.field_names.size())
       out += std::string(level.field_names.size() - level.fields[u].size(), ',');
-    out += "," + std::to_string(level.n_units[u]) + "," + (unit_included(level.acc[u], min_valid_fraction) ? "1" : "0");
+    out += ',';
+    out += std::to_string(level.n_units[u]);
+    out += unit_included(level.acc[u], min_valid_fraction) ? ",1" : ",0";
     for (Statistic s : stats) {
       out += ",";
       if (auto v = statistic_value(level.acc[u], s)) out += format_number(*v);
@@ -168,26 +185,35 @@ std::string gaps_csv(const std::string& release, const GapTable& table, const Ga
     if (r.group == config.west) west = &r.acc;
   }
   auto ratio = [](double a, double b) { return (a > 0 && b > 0) ? a / b : NAN; };
-  auto logdiff = [](double a, double b) { return (a > 0 && b > 0) ? std::log(a) - std::log(b) : NAN; };
-  const double west_brightness = west && west->valid_area > 0 ? west->sum_area / west->valid_area : NAN;
+  auto logdiff = [](double a, double b) {
+    return (a > 0 && b > 0) ? std::log(a) - std::log(b) : NAN;
+  };
+  const double west_brightness =
+      west && west->valid_area > 0 ? west->sum_area / west->valid_area : NAN;
   const double west_lit = west && west->valid_area > 0 ? west->lit_area / west->valid_area : NAN;
   std::string out =
-      "release,group,compared,units_counted,units_left_out,sum_area,valid_area_km2,mean_area,lit_area_km2,"
-      "lit_area_share,light_share,area_share,brightness_ratio_to_" + config.west + ",brightness_log_diff_to_" +
-      config.west + ",lit_share_ratio_to_" + config.west + ",lit_share_log_diff_to_" + config.west + "\n";
+      "release,group,compared,units_counted,units_left_out,sum_area,valid_area_km2,mean_area,lit_"
+      "area_km2,"
+      "lit_area_share,light_share,area_share,brightness_ratio_to_" +
+      config.west + ",brightness_log_diff_to_" + config.west + ",lit_share_ratio_to_" +
+      config.west + ",lit_share_log_diff_to_" + config.west + "\n";
   for (const auto& r : table.rows) {
     const ZoneAccumulator& a = r.acc;
     const double brightness = a.valid_area > 0 ? a.sum_area / a.valid_area : NAN;
     const double lit_share = a.valid_area > 0 ? a.lit_area / a.valid_area : NAN;
-    const double light_share = r.compared && all && all->sum_area > 0 ? a.sum_area / all->sum_area : NAN;
-    const double area_share = r.compared && all && all->valid_area > 0 ? a.valid_area / all->valid_area : NAN;
+    const double light_share =
+        r.compared && all && all->sum_area > 0 ? a.sum_area / all->sum_area : NAN;
+    const double area_share =
+        r.compared && all && all->valid_area > 0 ? a.valid_area / all->valid_area : NAN;
     out += csv_field(release) + "," + csv_field(r.group) + "," + (r.compared ? "1" : "0") + "," +
            std::to_string(r.units_counted) + "," + std::to_string(r.units_left_out) + "," +
-           format_number(a.sum_area) + "," + format_number(a.valid_area) + "," + format_number(brightness) + "," +
-           format_number(a.lit_area) + "," + format_number(lit_share) + "," + format_number(light_share) + "," +
-           format_number(area_share) + "," + format_number(ratio(brightness, west_brightness)) + "," +
-           format_number(logdiff(brightness, west_brightness)) + "," + format_number(ratio(lit_share, west_lit)) +
-           "," + format_number(logdiff(lit_share, west_lit)) + "\n";
+           format_number(a.sum_area) + "," + format_number(a.valid_area) + "," +
+           format_number(brightness) + "," + format_number(a.lit_area) + "," +
+           format_number(lit_share) + "," + format_number(light_share) + "," +
+           format_number(area_share) + "," + format_number(ratio(brightness, west_brightness)) +
+           "," + format_number(logdiff(brightness, west_brightness)) + "," +
+           format_number(ratio(lit_share, west_lit)) + "," +
+           format_number(logdiff(lit_share, west_lit)) + "\n";
   }
   return out;
 }

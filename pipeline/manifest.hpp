@@ -14,6 +14,7 @@ struct ReleaseRecord {
   std::string reason;  // why it failed
   std::string finished;
   std::vector<FileStamp> inputs;
+  std::string settings;  // fingerprint of the settings and zone contents the tables were made with
 };
 
 struct Manifest {
@@ -21,6 +22,7 @@ struct Manifest {
   std::string grid;  // GridGeometry::describe() of the panel's grid
   double grid_values[6] = {0, 0, 0, 0, 0, 0};  // origin x, y, cell w, h, width, height
   bool has_grid = false;
+  std::vector<FileStamp> zone_inputs;  // the zone files' last seen stamps and hashes
   std::map<std::string, ReleaseRecord> releases;
 };
 

@@ -11,14 +11,21 @@
 namespace nl {
 
 std::string zonal_csv(const ZoneSet& zones, const std::string& id_field,
-                      const std::vector<Statistic>& stats, const std::vector<ZoneAccumulator>& acc) {
+                      const std::vector<Statistic>& stats,
+                      const std::vector<ZoneAccumulator>& acc) {
   std::string out = csv_field(id_field);
-  for (const auto& f : zones.field_names) out += "," + csv_field(f);
+  for (const auto& f : zones.field_names) {
+    out += ',';
+    out += csv_field(f);
+  }
   for (Statistic s : stats) out += std::string(",") + statistic_name(s);
   out += "\n";
   for (size_t z = 0; z < zones.size(); ++z) {
     out += csv_field(zones.ids[z]);
-    for (const auto& v : zones.fields[z]) out += "," + csv_field(v);
+    for (const auto& v : zones.fields[z]) {
+      out += ',';
+      out += csv_field(v);
+    }
     for (Statistic s : stats) {
       out += ",";
       if (auto v = statistic_value(acc[z], s)) out += format_number(*v);
@@ -34,7 +41,8 @@ void run_zonal_command(const ZonalCommandOptions& o) {
   RasterInfo raster = inspect_raster(o.raster, o.band, o.assume_crs);
   ZoneSource zsrc = o.zones;
   if (zsrc.assume_crs.empty()) zsrc.assume_crs = o.assume_crs;
-  const PreparedIndex prepared = prepare_zones_cached({zsrc}, raster, o.coverage, CoverageCache{o.cache_dir});
+  const PreparedIndex prepared =
+      prepare_zones_cached({zsrc}, raster, o.coverage, CoverageCache{o.cache_dir});
   const ZoneSet& zones = prepared.layers.front();
   const CoverageIndex& index = prepared.index;
   const std::vector<double> areas = raster_row_areas_km2(raster);
@@ -58,7 +66,8 @@ void run_zonal_command(const ZonalCommandOptions& o) {
   if (o.bom) out.write("\xEF\xBB\xBF");
   out.write(table);
   out.commit();
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   char line[256];
   std::snprintf(line, sizeof line, "%zu zones, %lld cells read in %lld windows, %.2f s -> %s",
                 zones.size(), static_cast<long long>(result.cells_read),

@@ -232,6 +232,7 @@ def main():
         nodata_cells += int(mask.sum())
         lit_cells += int(np.count_nonzero(strip > 0))
         band.WriteArray(strip, 0, r0)
+        band.FlushCache()  # write this row of tiles now: the block cache never holds more than one
         del strip, mask
         if args.is_global and (r0 // args.strip_rows) % 8 == 0:
             print(f"  rows {r1}/{H} ({time.monotonic() - t0:.0f} s)", file=sys.stderr, flush=True)

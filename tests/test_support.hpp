@@ -62,8 +62,10 @@ inline CommandResult run(const std::string& command) {
   return r;
 }
 
+// Runs the binary with its coverage cache in this process's temporary folder (never ~/.cache).
 inline CommandResult nightlights(const std::string& args) {
-  return run(std::string("'") + NIGHTLIGHTS_EXE + "' " + args);
+  static const std::string cache = temp_dir("coverage-cache");
+  return run("NIGHTLIGHTS_CACHE_DIR='" + cache + "' '" + NIGHTLIGHTS_EXE + "' " + args);
 }
 
 inline std::string read_file(const std::string& path) {

@@ -11,6 +11,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <optional>
+#include <set>
 #include <memory>
 #include <fstream>
 #include <sstream>
@@ -21,6 +23,9 @@
 #include "pipeline/file_identity.hpp"
 #include "pipeline/gdal_env.hpp"
 #include "pipeline/geopackage_writer.hpp"
+#include "pipeline/hu_line.hpp"
+#include "pipeline/inequality_tables.hpp"
+#include "pipeline/convergence_tables.hpp"
 #include "pipeline/levels.hpp"
 #include "pipeline/manifest.hpp"
 #include "pipeline/output_file.hpp"
@@ -59,12 +64,14 @@ struct PreparedZones {
   double prepare_seconds = 0;
 };
 
-PreparedZones prepare_zones(const RunConfig& config, const RasterInfo& raster, const std::string& cache_dir) {
+PreparedZones prepare_zones(const RunConfig& config, const RasterInfo& raster, const std::string& cache_dir,
+                            const std::optional<ZoneSource>& extra) {
   PreparedZones p;
   p.grid = raster.grid;
   const auto t0 = Clock::now();
   std::vector<ZoneSource> sources;
   for (const auto& z : config.zones) sources.push_back({z.path, z.layer, z.id_field, z.fields, z.assume_crs, z.datum});
+  if (extra) sources.push_back(*extra);
   PreparedIndex prepared = prepare_zones_cached(sources, raster, config.coverage, CoverageCache{cache_dir});
   size_t offset = 0;
   for (auto& layer : prepared.layers) {
@@ -132,6 +139,19 @@ std::string settings_text(const RunConfig& c) {
     << "|" << c.gaps.west;
   for (const auto& g : c.gaps.groups) t << "|" << g;
   t << "\nbom " << c.output.bom << "\n";
+  if (c.hu_line.enabled) {
+    std::ifstream def(c.hu_line.definition, std::ios::binary);
+    std::stringstream text;
+    text << def.rdbuf();
+    t << "hu_line " << c.hu_line.shape << "|" << c.hu_line.country_path << "|" << c.hu_line.country_layer << "|"
+      << datum_name(c.hu_line.country_datum) << "|" << c.hu_line.level << "\n" << text.str() << "\n";
+  }
+  if (c.inequality.enabled) {
+    t << "inequality";
+    for (const auto& l : c.inequality.levels) t << " " << l;
+    for (const auto& g : c.inequality.groupings) t << " " << g;
+    t << "\n";
+  }
   return t.str();
 }
 
@@ -147,6 +167,7 @@ class BatchRun {
  private:
   void process_release(const ReleaseFile& release, const std::string& why, const std::string& previous_sha);
   void write_panels();
+  void write_convergence();
   void write_geopackages(const std::string& latest);
   std::vector<std::string> done_releases() const;
   int level_index(const std::string& name) const {
@@ -161,6 +182,11 @@ class BatchRun {
   Manifest manifest_;
   std::unique_ptr<PreparedZones> zones_;
   std::string settings_;  // fingerprint of settings_text and the zone files' contents
+  // The Hu line's two sides as a zone layer, and the side of each unit of its level.
+  std::optional<ZoneSource> hu_source_;
+  HuLineDefinition hu_definition_;
+  std::map<std::string, std::string> hu_side_;
+  void prepare_hu_line();
   std::atomic<int64_t> windows_done_{0};
   int64_t sigterm_after_windows_ = -1;
 };
@@ -263,6 +289,9 @@ int BatchRun::run() {
   }
 
   make_directories(out_ + "/releases");
+  if (cfg_.hu_line.enabled &&
+      std::any_of(plan.begin(), plan.end(), [](const Plan& p) { return p.action != "unchanged"; }))
+    prepare_hu_line();
   // Remembered mtimes of touched files and zone hashes, so the next run need not hash again.
   save_manifest(manifest_path_, manifest_);
   // Leftovers of a run killed with SIGKILL: staging folders never renamed into place.
@@ -311,6 +340,7 @@ int BatchRun::run() {
   }
   check_interrupt();
   write_panels();
+  if (cfg_.convergence.enabled) write_convergence();
   const auto done = done_releases();
   if (!done.empty() && !cfg_.output.geopackage_levels.empty()) write_geopackages(done.back());
   std::string summary = "run finished in " + format_number(std::round(seconds_since(t0) * 100) / 100) + " s: " +
@@ -350,7 +380,7 @@ void BatchRun::process_release(const ReleaseFile& release, const std::string& wh
     quality = QualityMask{q, cfg_.releases.quality->min_count};
   }
   if (!zones_ || !zones_->grid.same_grid(raster.grid))
-    zones_ = std::make_unique<PreparedZones>(prepare_zones(cfg_, raster, opt_.cache_dir));
+    zones_ = std::make_unique<PreparedZones>(prepare_zones(cfg_, raster, opt_.cache_dir, hu_source_));
   const auto t_zonal = Clock::now();
   ZonalOptions zo;
   zo.threads = opt_.threads ? opt_.threads : cfg_.threads;
@@ -389,6 +419,23 @@ void BatchRun::process_release(const ReleaseFile& release, const std::string& wh
   derive_level_membership(cfg_.levels, levels);
   merge_level_accumulators(levels);
 
+  // Each unit's region (for the tables and regressions): the region of most of its area.
+  std::vector<std::vector<std::string>> region_of_level(levels.size());
+  std::vector<std::string> region_of_base;
+  const int region_base = cfg_.gaps.region_level.empty() ? -1 : level_index(cfg_.gaps.level);
+  if (region_base >= 0) {
+    const int region_level = level_index(cfg_.gaps.region_level);
+    const auto map = map_units(levels, region_base, region_level);
+    for (size_t u = 0; u < map.size(); ++u) region_of_base.push_back(levels[region_level].codes[map[u]]);
+    for (size_t l = 0; l < levels.size(); ++l) {
+      try {
+        region_of_level[l] = majority_groups(levels, region_base, static_cast<int>(l), region_of_base);
+      } catch (const UserError&) {
+        // a level of its own layer, not made of the base units: no region column
+      }
+    }
+  }
+
   double reference = 0;
   std::string gaps_text;
   if (!cfg_.gaps.region_level.empty()) {
@@ -399,6 +446,41 @@ void BatchRun::process_release(const ReleaseFile& release, const std::string& wh
     const GapTable gaps = gap_table(cfg_.gaps, levels[base], group, cfg_.min_valid_fraction);
     reference = gaps.reference_brightness;
     gaps_text = gaps_csv(release.id, gaps, cfg_.gaps);
+  }
+
+  std::string hu_text, inequality_text;
+  std::vector<std::string> hu_of_base;
+  if (hu_source_) {
+    const int hu_level = level_index(cfg_.hu_line.level);
+    const size_t first = zones_->offset.back();
+    int64_t units[2] = {0, 0};
+    for (const auto& code : levels[hu_level].codes) {
+      const auto it = hu_side_.find(code);
+      hu_of_base.push_back(it == hu_side_.end() ? "west" : it->second);
+      ++units[hu_of_base.back() == "east" ? 0 : 1];
+    }
+    hu_text = hu_line_csv(release.id, hu_definition_.shape, result.zones[first], result.zones[first + 1], units[0],
+                          units[1]);
+  }
+  if (cfg_.inequality.enabled) {
+    inequality_text = inequality_csv_header();
+    std::set<std::string> compared(cfg_.gaps.groups.begin(), cfg_.gaps.groups.end());
+    for (const auto& name : cfg_.inequality.levels) {
+      const int l = level_index(name);
+      // Units outside the compared regions (Taiwan, Hong Kong, Macau) stay out of every grouping.
+      const std::vector<std::string>& region_groups = region_of_level[l];
+      for (const auto& grouping : cfg_.inequality.groupings) {
+        if (grouping == "region") {
+          inequality_text += inequality_rows(release.id, levels[l], "region", region_groups, compared, cfg_.min_valid_fraction);
+        } else {
+          std::vector<std::string> sides = majority_groups(levels, level_index(cfg_.hu_line.level), l, hu_of_base);
+          if (!region_groups.empty())
+            for (size_t u = 0; u < sides.size(); ++u)
+              if (!compared.count(region_groups[u])) sides[u] = "outside";
+          inequality_text += inequality_rows(release.id, levels[l], "hu_line", sides, {"east", "west"}, cfg_.min_valid_fraction);
+        }
+      }
+    }
   }
   check_interrupt();
 
@@ -416,10 +498,13 @@ void BatchRun::process_release(const ReleaseFile& release, const std::string& wh
     }
   } guard{stage};
   const std::string bom = cfg_.output.bom ? "\xEF\xBB\xBF" : "";
-  for (const auto& level : levels)
-    write_file_atomically(stage + "/" + level.name + ".csv",
-                          bom + level_csv(release.id, level, cfg_.stats, cfg_.min_valid_fraction, reference));
+  for (size_t l = 0; l < levels.size(); ++l)
+    write_file_atomically(stage + "/" + levels[l].name + ".csv",
+                          bom + level_csv(release.id, levels[l], cfg_.stats, cfg_.min_valid_fraction, reference,
+                                          region_of_level[l]));
   if (!gaps_text.empty()) write_file_atomically(stage + "/gaps.csv", bom + gaps_text);
+  if (!hu_text.empty()) write_file_atomically(stage + "/hu_line.csv", bom + hu_text);
+  if (!inequality_text.empty()) write_file_atomically(stage + "/inequality.csv", bom + inequality_text);
 
   std::ostringstream prov;
   prov << "{\n  \"tool\": \"nightlights\",\n  \"version\": " << json_string(NIGHTLIGHTS_VERSION)
@@ -460,6 +545,34 @@ void BatchRun::process_release(const ReleaseFile& release, const std::string& wh
   save_manifest(manifest_path_, manifest_);
 }
 
+void BatchRun::prepare_hu_line() {
+  const auto t0 = Clock::now();
+  hu_definition_ = load_hu_line_definition(cfg_.hu_line.definition);
+  if (!cfg_.hu_line.shape.empty()) hu_definition_.shape = cfg_.hu_line.shape;
+  const std::string path = out_ + "/hu_line_zones.gpkg";
+  const std::string fresh = out_ + "/.hu_line_zones.new.gpkg";
+  write_hu_line_zones(hu_definition_,
+                      CountrySource{cfg_.hu_line.country_path, cfg_.hu_line.country_layer,
+                                    cfg_.hu_line.country_assume_crs, cfg_.hu_line.country_datum},
+                      fresh);
+  // Same bytes: keep the old file, so its mtime (and the coverage cache keyed on it) stays.
+  auto bytes = [](const std::string& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  };
+  if (fs::exists(path) && bytes(path) == bytes(fresh)) fs::remove(fresh);
+  else fs::rename(fresh, path);
+  hu_source_ = ZoneSource{path, "hu_line", "side", {}, "", Datum::wgs84};
+  const int level = level_index(cfg_.hu_line.level);
+  const LevelConfig& lc = cfg_.levels[level];
+  const ZoneLayerConfig& z = *std::find_if(cfg_.zones.begin(), cfg_.zones.end(), [&](const auto& zc) { return zc.name == lc.zones; });
+  hu_side_ = hu_line_sides_of_zones(hu_definition_, z.path, z.layer, z.id_field, z.datum);
+  log_info("Hu line (" + hu_definition_.shape + ") zones and the side of " + std::to_string(hu_side_.size()) + " " +
+           lc.name + " units ready in " + format_number(std::round(seconds_since(t0) * 100) / 100) + " s");
+}
+
 std::vector<std::string> BatchRun::done_releases() const {
   std::vector<std::string> ids;
   for (const auto& [id, r] : manifest_.releases)
@@ -474,6 +587,8 @@ void BatchRun::write_panels() {
   std::vector<std::string> tables;
   for (const auto& l : cfg_.levels) tables.push_back(l.name);
   if (!cfg_.gaps.region_level.empty()) tables.push_back("gaps");
+  if (cfg_.hu_line.enabled) tables.push_back("hu_line");
+  if (cfg_.inequality.enabled) tables.push_back("inequality");
   for (const auto& t : tables) {
     std::string panel;
     for (const auto& id : ids) {
@@ -491,6 +606,25 @@ void BatchRun::write_panels() {
     }
     write_file_atomically(out_ + "/panel/" + t + ".csv", panel);
   }
+}
+
+void BatchRun::write_convergence() {
+  const auto ids = done_releases();
+  if (ids.empty()) return;
+  std::string all = convergence_csv_header();
+  for (const auto& level : cfg_.convergence.levels) {
+    std::vector<std::string> tables;
+    for (const auto& id : ids) {
+      std::ifstream in(out_ + "/releases/" + id + "/" + level + ".csv", std::ios::binary);
+      std::stringstream text;
+      text << in.rdbuf();
+      tables.push_back(text.str());
+    }
+    const ConvergenceTables t = convergence_tables(level, ids, tables, cfg_.convergence.region_dummies);
+    all += t.convergence_csv;
+    for (const auto& [name, table] : t.growth_csv) write_file_atomically(out_ + "/panel/growth_" + name + ".csv", table);
+  }
+  write_file_atomically(out_ + "/panel/convergence.csv", all);
 }
 
 void BatchRun::write_geopackages(const std::string& latest) {

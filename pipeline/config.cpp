@@ -164,7 +164,7 @@ RunConfig parse_run_config(const std::string& text, const std::string& path, con
   if (!root.IsMap()) throw UserError(path + ": the configuration must be a YAML mapping (see configs/sample.yaml)");
   r.check_keys(root, "the configuration",
                {"releases", "preprocess", "zones", "levels", "stats", "coverage", "lit_threshold",
-                "min_valid_fraction", "gaps", "output", "threads"});
+                "min_valid_fraction", "gaps", "hu_line", "inequality", "convergence", "output", "threads"});
   for (const char* required : {"releases", "zones", "levels", "output"})
     if (!root[required]) throw UserError(path + ": missing section '" + std::string(required) + "'");
 
@@ -335,6 +335,68 @@ RunConfig parse_run_config(const std::string& text, const std::string& path, con
   for (const std::string* lv : {&c.gaps.level, &c.gaps.region_level})
     if (!lv->empty() && !level_names.count(*lv))
       throw UserError(path + ": gaps names level '" + *lv + "', which levels does not define");
+
+  if (const YAML::Node h = root["hu_line"]) {
+    r.check_keys(h, "hu_line", {"definition", "shape", "country", "level"});
+    c.hu_line.enabled = true;
+    c.hu_line.definition = resolve(base_dir, h["definition"] ? r.str(h, "definition") : "hu-line.yaml");
+    if (h["shape"]) {
+      c.hu_line.shape = r.str(h, "shape");
+      if (c.hu_line.shape != "geodesic" && c.hu_line.shape != "straight-lonlat")
+        r.fail(h["shape"], "hu_line.shape must be geodesic or straight-lonlat");
+    }
+    if (const YAML::Node k = h["country"]) {
+      r.check_keys(k, "hu_line.country", {"path", "layer", "assume_crs", "datum"});
+      if (!k["path"]) r.fail(k, "hu_line.country needs a path");
+      c.hu_line.country_path = resolve(base_dir, r.str(k, "path"));
+      if (k["layer"]) c.hu_line.country_layer = r.str(k, "layer");
+      if (k["assume_crs"]) c.hu_line.country_assume_crs = r.str(k, "assume_crs");
+      if (k["datum"]) {
+        try {
+          c.hu_line.country_datum = parse_datum(r.str(k, "datum"));
+        } catch (const std::invalid_argument& e) {
+          r.fail(k["datum"], e.what());
+        }
+      }
+    } else {
+      c.hu_line.country_path = c.zones.front().path;
+      c.hu_line.country_layer = c.zones.front().layer;
+      c.hu_line.country_datum = c.zones.front().datum;
+    }
+    c.hu_line.level = h["level"] ? r.str(h, "level") : c.levels.front().name;
+    if (!level_names.count(c.hu_line.level)) r.fail(h, "hu_line.level names level '" + c.hu_line.level + "', which levels does not define");
+  }
+  if (const YAML::Node q = root["inequality"]) {
+    r.check_keys(q, "inequality", {"levels", "groupings"});
+    c.inequality.enabled = true;
+    if (q["levels"]) c.inequality.levels = r.list(q, "levels");
+    if (q["groupings"]) c.inequality.groupings = r.list(q, "groupings");
+  }
+  if (c.inequality.enabled) {
+    if (c.inequality.levels.empty())
+      for (size_t i = 0; i < std::min<size_t>(2, c.levels.size()); ++i) c.inequality.levels.push_back(c.levels[i].name);
+    if (c.inequality.groupings.empty()) {
+      if (!c.gaps.region_level.empty()) c.inequality.groupings.push_back("region");
+      if (c.hu_line.enabled) c.inequality.groupings.push_back("hu_line");
+    }
+    for (const auto& l : c.inequality.levels)
+      if (!level_names.count(l)) r.fail(root["inequality"], "inequality.levels names level '" + l + "', which levels does not define");
+    for (const auto& g : c.inequality.groupings) {
+      if (g != "region" && g != "hu_line") r.fail(root["inequality"], "inequality.groupings are region and/or hu_line, not '" + g + "'");
+      if (g == "region" && c.gaps.region_level.empty()) r.fail(root["inequality"], "grouping 'region' needs a region level (gaps.region_level)");
+      if (g == "hu_line" && !c.hu_line.enabled) r.fail(root["inequality"], "grouping 'hu_line' needs a hu_line section");
+    }
+  }
+  if (const YAML::Node v = root["convergence"]) {
+    r.check_keys(v, "convergence", {"levels", "region_dummies"});
+    c.convergence.enabled = true;
+    if (v["levels"]) c.convergence.levels = r.list(v, "levels");
+    if (v["region_dummies"]) c.convergence.region_dummies = r.boolean(v, "region_dummies");
+    if (c.convergence.levels.empty()) c.convergence.levels.push_back(c.levels.front().name);
+    for (const auto& l : c.convergence.levels)
+      if (!level_names.count(l)) r.fail(v, "convergence.levels names level '" + l + "', which levels does not define");
+    if (c.convergence.region_dummies && c.gaps.region_level.empty()) c.convergence.region_dummies = false;
+  }
 
   const YAML::Node out = root["output"];
   r.check_keys(out, "output", {"directory", "geopackage", "bom"});

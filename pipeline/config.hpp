@@ -60,6 +60,27 @@ struct GapsConfig {
   std::string west = "West";
 };
 
+struct HuLineConfig {
+  bool enabled = false;
+  std::string definition;  // configs/hu-line.yaml
+  std::string shape;       // overrides the definition's (geodesic | straight-lonlat)
+  std::string country_path, country_layer, country_assume_crs;
+  Datum country_datum = Datum::wgs84;  // default country: the first zone layer's union
+  std::string level;       // the level whose units are grouped by side (default: the first)
+};
+
+struct InequalityConfig {
+  bool enabled = false;
+  std::vector<std::string> levels;     // default: the first two levels
+  std::vector<std::string> groupings;  // region and/or hu_line
+};
+
+struct ConvergenceConfig {
+  bool enabled = false;
+  std::vector<std::string> levels;  // default: the first level
+  bool region_dummies = true;
+};
+
 struct OutputConfig {
   std::string directory;
   std::vector<std::string> geopackage_levels;
@@ -80,6 +101,9 @@ struct RunConfig {
   double lit_threshold = 0;
   double min_valid_fraction = 0;
   GapsConfig gaps;
+  HuLineConfig hu_line;
+  InequalityConfig inequality;
+  ConvergenceConfig convergence;
   OutputConfig output;
   int threads = 0;
 };

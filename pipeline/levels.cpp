@@ -145,12 +145,13 @@ GapTable gap_table(const GapsConfig& config, const LevelUnits& units,
 
 std::string level_csv(const std::string& release, const LevelUnits& level,
                       const std::vector<Statistic>& stats, double min_valid_fraction,
-                      double reference_brightness) {
+                      double reference_brightness, const std::vector<std::string>& region_of_unit) {
   std::string out = "release,code";
   for (const auto& f : level.field_names) {
     out += ',';
     out += csv_field(f);
   }
+  if (!region_of_unit.empty()) out += ",region";
   out += ",n_units,included";
   for (Statistic s : stats) out += std::string(",") + statistic_name(s);
   out += ",gap_to_reference\n";
@@ -162,6 +163,10 @@ std::string level_csv(const std::string& release, const LevelUnits& level,
     }
     if (level.fields[u].size() < level.field_names.size())
       out += std::string(level.field_names.size() - level.fields[u].size(), ',');
+    if (!region_of_unit.empty()) {
+      out += ',';
+      out += csv_field(region_of_unit[u]);
+    }
     out += ',';
     out += std::to_string(level.n_units[u]);
     out += unit_included(level.acc[u], min_valid_fraction) ? ",1" : ",0";

@@ -53,8 +53,10 @@ GapTable gap_table(const GapsConfig& config, const LevelUnits& units, const std:
                    double min_valid_fraction);
 
 // Tables as CSV text (header + rows), with `release` as the first column.
+// `region_of_unit` (may be empty) adds a `region` column.
 std::string level_csv(const std::string& release, const LevelUnits& level, const std::vector<Statistic>& stats,
-                      double min_valid_fraction, double reference_brightness);
+                      double min_valid_fraction, double reference_brightness,
+                      const std::vector<std::string>& region_of_unit = {});
 std::string gaps_csv(const std::string& release, const GapTable& table, const GapsConfig& config);
 
 bool unit_included(const ZoneAccumulator& acc, double min_valid_fraction);

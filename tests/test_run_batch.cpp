@@ -903,3 +903,92 @@ TEST_CASE("run: changing the statistics never mixes column layouts in a panel") 
                                    << (misfits.empty() ? std::string("-") : misfits.front()));
   }
 }
+
+TEST_CASE("run: convergence over 24 India months: sigma every month, beta on the balanced panel with HC1 and lambda") {
+  if (!have_viirs()) return;
+  Batch b("run-convergence");
+  std::vector<std::string> files;
+  for (const auto& [y, m] : months(2021, 1, 24)) files.push_back(shared_raster(y, m));
+  const std::string cfg = b.config("conv.yaml", files, b.out("out"),
+                                   "convergence: {levels: [cell], region_dummies: true}\n"
+                                   "inequality: {levels: [cell, column], groupings: [region]}\n");
+  auto r = run_batch(cfg);
+  REQUIRE_MESSAGE(r.exit_code == 0, r.output);
+  const Csv conv = read_csv(b.out("out") + "/panel/convergence.csv");
+  // σ: one row per month.
+  size_t sigma_rows = 0;
+  for (size_t i = 0; i < conv.rows.size(); ++i) sigma_rows += conv.at(i, "kind") == "sigma";
+  CHECK(sigma_rows == 24);
+  // The balanced panel leaves out every cell that is invalid in some month: 2022-07 is masked
+  // everywhere, so no cell is valid in all 24 months and the panel is empty…
+  const size_t beta = [&] {
+    for (size_t i = 0; i < conv.rows.size(); ++i)
+      if (conv.at(i, "kind") == "beta") return i;
+    return conv.rows.size();
+  }();
+  CHECK(beta == conv.rows.size());  // no fit on an empty panel
+  CHECK(conv.at(0, "n") == "0");
+  CHECK(conv.at(0, "n_left_out") == "9");
+
+  // …so fit on the 12 months of 2021, where the cells are observed every month.
+  Batch b2("run-convergence-2021");
+  std::vector<std::string> year;
+  for (const auto& [y, m] : months(2021, 1, 12)) year.push_back(shared_raster(y, m));
+  const std::string cfg2 = b2.config("conv.yaml", year, b2.out("out"), "convergence: {levels: [cell], region_dummies: true}\n");
+  auto r2 = run_batch(cfg2);
+  REQUIRE_MESSAGE(r2.exit_code == 0, r2.output);
+  const Csv c2 = read_csv(b2.out("out") + "/panel/convergence.csv");
+  const Csv growth = read_csv(b2.out("out") + "/panel/growth_cell.csv");
+  const size_t n = growth.rows.size();
+  REQUIRE(n >= 3);
+  // Independent OLS of growth on log initial brightness (closed form, one regressor) and its
+  // HC1 standard error: n/(n−2) · Σ (xᵢ−x̄)² eᵢ² / Sxx².
+  std::vector<double> x(n), g(n);
+  double xm = 0, gm = 0;
+  for (size_t i = 0; i < n; ++i) {
+    x[i] = std::log(growth.num(i, "brightness_first"));
+    g[i] = growth.num(i, "growth_annual");
+    xm += x[i] / n;
+    gm += g[i] / n;
+  }
+  double sxx = 0, sxy = 0;
+  for (size_t i = 0; i < n; ++i) {
+    sxx += (x[i] - xm) * (x[i] - xm);
+    sxy += (x[i] - xm) * (g[i] - gm);
+  }
+  const double slope = sxy / sxx, intercept = gm - slope * xm;
+  double meat = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const double e = g[i] - intercept - slope * x[i];
+    meat += (x[i] - xm) * (x[i] - xm) * e * e;
+  }
+  const double se = std::sqrt(static_cast<double>(n) / (n - 2) * meat / (sxx * sxx));
+  const double years = 11.0 / 12.0;  // January to December
+  size_t row = conv.rows.size();
+  for (size_t i = 0; i < c2.rows.size(); ++i)
+    if (c2.at(i, "kind") == "beta" && c2.at(i, "term") == "log_initial_brightness") row = i;
+  REQUIRE(row < c2.rows.size());
+  CHECK(c2.num(row, "estimate") == doctest::Approx(slope).epsilon(1e-10));
+  CHECK(c2.num(row, "se_hc1") == doctest::Approx(se).epsilon(1e-8));
+  CHECK(c2.num(row, "n") == doctest::Approx(static_cast<double>(n)));
+  CHECK(c2.num(row, "years") == doctest::Approx(years).epsilon(1e-12));
+  // λ = −ln(1 + βT)/T.
+  CHECK(c2.num(row, "lambda") == doctest::Approx(-std::log(1 + slope * years) / years).epsilon(1e-10));
+  // The specification with region dummies is there too.
+  bool with_regions = false;
+  for (size_t i = 0; i < c2.rows.size(); ++i) with_regions |= c2.at(i, "kind") == "beta_regions";
+  CHECK(with_regions);
+  size_t sigma2 = 0;
+  for (size_t i = 0; i < c2.rows.size(); ++i) sigma2 += c2.at(i, "kind") == "sigma";
+  CHECK(sigma2 == 12);
+
+  // Inequality per month for both levels; Theil's parts add up to the total.
+  const Csv ineq = read_csv(b.out("out") + "/releases/2021-03/inequality.csv");
+  size_t theil_rows = 0;
+  for (size_t i = 0; i < ineq.rows.size(); ++i) {
+    if (ineq.at(i, "group") != "all" || ineq.at(i, "measure").rfind("theil", 0) != 0) continue;
+    ++theil_rows;
+    CHECK(ineq.num(i, "within") + ineq.num(i, "between") == doctest::Approx(ineq.num(i, "value")).epsilon(1e-12));
+  }
+  CHECK(theil_rows == 4);  // T and L at cell and column level
+}

@@ -17,6 +17,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "pipeline/cluster.hpp"
 #include "pipeline/config.hpp"
 #include "pipeline/coverage_cache.hpp"
 #include "pipeline/diagnostics.hpp"
@@ -72,7 +73,7 @@ PreparedZones prepare_zones(const RunConfig& config, const RasterInfo& raster, c
   std::vector<ZoneSource> sources;
   for (const auto& z : config.zones) sources.push_back({z.path, z.layer, z.id_field, z.fields, z.assume_crs, z.datum});
   if (extra) sources.push_back(*extra);
-  PreparedIndex prepared = prepare_zones_cached(sources, raster, config.coverage, CoverageCache{cache_dir});
+  PreparedIndex prepared = prepare_zones_cached(sources, raster, config.coverage, CoverageCache{cache_dir, cluster::is_writer()});
   size_t offset = 0;
   for (auto& layer : prepared.layers) {
     p.offset.push_back(offset);
@@ -153,6 +154,17 @@ std::string settings_text(const RunConfig& c) {
     t << "\n";
   }
   return t.str();
+}
+
+// Leftovers of a run killed with SIGKILL: staging folders never renamed into place.
+void remove_stale_staging(const std::string& releases_dir) {
+  for (const auto& e : fs::directory_iterator(releases_dir)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind('.', 0) == 0 && (name.find(".partial-") != std::string::npos || name.find(".old-") != std::string::npos)) {
+      std::error_code ec;
+      fs::remove_all(e.path(), ec);
+    }
+  }
 }
 
 class BatchRun {
@@ -288,20 +300,13 @@ int BatchRun::run() {
     return 0;
   }
 
-  make_directories(out_ + "/releases");
+  if (cluster::is_writer()) make_directories(out_ + "/releases");
   if (cfg_.hu_line.enabled &&
       std::any_of(plan.begin(), plan.end(), [](const Plan& p) { return p.action != "unchanged"; }))
     prepare_hu_line();
   // Remembered mtimes of touched files and zone hashes, so the next run need not hash again.
-  save_manifest(manifest_path_, manifest_);
-  // Leftovers of a run killed with SIGKILL: staging folders never renamed into place.
-  for (const auto& e : fs::directory_iterator(out_ + "/releases")) {
-    const std::string name = e.path().filename().string();
-    if (name.rfind('.', 0) == 0 && (name.find(".partial-") != std::string::npos || name.find(".old-") != std::string::npos)) {
-      std::error_code ec;
-      fs::remove_all(e.path(), ec);
-    }
-  }
+  if (cluster::is_writer()) save_manifest(manifest_path_, manifest_);
+  if (cluster::is_writer()) remove_stale_staging(out_ + "/releases");
   if (const char* n = std::getenv("NIGHTLIGHTS_TEST_SIGTERM_AFTER_WINDOWS")) sigterm_after_windows_ = std::atoll(n);
   std::signal(SIGTERM, on_signal);
   std::signal(SIGINT, on_signal);
@@ -334,7 +339,7 @@ int BatchRun::run() {
       } catch (const UserError&) {
       }
       manifest_.releases[p.release.id] = rec;
-      save_manifest(manifest_path_, manifest_);
+      if (cluster::is_writer()) save_manifest(manifest_path_, manifest_);
       log_warning("release " + p.release.id + " failed: " + e.what());
     }
   }
@@ -352,7 +357,7 @@ int BatchRun::run() {
     summary += ")";
   }
   log_info(summary + "; tables in " + out_);
-  if (!failures.empty()) std::fprintf(stderr, "nightlights: error: %zu release(s) failed; see %s\n", failures.size(), manifest_path_.c_str());
+  if (!failures.empty() && cluster::is_writer()) std::fprintf(stderr, "nightlights: error: %zu release(s) failed; see %s\n", failures.size(), manifest_path_.c_str());
   return failures.empty() ? 0 : 1;
 }
 
@@ -484,6 +489,7 @@ void BatchRun::process_release(const ReleaseFile& release, const std::string& wh
   }
   check_interrupt();
 
+  if (!cluster::is_writer()) return;  // rank 0 alone writes
   // Stage the release's folder, then swap it into place: its tables are all new or all old.
   const std::string final_dir = out_ + "/releases/" + release.id;
   const std::string stage = out_ + "/releases/." + release.id + ".partial-" + std::to_string(getpid());
@@ -542,7 +548,7 @@ void BatchRun::process_release(const ReleaseFile& release, const std::string& wh
   }
   manifest_.units = cfg_.releases.units;
   manifest_.releases[release.id] = {"done", "", utc_now(), stamps, settings_};
-  save_manifest(manifest_path_, manifest_);
+  if (cluster::is_writer()) save_manifest(manifest_path_, manifest_);
 }
 
 void BatchRun::prepare_hu_line() {
@@ -551,10 +557,11 @@ void BatchRun::prepare_hu_line() {
   if (!cfg_.hu_line.shape.empty()) hu_definition_.shape = cfg_.hu_line.shape;
   const std::string path = out_ + "/hu_line_zones.gpkg";
   const std::string fresh = out_ + "/.hu_line_zones.new.gpkg";
-  write_hu_line_zones(hu_definition_,
-                      CountrySource{cfg_.hu_line.country_path, cfg_.hu_line.country_layer,
-                                    cfg_.hu_line.country_assume_crs, cfg_.hu_line.country_datum},
-                      fresh);
+  if (cluster::is_writer())
+    write_hu_line_zones(hu_definition_,
+                        CountrySource{cfg_.hu_line.country_path, cfg_.hu_line.country_layer,
+                                      cfg_.hu_line.country_assume_crs, cfg_.hu_line.country_datum},
+                        fresh);
   // Same bytes: keep the old file, so its mtime (and the coverage cache keyed on it) stays.
   auto bytes = [](const std::string& p) {
     std::ifstream in(p, std::ios::binary);
@@ -562,8 +569,11 @@ void BatchRun::prepare_hu_line() {
     s << in.rdbuf();
     return s.str();
   };
-  if (fs::exists(path) && bytes(path) == bytes(fresh)) fs::remove(fresh);
-  else fs::rename(fresh, path);
+  if (cluster::is_writer()) {
+    if (fs::exists(path) && bytes(path) == bytes(fresh)) fs::remove(fresh);
+    else fs::rename(fresh, path);
+  }
+  cluster::barrier();  // the other ranks read the zones rank 0 wrote
   hu_source_ = ZoneSource{path, "hu_line", "side", {}, "", Datum::wgs84};
   const int level = level_index(cfg_.hu_line.level);
   const LevelConfig& lc = cfg_.levels[level];
@@ -581,6 +591,7 @@ std::vector<std::string> BatchRun::done_releases() const {
 }
 
 void BatchRun::write_panels() {
+  if (!cluster::is_writer()) return;
   const auto ids = done_releases();
   if (ids.empty()) return;
   make_directories(out_ + "/panel");
@@ -609,6 +620,7 @@ void BatchRun::write_panels() {
 }
 
 void BatchRun::write_convergence() {
+  if (!cluster::is_writer()) return;
   const auto ids = done_releases();
   if (ids.empty()) return;
   std::string all = convergence_csv_header();
@@ -628,6 +640,7 @@ void BatchRun::write_convergence() {
 }
 
 void BatchRun::write_geopackages(const std::string& latest) {
+  if (!cluster::is_writer()) return;
   // Units and geometries straight from the zone layers (datum-corrected), levels rebuilt from
   // their codes and fields exactly as the release tables were.
   std::vector<LevelUnits> levels(cfg_.levels.size());

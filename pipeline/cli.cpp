@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "pipeline/batch_run.hpp"
+#include "pipeline/cluster.hpp"
 #include "pipeline/coverage_cache.hpp"
 #include "pipeline/decode_floor.hpp"
 #include "pipeline/diagnostics.hpp"
@@ -96,6 +97,7 @@ int nightlights_main(int argc, char** argv) {
   }
 
   try {
+    set_silent(!cluster::is_writer());
     set_quiet(quiet || run_quiet);
     configure_gdal();
     if (run->parsed()) {
@@ -119,12 +121,15 @@ int nightlights_main(int argc, char** argv) {
     }
     return 0;
   } catch (const UserError& e) {
-    std::fprintf(stderr, "nightlights: error: %s\n", e.what());
+    cluster::mark_broken();
+    if (cluster::is_writer()) std::fprintf(stderr, "nightlights: error: %s\n", e.what());
     return 1;
   } catch (const std::invalid_argument& e) {
-    std::fprintf(stderr, "nightlights: error: %s\n", e.what());
+    cluster::mark_broken();
+    if (cluster::is_writer()) std::fprintf(stderr, "nightlights: error: %s\n", e.what());
     return 2;
   } catch (const std::exception& e) {
+    cluster::mark_broken();
     std::fprintf(stderr, "nightlights: internal error: %s\n", e.what());
     return 3;
   }

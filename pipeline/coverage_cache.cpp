@@ -181,7 +181,7 @@ std::optional<PreparedIndex> CoverageCache::load(const std::vector<ZoneSource>& 
 
 void CoverageCache::store(const std::vector<ZoneSource>& sources, const RasterInfo& raster, const WindowLayout& layout,
                           CoverageMode mode, const PreparedIndex& p) const {
-  if (directory.empty()) return;
+  if (directory.empty() || !writable) return;
   try {
     fs::create_directories(directory);
     const std::string key = identity_key(sources, raster, layout, mode);

@@ -20,6 +20,7 @@ struct PreparedIndex {
 
 struct CoverageCache {
   std::string directory;  // empty: caching off
+  bool writable = true;   // false on MPI ranks other than 0: they read, never write
 
   // The default per-user folder: $NIGHTLIGHTS_CACHE_DIR, else $XDG_CACHE_HOME/nightlights,
   // else ~/.cache/nightlights.

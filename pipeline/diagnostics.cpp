@@ -8,10 +8,12 @@ namespace nl {
 
 namespace {
 bool g_quiet = false;
+bool g_silent = false;
 std::mutex g_progress_mutex;
 }  // namespace
 
-void set_quiet(bool quiet) { g_quiet = quiet; }
+void set_quiet(bool quiet) { g_quiet = quiet || g_silent; }
+void set_silent(bool silent) { g_silent = g_quiet = silent; }
 bool is_quiet() { return g_quiet; }
 
 void log_info(const std::string& message) {
@@ -19,6 +21,7 @@ void log_info(const std::string& message) {
 }
 
 void log_warning(const std::string& message) {
+  if (g_silent) return;
   std::fprintf(stderr, "nightlights: warning: %s\n", message.c_str());
 }
 

@@ -13,6 +13,8 @@ class UserError : public std::runtime_error {
 };
 
 void set_quiet(bool quiet);
+// Nothing at all, warnings included (MPI ranks other than 0: their messages would repeat rank 0's).
+void set_silent(bool silent);
 bool is_quiet();
 void log_info(const std::string& message);   // suppressed by --quiet
 void log_warning(const std::string& message);  // always shown

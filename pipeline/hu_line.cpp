@@ -154,7 +154,7 @@ std::pair<double, double> write_hu_line_zones(const HuLineDefinition& line, cons
     if (mp->getSpatialReference() == nullptr) mp->assignSpatialReference(&wgs84);
     areas[k] = mp->toMultiPolygon()->get_Area();  // planar degrees², only for the log line
     f.SetGeometry(mp.get());
-    sides->CreateFeature(&f);
+    if (sides->CreateFeature(&f) != OGRERR_NONE) throw UserError(path + ": cannot write the Hu line's sides");
   }
   out.reset();
   if (std::rename(temp.c_str(), path.c_str()) != 0) {

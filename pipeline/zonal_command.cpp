@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "pipeline/cluster.hpp"
 #include "pipeline/coverage_cache.hpp"
 #include "pipeline/diagnostics.hpp"
 #include "pipeline/output_file.hpp"
@@ -37,12 +38,14 @@ std::string zonal_csv(const ZoneSet& zones, const std::string& id_field,
 
 void run_zonal_command(const ZonalCommandOptions& o) {
   const auto t0 = std::chrono::steady_clock::now();
-  AtomicOutput out(o.output);
+  // Rank 0 alone writes (and fails early on an unwritable path, before any work).
+  std::optional<AtomicOutput> out;
+  if (cluster::is_writer()) out.emplace(o.output);
   RasterInfo raster = inspect_raster(o.raster, o.band, o.assume_crs);
   ZoneSource zsrc = o.zones;
   if (zsrc.assume_crs.empty()) zsrc.assume_crs = o.assume_crs;
   const PreparedIndex prepared =
-      prepare_zones_cached({zsrc}, raster, o.coverage, CoverageCache{o.cache_dir});
+      prepare_zones_cached({zsrc}, raster, o.coverage, CoverageCache{o.cache_dir, cluster::is_writer()});
   const ZoneSet& zones = prepared.layers.front();
   const CoverageIndex& index = prepared.index;
   const std::vector<double> areas = raster_row_areas_km2(raster);
@@ -63,9 +66,10 @@ void run_zonal_command(const ZonalCommandOptions& o) {
                 " zones cover no cell of the raster (rows kept with count 0)");
 
   std::string table = zonal_csv(zones, o.zones.id_field, o.stats, result.zones);
-  if (o.bom) out.write("\xEF\xBB\xBF");
-  out.write(table);
-  out.commit();
+  if (!out) return;
+  if (o.bom) out->write("\xEF\xBB\xBF");
+  out->write(table);
+  out->commit();
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   char line[256];

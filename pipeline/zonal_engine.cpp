@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "kernels/cell_area.hpp"
+#include "pipeline/cluster.hpp"
 #include "pipeline/diagnostics.hpp"
 
 namespace nl {
@@ -95,9 +96,11 @@ ZonalResult run_zonal(const RasterInfo& raster, const CoverageIndex& index,
       if (!failure) failure = std::current_exception();
       failed = true;
     }
+    // Ranks take windows round-robin; threads share a rank's windows dynamically.
+    const size_t ranks = static_cast<size_t>(cluster::size()), my_rank = static_cast<size_t>(cluster::rank());
 #pragma omp for schedule(dynamic, 1)
     for (size_t t = 0; t < todo.size(); ++t) {
-      if (failed) continue;
+      if (failed || t % ranks != my_rank) continue;
       try {
         const Window win = index.layout.window(todo[t]);
         reader->read(win, values);
@@ -118,7 +121,20 @@ ZonalResult run_zonal(const RasterInfo& raster, const CoverageIndex& index,
       }
     }
   }
-  if (failure) std::rethrow_exception(failure);
+  std::string local_error;
+  if (failure) {
+    if (cluster::size() == 1) std::rethrow_exception(failure);
+    try {
+      std::rethrow_exception(failure);
+    } catch (const UserError& e) {
+      local_error = e.what();
+    } catch (const std::exception& e) {
+      local_error = std::string("internal error: ") + e.what();
+    }
+  }
+  // Every rank's partials reach rank 0, which merges them in window order: the same bits for
+  // any number of ranks and threads.
+  cluster::gather_partials(partials, local_error);
   progress.finish();
 
   ZonalResult result;
@@ -127,6 +143,7 @@ ZonalResult run_zonal(const RasterInfo& raster, const CoverageIndex& index,
     for (const auto& [zone, acc] : partials[t]) result.zones[zone].merge(acc);
     result.cells_read += index.layout.window(todo[t]).cells();
   }
+  cluster::broadcast_accumulators(result.zones);
   result.windows_read = static_cast<int64_t>(todo.size());
   return result;
 }

@@ -1,0 +1,119 @@
+// The same inputs give the same bytes at any thread count and any MPI rank count; a failure on
+// one rank ends the release (or the job) cleanly, never a hang.
+#include <doctest/doctest.h>
+
+#include <map>
+#include <random>
+
+#include "geometry_reference.hpp"
+#include "pipeline/cluster.hpp"
+#include "test_support.hpp"
+
+using namespace nl;
+using namespace nl::testsupport;
+
+namespace {
+
+// A 300 × 220 raster in 32 × 32 tiles (70 windows) and 40 random zones, in three releases.
+struct Scene {
+  std::string dir;
+  explicit Scene(const std::string& name) : dir(temp_dir(name)) {
+    std::mt19937 rng(5);
+    std::uniform_real_distribution<double> v(0, 60);
+    const double gt[6] = {110, 0.01, 0, 35, 0, -0.01};
+    fs::create_directories(dir + "/rel");
+    for (int year : {2019, 2020, 2021}) {
+      std::vector<float> r(300 * 220);
+      for (size_t i = 0; i < r.size(); ++i) r[i] = i % 97 == 0 ? -1.0f : static_cast<float>(v(rng) * (year - 2017));
+      write_geotiff(dir + "/rel/dn_" + std::to_string(year) + ".tif", 300, 220, gt, r, -1.0, 32);
+    }
+    std::vector<std::pair<std::string, std::vector<std::vector<CellPoint>>>> zones;
+    for (int z = 0; z < 40; ++z) {
+      std::uniform_real_distribution<double> cx(0, 300), cy(0, 220);
+      Ring star = testref::random_star(rng, cx(rng), cy(rng), 3, 40, 50);
+      std::vector<CellPoint> ll;
+      for (const auto& p : star.points) ll.push_back({110 + p.x * 0.01, 35 - p.y * 0.01});
+      std::string id = "z";
+      id.append(std::to_string(z));
+      zones.push_back({id, {ll}});
+    }
+    write_text(dir + "/zones.geojson", geojson_polygons(zones));
+    write_text(dir + "/groups.csv", "key,group\nz0,East\nz1,West\nz2,Central\nz3,Northeast\n");
+  }
+  std::string config(const std::string& out) const {
+    const std::string path = out + ".yaml";
+    write_text(path, "releases: {files: " + dir + "/rel/dn_*.tif, pattern: \"dn_{year}.tif\", units: DN}\n"
+                     "zones: {z: {path: " + dir + "/zones.geojson, id_field: id}}\n"
+                     "levels:\n  - {name: zone, zones: z}\n  - {name: tens, from: zone, key: \"id[0:2]\"}\n"
+                     "  - {name: region, from: zone, key: \"id[0:2]\", lookup: " + dir + "/groups.csv, unmatched: other}\n"
+                     "output: {directory: " + out + "}\n");
+    return path;
+  }
+};
+
+std::map<std::string, std::string> tables(const std::string& out) {
+  std::map<std::string, std::string> t;
+  for (const auto& e : fs::recursive_directory_iterator(out))
+    if (e.path().extension() == ".csv") t[fs::relative(e.path(), out).string()] = read_file(e.path().string());
+  return t;
+}
+
+bool have_mpirun() { return cluster::built_with_mpi() && run("command -v mpirun").exit_code == 0; }
+
+}  // namespace
+
+TEST_CASE("determinism: nightlights run gives identical tables at 1 and 2 threads") {
+  Scene s("det-threads");
+  auto a = nightlights("run -q --threads 1 " + s.config(s.dir + "/t1"));
+  REQUIRE_MESSAGE(a.exit_code == 0, a.output);
+  auto b = nightlights("run -q --threads 2 " + s.config(s.dir + "/t2"));
+  REQUIRE_MESSAGE(b.exit_code == 0, b.output);
+  const auto ta = tables(s.dir + "/t1"), tb = tables(s.dir + "/t2");
+  CHECK(ta.size() == 3 * 4 + 4);  // 3 releases × (3 levels + gaps) + 4 panels
+  CHECK(ta == tb);
+}
+
+TEST_CASE("determinism: mpirun -n 1 and -n 2 give identical bytes (zonal and run)") {
+  if (!have_mpirun()) {
+    MESSAGE("built without MPI or no mpirun; skipped");
+    return;
+  }
+  Scene s("det-mpi");
+  const std::string exe = std::string("'") + NIGHTLIGHTS_EXE + "'";
+  const std::string zonal = " zonal -q --no-cache -r " + s.dir + "/rel/dn_2020.tif -p " + s.dir +
+                            "/zones.geojson -f id -s count,nodata_count,sum,mean_area,min,max,stdev --threads 1 -o ";
+  auto z1 = run("timeout 120 mpirun -n 1 " + exe + zonal + s.dir + "/z1.csv");
+  REQUIRE_MESSAGE(z1.exit_code == 0, z1.output);
+  auto z2 = run("timeout 120 mpirun -n 2 " + exe + zonal + s.dir + "/z2.csv");
+  REQUIRE_MESSAGE(z2.exit_code == 0, z2.output);
+  CHECK(read_file(s.dir + "/z1.csv") == read_file(s.dir + "/z2.csv"));
+  auto plain = nightlights(zonal.substr(1) + s.dir + "/z0.csv");
+  CHECK(read_file(s.dir + "/z0.csv") == read_file(s.dir + "/z2.csv"));
+
+  auto r1 = run("timeout 120 mpirun -n 1 " + exe + " run -q --no-cache " + s.config(s.dir + "/m1"));
+  REQUIRE_MESSAGE(r1.exit_code == 0, r1.output);
+  auto r2 = run("timeout 120 mpirun -n 2 " + exe + " run -q --no-cache " + s.config(s.dir + "/m2"));
+  REQUIRE_MESSAGE(r2.exit_code == 0, r2.output);
+  CHECK(tables(s.dir + "/m1") == tables(s.dir + "/m2"));
+}
+
+TEST_CASE("determinism: under mpirun -n 2 a truncated release fails alone, without a hang") {
+  if (!have_mpirun()) {
+    MESSAGE("built without MPI or no mpirun; skipped");
+    return;
+  }
+  Scene s("det-mpi-fail");
+  const std::string bad = s.dir + "/rel/dn_2020.tif";
+  std::vector<float> v(300 * 220, 3.0f);
+  const double gt[6] = {110, 0.01, 0, 35, 0, -0.01};
+  write_geotiff(bad, 300, 220, gt, v, -1.0, 32, "EPSG:4326", "NONE");
+  fs::resize_file(bad, fs::file_size(bad) * 2 / 3);  // the last third of the tiles is gone
+  auto r = run("timeout 120 mpirun -n 2 '" + std::string(NIGHTLIGHTS_EXE) + "' run --no-cache " + s.config(s.dir + "/out"));
+  INFO(r.output);
+  CHECK(r.exit_code == 1);  // 124 would be the timeout: a hang
+  CHECK(r.output.find("release 2020 failed") != std::string::npos);
+  CHECK(r.output.find("dn_2020.tif: read error in the block") != std::string::npos);
+  CHECK(fs::exists(s.dir + "/out/releases/2019/zone.csv"));
+  CHECK(fs::exists(s.dir + "/out/releases/2021/zone.csv"));
+  CHECK_FALSE(fs::exists(s.dir + "/out/releases/2020"));
+}

@@ -149,7 +149,8 @@ std::map<std::string, std::string> load_lookup(const std::string& path) {
 
 }  // namespace
 
-RunConfig parse_run_config(const std::string& text, const std::string& path, const std::string& base_dir) {
+RunConfig parse_run_config(const std::string& text, const std::string& path, const std::string& base_dir,
+                           bool read_tables) {
   Reader r(path);
   YAML::Node root;
   try {
@@ -282,7 +283,7 @@ RunConfig parse_run_config(const std::string& text, const std::string& path, con
       if (n["suffix"]) l.suffix = r.str(n, "suffix");
       if (n["lookup"]) {
         l.lookup_source = resolve(base_dir, r.str(n, "lookup"));
-        l.lookup = load_lookup(l.lookup_source);
+        if (read_tables) l.lookup = load_lookup(l.lookup_source);
       }
       if (n["unmatched"]) l.unmatched = r.str(n, "unmatched");
     }

@@ -111,8 +111,10 @@ struct RunConfig {
 // Throws UserError "FILE:LINE: problem" for any mistake.
 RunConfig load_run_config(const std::string& path);
 
-// For fuzzing and tests: parse from text (`path` only names the source in messages).
-RunConfig parse_run_config(const std::string& text, const std::string& path, const std::string& base_dir);
+// For fuzzing and tests: parse from text (`path` only names the source in messages);
+// `read_tables` false leaves lookup tables unread (the fuzzer must not open arbitrary files).
+RunConfig parse_run_config(const std::string& text, const std::string& path, const std::string& base_dir,
+                           bool read_tables = true);
 
 // Closest of `candidates` to `word` by edit distance, or "" when nothing is close.
 std::string closest_word(const std::string& word, const std::vector<std::string>& candidates);

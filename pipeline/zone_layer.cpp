@@ -138,6 +138,7 @@ ZoneSet read_zones(const ZoneSource& src, const RasterInfo& raster) {
   zones.reprojected = transform != nullptr;
   std::unordered_map<std::string, size_t> seen;
   const GridGeometry& grid = raster.grid;
+  std::vector<std::unique_ptr<OGRGeometry>> geometries;
   layer->ResetReading();
   for (auto& feature : *layer) {
     const size_t index = zones.ids.size();
@@ -152,38 +153,61 @@ ZoneSet read_zones(const ZoneSource& src, const RasterInfo& raster) {
     std::vector<std::string> carried;
     for (int i : include_index) carried.emplace_back(feature->GetFieldAsString(i));
 
-    std::vector<Ring> rings;
-    OGRGeometry* geom = feature->GetGeometryRef();
-    if (!geom || geom->IsEmpty()) {
-      ++zones.empty;
-    } else {
-      std::unique_ptr<OGRGeometry> work(geom->hasCurveGeometry() ? geom->getLinearGeometry() : geom->clone());
-      if (src.datum == Datum::gcj02) {
-        gcj02_to_wgs84_in_place(work.get());
+    geometries.emplace_back(feature->StealGeometry());
+    zones.ids.push_back(std::move(id));
+    zones.fields.push_back(std::move(carried));
+  }
+  // Geometry work per feature in parallel (datum, reprojection, validity, cell coordinates):
+  // it dominates a cold run on thousands of detailed counties.
+  const size_t n = geometries.size();
+  zones.rings.resize(n);
+  std::vector<std::string> errors(n);
+  std::vector<uint8_t> repaired(n, 0), empty(n, 0);
+#pragma omp parallel
+  {
+    std::unique_ptr<OGRCoordinateTransformation> local(transform ? transform->Clone() : nullptr);
+#pragma omp for schedule(dynamic, 16)
+    for (size_t z = 0; z < n; ++z) {
+      OGRGeometry* geom = geometries[z].get();
+      if (!geom || geom->IsEmpty()) {
+        empty[z] = 1;
+        continue;
       }
-      if (transform && work->transform(transform.get()) != OGRERR_NONE)
-        throw UserError(src.path + ": feature '" + id + "' cannot be reprojected to the raster's CRS");
+      const std::string& id = zones.ids[z];
+      std::unique_ptr<OGRGeometry> work(geom->hasCurveGeometry() ? geom->getLinearGeometry() : geom->clone());
+      geometries[z].reset();
+      if (src.datum == Datum::gcj02) gcj02_to_wgs84_in_place(work.get());
+      if (local && work->transform(local.get()) != OGRERR_NONE) {
+        errors[z] = src.path + ": feature '" + id + "' cannot be reprojected to the raster's CRS";
+        continue;
+      }
       if (!work->IsValid()) {
         std::unique_ptr<OGRGeometry> fixed(work->MakeValid());
-        if (!fixed) throw UserError(src.path + ": feature '" + id + "' is invalid and MakeValid failed (is GDAL built with GEOS?)");
+        if (!fixed) {
+          errors[z] = src.path + ": feature '" + id + "' is invalid and MakeValid failed (is GDAL built with GEOS?)";
+          continue;
+        }
         work = std::move(fixed);
-        ++zones.repaired;
+        repaired[z] = 1;
       }
       std::vector<const OGRPolygon*> polygons;
       std::vector<std::unique_ptr<OGRGeometry>> owned;
-      if (!collect_polygons(work.get(), polygons, owned))
-        throw UserError(src.path + ": feature '" + id + "' is a " +
-                        std::string(OGRGeometryTypeToName(geom->getGeometryType())) +
-                        ", not a polygon; zonal statistics need polygon zones");
+      if (!collect_polygons(work.get(), polygons, owned)) {
+        errors[z] = src.path + ": feature '" + id + "' is a " +
+                    std::string(OGRGeometryTypeToName(work->getGeometryType())) +
+                    ", not a polygon; zonal statistics need polygon zones";
+        continue;
+      }
+      std::vector<Ring>& rings = zones.rings[z];
       for (const OGRPolygon* poly : polygons) {
         bool hole = false;
         for (const OGRLinearRing* ring : *poly) {
           Ring r;
           r.hole = hole;
           hole = true;
-          const int n = ring->getNumPoints();
-          r.points.reserve(n);
-          for (int i = 0; i < n; ++i)
+          const int count = ring->getNumPoints();
+          r.points.reserve(count);
+          for (int i = 0; i < count; ++i)
             r.points.push_back({grid.col_of_x(ring->getX(i)), grid.row_of_y(ring->getY(i))});
           if (r.points.size() > 1 && r.points.front().x == r.points.back().x &&
               r.points.front().y == r.points.back().y)
@@ -192,9 +216,11 @@ ZoneSet read_zones(const ZoneSource& src, const RasterInfo& raster) {
         }
       }
     }
-    zones.ids.push_back(std::move(id));
-    zones.fields.push_back(std::move(carried));
-    zones.rings.push_back(std::move(rings));
+  }
+  for (size_t z = 0; z < n; ++z) {
+    if (!errors[z].empty()) throw UserError(errors[z]);  // the first failing feature, in input order
+    zones.repaired += repaired[z];
+    zones.empty += empty[z];
   }
   if (zones.ids.empty()) throw UserError(src.path + ": layer '" + zones.layer_name + "' has no features");
   if (zones.repaired)

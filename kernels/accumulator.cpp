@@ -27,33 +27,40 @@ void ZoneAccumulator::merge(const ZoneAccumulator& o) {
   max = std::max(max, o.max);
 }
 
-void accumulate_window(const xt::xtensor<double, 2>& values, std::span<const double> row_area_km2,
-                       std::span<const WindowRun> runs, double lit_threshold,
-                       std::vector<std::pair<uint32_t, ZoneAccumulator>>& partials) {
-  const size_t ncols = values.shape()[1];
-  const double* data = values.data();
+void accumulate_window(const xt::xtensor<double, 2>& raw, std::span<const double> row_area_km2,
+                       std::span<const WindowRun> runs, const PreprocessOptions& preprocess,
+                       double lit_threshold, std::vector<std::pair<uint32_t, ZoneAccumulator>>& partials) {
+  const ValuePreprocessor physical(preprocess);
+  const size_t ncols = raw.shape()[1];
+  const double* data = raw.data();
   size_t i = 0;
   while (i < runs.size()) {
     const uint32_t zone = runs[i].zone;
-    size_t end = i;
-    while (end < runs.size() && runs[end].zone == zone) ++end;
     ZoneAccumulator acc;
-    for (size_t k = i; k < end; ++k) {
-      const WindowRun& run = runs[k];
+    // One pass: the variance from sums of deviations from a shift K (the group's first valid
+    // value), which keeps Σd² − (Σd)²/n free of cancellation as long as K is near the data.
+    double shift = std::numeric_limits<double>::quiet_NaN();
+    double wsd = 0, wsd2 = 0;
+    for (; i < runs.size() && runs[i].zone == zone; ++i) {
+      const WindowRun& run = runs[i];
       const double* v = data + static_cast<size_t>(run.row) * ncols;
-      double n = 0, nodata = 0, s = 0, lit = 0;
+      double n = 0, nodata = 0, s = 0, sd = 0, sd2 = 0, lit = 0;
       double mn = acc.min, mx = acc.max;
       for (int32_t c = run.col_begin; c < run.col_end; ++c) {
-        const double x = v[c];
+        const double x = physical(v[c]);
         if (std::isnan(x)) {
           nodata += 1;
-        } else {
-          n += 1;
-          s += x;
-          lit += x > lit_threshold ? 1.0 : 0.0;
-          mn = std::min(mn, x);
-          mx = std::max(mx, x);
+          continue;
         }
+        if (std::isnan(shift)) shift = x;
+        const double d = x - shift;
+        n += 1;
+        s += x;
+        sd += d;
+        sd2 += d * d;
+        lit += x > lit_threshold ? 1.0 : 0.0;
+        mn = std::min(mn, x);
+        mx = std::max(mx, x);
       }
       const double f = run.fraction;
       const double area = row_area_km2[run.row];
@@ -66,25 +73,11 @@ void accumulate_window(const xt::xtensor<double, 2>& values, std::span<const dou
       acc.lit_area += f * area * lit;
       acc.min = mn;
       acc.max = mx;
+      wsd += f * sd;
+      wsd2 += f * sd2;
     }
-    if (acc.count > 0) {
-      // Second pass around this window's mean: stable where Σx² − (Σx)²/n would cancel.
-      const double mean = acc.mean();
-      double m2 = 0;
-      for (size_t k = i; k < end; ++k) {
-        const WindowRun& run = runs[k];
-        const double* v = data + static_cast<size_t>(run.row) * ncols;
-        double local = 0;
-        for (int32_t c = run.col_begin; c < run.col_end; ++c) {
-          const double d = v[c] - mean;
-          local += std::isnan(d) ? 0.0 : d * d;
-        }
-        m2 += run.fraction * local;
-      }
-      acc.m2 = m2;
-    }
+    if (acc.count > 0) acc.m2 = std::max(0.0, wsd2 - wsd * wsd / acc.count);
     partials.emplace_back(zone, acc);
-    i = end;
   }
 }
 

@@ -12,6 +12,8 @@
 
 #include <xtensor/xtensor.hpp>
 
+#include "kernels/preprocess.hpp"
+
 namespace nl {
 
 struct ZoneAccumulator {
@@ -41,12 +43,13 @@ struct WindowRun {
   double fraction = 0;
 };
 
-// Feeds a window into per-zone partials. `values` holds physical values with NaN for no data;
-// `row_area_km2[r]` is the cell area of window row r; `runs` are grouped by zone (each zone's
-// runs contiguous). Appends one (zone, partial) per zone group, in run order.
-void accumulate_window(const xt::xtensor<double, 2>& values, std::span<const double> row_area_km2,
-                       std::span<const WindowRun> runs, double lit_threshold,
-                       std::vector<std::pair<uint32_t, ZoneAccumulator>>& partials);
+// Feeds a window into per-zone partials in one pass. `raw` holds the band's raw values (NaN
+// where a quality mask removed a cell); each covered cell is preprocessed on the fly (only
+// covered cells are touched). `row_area_km2[r]` is the cell area of window row r; `runs` are
+// grouped by zone (each zone's runs contiguous). Appends one (zone, partial) per zone group.
+void accumulate_window(const xt::xtensor<double, 2>& raw, std::span<const double> row_area_km2,
+                       std::span<const WindowRun> runs, const PreprocessOptions& preprocess,
+                       double lit_threshold, std::vector<std::pair<uint32_t, ZoneAccumulator>>& partials);
 
 // The statistics of DESIGN.md's table, by name.
 enum class Statistic {

@@ -13,27 +13,20 @@ NegativePolicy parse_negative_policy(const std::string& name) {
   throw std::invalid_argument("unknown negatives policy '" + name + "' (use keep, zero or nodata)");
 }
 
+ValuePreprocessor::ValuePreprocessor(const PreprocessOptions& o)
+    : has_nodata_(o.nodata.has_value() && !std::isnan(*o.nodata)),
+      scaled_(o.scale != 1.0 || o.offset != 0.0),
+      nodata_(has_nodata_ ? *o.nodata : 0.0),
+      scale_(o.scale),
+      offset_(o.offset),
+      floor_(o.floor ? *o.floor : -std::numeric_limits<double>::infinity()),
+      cap_(o.cap ? *o.cap : std::numeric_limits<double>::infinity()),
+      nan_(std::numeric_limits<double>::quiet_NaN()),
+      negatives_(o.negatives) {}
+
 void preprocess_window(xt::xtensor<double, 2>& values, const PreprocessOptions& o) {
-  constexpr double nan = std::numeric_limits<double>::quiet_NaN();
-  const bool has_nodata = o.nodata.has_value() && !std::isnan(*o.nodata);
-  const double nodata = has_nodata ? *o.nodata : 0.0;
-  const bool scaled = o.scale != 1.0 || o.offset != 0.0;
-  for (double& x : values) {
-    if (!std::isfinite(x) || (has_nodata && x == nodata)) {
-      x = nan;
-      continue;
-    }
-    if (scaled) x = x * o.scale + o.offset;
-    if (x < 0) {
-      if (o.negatives == NegativePolicy::zero) x = 0;
-      else if (o.negatives == NegativePolicy::nodata) {
-        x = nan;
-        continue;
-      }
-    }
-    if (o.floor && x < *o.floor) x = 0;
-    if (o.cap && x > *o.cap) x = *o.cap;
-  }
+  const ValuePreprocessor physical(o);
+  for (double& x : values) x = physical(x);
 }
 
 void apply_quality_mask(xt::xtensor<double, 2>& values, const xt::xtensor<double, 2>& quality,

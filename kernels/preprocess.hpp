@@ -21,6 +21,28 @@ struct PreprocessOptions {
   std::optional<double> cap;     // valid values above become cap (fires, flares)
 };
 
+// One raw value to its physical value, NaN for no data; the options checked once, not per cell.
+class ValuePreprocessor {
+ public:
+  explicit ValuePreprocessor(const PreprocessOptions& o);
+  double operator()(double x) const {
+    if (!(x - x == 0) || (has_nodata_ && x == nodata_)) return nan_;  // NaN and ±Inf: no data
+    if (scaled_) x = x * scale_ + offset_;
+    if (x < 0) {
+      if (negatives_ == NegativePolicy::zero) x = 0;
+      else if (negatives_ == NegativePolicy::nodata) return nan_;
+    }
+    if (x < floor_) x = 0;
+    if (x > cap_) x = cap_;
+    return x;
+  }
+
+ private:
+  bool has_nodata_, scaled_;
+  double nodata_, scale_, offset_, floor_, cap_, nan_;
+  NegativePolicy negatives_;
+};
+
 // In place. NaN and ±Inf are no data whatever the options say.
 void preprocess_window(xt::xtensor<double, 2>& values, const PreprocessOptions& options);
 

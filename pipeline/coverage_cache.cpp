@@ -1,5 +1,8 @@
 #include "pipeline/coverage_cache.hpp"
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -50,6 +53,7 @@ class Writer {
   explicit Writer(std::FILE* f) : f_(f) {}
   void raw(const void* p, size_t n) {
     if (n && std::fwrite(p, 1, n, f_) != n) ok_ = false;
+    written_ += n;
   }
   template <typename T>
   void pod(const T& v) {
@@ -59,18 +63,27 @@ class Writer {
     pod<uint64_t>(s.size());
     raw(s.data(), s.size());
   }
+  void align(size_t a) {
+    static const char zeros[16] = {};
+    const size_t pad = (a - written_ % a) % a;
+    raw(zeros, pad);
+  }
   bool ok() const { return ok_; }
 
  private:
   std::FILE* f_;
   bool ok_ = true;
+  size_t written_ = 0;
 };
 
+// Reads the mapped cache file; every read is bounds-checked (a truncated file is just stale).
 class Reader {
  public:
-  explicit Reader(std::ifstream& in) : in_(in) {}
+  Reader(const char* data, size_t size) : data_(data), size_(size) {}
   void raw(void* p, size_t n) {
-    if (n && !in_.read(static_cast<char*>(p), static_cast<std::streamsize>(n))) throw std::runtime_error("short read");
+    if (n > size_ - pos_) throw std::runtime_error("short read");
+    std::memcpy(p, data_ + pos_, n);
+    pos_ += n;
   }
   template <typename T>
   T pod() {
@@ -80,14 +93,33 @@ class Reader {
   }
   std::string str() {
     const auto n = pod<uint64_t>();
-    if (n > (1ull << 32)) throw std::runtime_error("implausible string length");
-    std::string s(n, '\0');
-    raw(s.data(), n);
+    if (n > size_ - pos_) throw std::runtime_error("implausible string length");
+    std::string s(data_ + pos_, n);
+    pos_ += n;
     return s;
+  }
+  void align(size_t a) {
+    const size_t padded = (pos_ + a - 1) / a * a;
+    if (padded > size_) throw std::runtime_error("short read");
+    pos_ = padded;
+  }
+  const char* here() const { return data_ + pos_; }
+  void skip(size_t n) {
+    if (n > size_ - pos_) throw std::runtime_error("short read");
+    pos_ += n;
   }
 
  private:
-  std::ifstream& in_;
+  const char* data_;
+  size_t size_, pos_ = 0;
+};
+
+struct Mapping {
+  void* data = MAP_FAILED;
+  size_t size = 0;
+  ~Mapping() {
+    if (data != MAP_FAILED) munmap(data, size);
+  }
 };
 
 std::string cache_file(const std::string& dir, const std::string& key) {
@@ -108,10 +140,19 @@ std::optional<PreparedIndex> CoverageCache::load(const std::vector<ZoneSource>& 
                                                  const WindowLayout& layout, CoverageMode mode) const {
   if (directory.empty() || !fs::is_directory(directory)) return std::nullopt;
   const std::string key = identity_key(sources, raster, layout, mode);
-  std::ifstream in(cache_file(directory, key), std::ios::binary);
-  if (!in) return std::nullopt;
+  const std::string path = cache_file(directory, key);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  struct stat st {};
+  auto mapping = std::make_shared<Mapping>();
+  if (::fstat(fd, &st) == 0 && st.st_size > 0) {
+    mapping->size = static_cast<size_t>(st.st_size);
+    mapping->data = ::mmap(nullptr, mapping->size, PROT_READ, MAP_PRIVATE, fd, 0);
+  }
+  ::close(fd);
+  if (mapping->data == MAP_FAILED) return std::nullopt;
   try {
-    Reader r(in);
+    Reader r(static_cast<const char*>(mapping->data), mapping->size);
     char magic[8];
     r.raw(magic, 8);
     if (std::memcmp(magic, kMagic, 8) != 0) return std::nullopt;
@@ -161,15 +202,17 @@ std::optional<PreparedIndex> CoverageCache::load(const std::vector<ZoneSource>& 
     p.index.zone_count = r.pod<uint64_t>();
     const auto nwin = r.pod<uint64_t>();
     if (nwin != static_cast<uint64_t>(layout.count())) return std::nullopt;
-    p.index.runs.resize(nwin);
-    for (auto& w : p.index.runs) {
-      const auto n = r.pod<uint64_t>();
-      if (n > (1ull << 34) / sizeof(WindowRun)) return std::nullopt;
-      w.resize(n);
-      r.raw(w.data(), n * sizeof(WindowRun));
-      for (const auto& run : w)
-        if (run.zone >= p.index.zone_count) return std::nullopt;
-    }
+    r.align(8);
+    p.index.offsets.resize(nwin + 1);
+    r.raw(p.index.offsets.data(), (nwin + 1) * sizeof(uint64_t));
+    for (size_t w = 0; w < nwin; ++w)
+      if (p.index.offsets[w + 1] < p.index.offsets[w]) return std::nullopt;
+    const uint64_t total = p.index.offsets.back();
+    if (p.index.offsets.front() != 0 || total > mapping->size / sizeof(WindowRun)) return std::nullopt;
+    // The runs stay in the mapped file: no copy, and pages are read as windows need them.
+    p.index.mapped = reinterpret_cast<const WindowRun*>(r.here());
+    r.skip(total * sizeof(WindowRun));
+    p.index.mapping = mapping;
     char end[8];
     r.raw(end, 8);
     if (std::memcmp(end, kMagic, 8) != 0) return std::nullopt;
@@ -222,11 +265,10 @@ void CoverageCache::store(const std::vector<ZoneSource>& sources, const RasterIn
       w.pod<uint8_t>(z.reprojected ? 1 : 0);
     }
     w.pod<uint64_t>(p.index.zone_count);
-    w.pod<uint64_t>(p.index.runs.size());
-    for (const auto& runs : p.index.runs) {
-      w.pod<uint64_t>(runs.size());
-      w.raw(runs.data(), runs.size() * sizeof(WindowRun));
-    }
+    w.pod<uint64_t>(p.index.offsets.size() - 1);
+    w.align(8);
+    w.raw(p.index.offsets.data(), p.index.offsets.size() * sizeof(uint64_t));
+    w.raw(p.index.runs(), p.index.total_runs() * sizeof(WindowRun));
     w.raw(kMagic, 8);
     const bool ok = w.ok() && std::fflush(f) == 0 && fsync(fileno(f)) == 0;
     std::fclose(f);

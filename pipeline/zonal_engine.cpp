@@ -12,19 +12,13 @@
 
 namespace nl {
 
-size_t CoverageIndex::total_runs() const {
-  size_t n = 0;
-  for (const auto& w : runs) n += w.size();
-  return n;
-}
-
 CoverageIndex build_coverage_index(const std::vector<std::vector<Ring>>& zones,
                                    const WindowLayout& layout, CoverageMode mode) {
   CoverageIndex index;
   index.layout = layout;
   index.mode = mode;
   index.zone_count = zones.size();
-  index.runs.resize(static_cast<size_t>(layout.count()));
+  std::vector<std::vector<WindowRun>> buckets(static_cast<size_t>(layout.count()));
   // Zones in chunks: coverage in parallel, bucketing in zone order so each window's runs stay
   // grouped by zone, ascending.
   const size_t chunk = 256;
@@ -42,7 +36,7 @@ CoverageIndex build_coverage_index(const std::vector<std::vector<Ring>>& zones,
           const int64_t w = layout.index_of(run.row, c);
           const Window win = layout.window(w);
           const int64_t end = std::min<int64_t>(run.col_end, win.col0 + win.cols);
-          index.runs[w].push_back({zone, static_cast<int32_t>(run.row - win.row0),
+          buckets[w].push_back({zone, static_cast<int32_t>(run.row - win.row0),
                                    static_cast<int32_t>(c - win.col0),
                                    static_cast<int32_t>(end - win.col0), run.fraction});
           c = end;
@@ -52,7 +46,14 @@ CoverageIndex build_coverage_index(const std::vector<std::vector<Ring>>& zones,
       coverage[k].shrink_to_fit();
     }
   }
-  for (auto& w : index.runs) w.shrink_to_fit();
+  // Flatten, freeing each window's bucket as it is copied.
+  index.offsets.assign(buckets.size() + 1, 0);
+  for (size_t w = 0; w < buckets.size(); ++w) index.offsets[w + 1] = index.offsets[w] + buckets[w].size();
+  index.storage.reserve(index.offsets.back());
+  for (auto& b : buckets) {
+    index.storage.insert(index.storage.end(), b.begin(), b.end());
+    std::vector<WindowRun>().swap(b);
+  }
   return index;
 }
 
@@ -72,7 +73,7 @@ ZonalResult run_zonal(const RasterInfo& raster, const CoverageIndex& index,
   const int64_t nwindows = index.layout.count();
   std::vector<int64_t> todo;
   for (int64_t w = 0; w < nwindows; ++w)
-    if (!index.runs[w].empty()) todo.push_back(w);
+    if (index.offsets[w + 1] > index.offsets[w]) todo.push_back(w);
   std::vector<std::vector<std::pair<uint32_t, ZoneAccumulator>>> partials(todo.size());
 
   std::exception_ptr failure;
@@ -104,14 +105,20 @@ ZonalResult run_zonal(const RasterInfo& raster, const CoverageIndex& index,
       try {
         const Window win = index.layout.window(todo[t]);
         reader->read(win, values);
-        preprocess_window(values, options.preprocess);
         if (quality_reader) {
           quality_reader->read(win, quality);
           preprocess_window(quality, quality_preprocess);
           apply_quality_mask(values, quality, options.quality->min_count);
         }
         const std::span<const double> areas(row_area_km2.data() + win.row0, static_cast<size_t>(win.rows));
-        accumulate_window(values, areas, index.runs[todo[t]], options.lit_threshold, partials[t]);
+        // Runs may come from a file: never let a damaged one index outside the window or zones.
+        const auto runs = index.window_runs(todo[t]);
+        for (const WindowRun& run : runs)
+          if (run.zone >= index.zone_count || run.row < 0 || run.row >= win.rows || run.col_begin < 0 ||
+              run.col_end > win.cols || run.col_begin >= run.col_end || !(run.fraction > 0 && run.fraction <= 1))
+            throw UserError("the coverage index is damaged (window " + std::to_string(todo[t]) +
+                            "); delete the cache folder's .nlcov files or run with --no-cache");
+        accumulate_window(values, areas, runs, options.preprocess, options.lit_threshold, partials[t]);
         if (options.after_window) options.after_window();
         progress.update(static_cast<double>(++done) / static_cast<double>(todo.size()));
       } catch (...) {

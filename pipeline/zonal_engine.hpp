@@ -5,6 +5,8 @@
 #pragma once
 #include <atomic>
 #include <functional>
+#include <memory>
+#include <span>
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,12 +18,22 @@
 
 namespace nl {
 
+// Every window's runs, grouped by zone (zones ascending), in one flat array: window w's runs
+// are [offsets[w], offsets[w+1]). The array is owned, or mapped from the cache file.
 struct CoverageIndex {
   WindowLayout layout;
   CoverageMode mode = CoverageMode::exact;
   size_t zone_count = 0;
-  std::vector<std::vector<WindowRun>> runs;  // [window] runs grouped by zone, zones ascending
-  size_t total_runs() const;
+  std::vector<uint64_t> offsets;
+  std::vector<WindowRun> storage;
+  std::shared_ptr<const void> mapping;  // keeps a mapped cache file alive
+  const WindowRun* mapped = nullptr;
+
+  const WindowRun* runs() const { return mapped ? mapped : storage.data(); }
+  std::span<const WindowRun> window_runs(int64_t w) const {
+    return {runs() + offsets[w], static_cast<size_t>(offsets[w + 1] - offsets[w])};
+  }
+  size_t total_runs() const { return offsets.empty() ? 0 : offsets.back(); }
 };
 
 // Coverage of every zone (in parallel), bucketed into the layout's windows.

@@ -56,7 +56,8 @@ int nightlights_main(int argc, char** argv) {
   zonal->add_option("--assume-crs", z.assume_crs, "CRS for a raster or layer that has none, e.g. EPSG:4326");
   zonal->add_option("--datum", [&](const CLI::results_t& r) { z.zones.datum = parse_datum(r[0]); return true; },
                     "datum of the polygons' lon/lat: wgs84 | gcj02");
-  zonal->add_option("--threads", z.threads, "OpenMP threads (default: OMP_NUM_THREADS or all cores)");
+  zonal->add_option("--threads", z.threads, "OpenMP threads (default: OMP_NUM_THREADS or all cores)")
+      ->check(CLI::Range(1, 65536));
   zonal->add_flag("--bom", z.bom, "start the CSV with a UTF-8 byte-order mark (for spreadsheets)");
   zonal->add_flag("-q,--quiet", quiet, "no progress or summary");
   bool no_cache = false;
@@ -73,7 +74,8 @@ int nightlights_main(int argc, char** argv) {
   run->add_option("--only", b.only, "process only this release id");
   run->add_flag("--dry-run", b.dry_run, "list the releases and what would be done; write nothing");
   run->add_option("--releases", b.releases_glob, "glob of release files, overriding releases.files");
-  run->add_option("--threads", b.threads, "OpenMP threads (default: the config's, else all cores)");
+  run->add_option("--threads", b.threads, "OpenMP threads (default: the config's, else all cores)")
+      ->check(CLI::Range(1, 65536));
   run->add_flag("-q,--quiet", run_quiet, "no progress lines or summary");
   bool run_no_cache = false;
   std::string run_cache_dir = CoverageCache::default_directory();
@@ -85,7 +87,7 @@ int nightlights_main(int argc, char** argv) {
   auto* decode = app.add_subcommand("decode-floor", "benchmark floor: read every block of a band, nothing else");
   decode->add_option("-r,--raster", decode_raster, "raster")->required();
   decode->add_option("-b,--band", decode_band, "band number");
-  decode->add_option("--threads", decode_threads, "OpenMP threads");
+  decode->add_option("--threads", decode_threads, "OpenMP threads")->check(CLI::Range(1, 65536));
 
   try {
     app.parse(argc, argv);

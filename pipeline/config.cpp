@@ -224,7 +224,10 @@ RunConfig parse_run_config(const std::string& text, const std::string& path, con
   // zones
   const YAML::Node zones = root["zones"];
   r.require_map(zones, "zones");
+  std::set<std::string> zone_names;
   for (const auto& kv : zones) {
+    if (!zone_names.insert(kv.first.as<std::string>()).second)
+      r.fail(kv.first, "zone layer '" + kv.first.as<std::string>() + "' given twice in zones");
     ZoneLayerConfig z;
     z.name = kv.first.as<std::string>();
     const YAML::Node n = kv.second;
@@ -305,6 +308,7 @@ RunConfig parse_run_config(const std::string& text, const std::string& path, con
         r.fail(root["stats"], std::string(e.what()) + (hint.empty() ? "" : " — did you mean '" + hint + "'?"));
       }
     }
+    if (c.stats.empty()) r.fail(root["stats"], "stats must name at least one statistic");
   } else {
     c.stats = all_statistics();
   }
@@ -318,10 +322,13 @@ RunConfig parse_run_config(const std::string& text, const std::string& path, con
   if (root["lit_threshold"]) c.lit_threshold = r.num(root, "lit_threshold");
   if (root["min_valid_fraction"]) {
     c.min_valid_fraction = r.num(root, "min_valid_fraction");
-    if (c.min_valid_fraction < 0 || c.min_valid_fraction > 1)
+    if (!(c.min_valid_fraction >= 0 && c.min_valid_fraction <= 1))
       r.fail(root["min_valid_fraction"], "min_valid_fraction must be between 0 and 1");
   }
-  if (root["threads"]) c.threads = r.integer(root, "threads");
+  if (root["threads"]) {
+    c.threads = r.integer(root, "threads");
+    if (c.threads < 1) r.fail(root["threads"], "'threads' must be at least 1 (leave it out for all cores)");
+  }
 
   c.gaps.level = c.levels.front().name;
   if (const YAML::Node g = root["gaps"]) {

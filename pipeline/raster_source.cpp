@@ -88,6 +88,9 @@ RasterInfo inspect_raster(const std::string& path, int band_index, const std::st
       GDALDataset::Open(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR));
   if (!ds) {
     const std::string why = last_gdal_error();
+    if (path.size() > 3 && path.compare(path.size() - 3, 3, ".gz") == 0)
+      throw UserError(path + ": gzip-compressed raster; decompress it first (gunzip -k " + path +
+                      "): reading through /vsigzip/ is very slow (give /vsigzip/" + path + " to do so anyway)");
     throw UserError(path + ": cannot open as a raster" + (why.empty() ? "" : " (" + why + ")") +
                     " — give a GeoTIFF, VRT or another GDAL raster");
   }
@@ -102,6 +105,15 @@ RasterInfo inspect_raster(const std::string& path, int band_index, const std::st
   if (gt[2] != 0 || gt[4] != 0)
     throw UserError(path + ": rotated geotransform not supported; warp it north-up first (gdalwarp)");
   info.grid = {gt[0], gt[3], gt[1], gt[5], ds->GetRasterXSize(), ds->GetRasterYSize()};
+  // The global 15″ grid is 86,401 × 33,601; a header claiming far more is damaged, and would
+  // make every per-window table huge.
+  constexpr int64_t kMaxSide = 10'000'000, kMaxCells = 100'000'000'000;
+  if (info.grid.width > kMaxSide || info.grid.height > kMaxSide ||
+      info.grid.width * info.grid.height > kMaxCells)
+    throw UserError(path + ": claims " + std::to_string(info.grid.width) + " x " + std::to_string(info.grid.height) +
+                    " cells, more than any night-light product; the header is damaged or this is not the intended file");
+  if (!(std::isfinite(gt[0]) && std::isfinite(gt[3]) && gt[1] > 0 && std::isfinite(gt[1]) && std::isfinite(gt[5])))
+    throw UserError(path + ": geotransform is not usable (origin or cell size not finite, or cell width <= 0)");
   if (info.grid.cell_height > 0)
     throw UserError(path + ": south-up raster (positive pixel height) not supported; warp it north-up first");
   int bw = 0, bh = 0;

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 
 #include "pipeline/cluster.hpp"
 #include "pipeline/coverage_cache.hpp"
@@ -38,6 +39,12 @@ std::string zonal_csv(const ZoneSet& zones, const std::string& id_field,
 
 void run_zonal_command(const ZonalCommandOptions& o) {
   const auto t0 = std::chrono::steady_clock::now();
+  for (const std::string* input : {&o.raster, &o.zones.path}) {
+    std::error_code e1, e2;
+    const auto a = std::filesystem::weakly_canonical(o.output, e1), b = std::filesystem::weakly_canonical(*input, e2);
+    if (!e1 && !e2 && a == b)
+      throw UserError(o.output + ": the output would overwrite an input; choose another -o");
+  }
   // Rank 0 alone writes (and fails early on an unwritable path, before any work).
   std::optional<AtomicOutput> out;
   if (cluster::is_writer()) out.emplace(o.output);

@@ -3,6 +3,7 @@
 #include <gdal_priv.h>
 #include <ogrsf_frmts.h>
 
+#include <cmath>
 #include <memory>
 #include <unordered_map>
 
@@ -94,6 +95,8 @@ ZoneSet read_zones(const ZoneSource& src, const RasterInfo& raster) {
   OGRLayer* layer = src.layer.empty() ? ds->GetLayer(0) : ds->GetLayerByName(src.layer.c_str());
   if (!layer)
     throw UserError(src.path + ": no layer '" + src.layer + "' (layers: " + list_layers(ds.get()) + ")");
+  if (layer->GetFeatureCount(TRUE) == 0)
+    throw UserError(src.path + ": layer '" + std::string(layer->GetName()) + "' has no features");
   OGRFeatureDefn* defn = layer->GetLayerDefn();
   const int id_index = defn->GetFieldIndex(src.id_field.c_str());
   if (id_index < 0)
@@ -163,12 +166,14 @@ ZoneSet read_zones(const ZoneSource& src, const RasterInfo& raster) {
   zones.rings.resize(n);
   std::vector<std::string> errors(n);
   std::vector<uint8_t> repaired(n, 0), empty(n, 0);
+  std::vector<OGRwkbGeometryType> geom_type(n, wkbUnknown);
 #pragma omp parallel
   {
     std::unique_ptr<OGRCoordinateTransformation> local(transform ? transform->Clone() : nullptr);
 #pragma omp for schedule(dynamic, 16)
     for (size_t z = 0; z < n; ++z) {
       OGRGeometry* geom = geometries[z].get();
+      geom_type[z] = geom ? geom->getGeometryType() : wkbUnknown;
       if (!geom || geom->IsEmpty()) {
         empty[z] = 1;
         continue;
@@ -193,6 +198,10 @@ ZoneSet read_zones(const ZoneSource& src, const RasterInfo& raster) {
       std::vector<const OGRPolygon*> polygons;
       std::vector<std::unique_ptr<OGRGeometry>> owned;
       if (!collect_polygons(work.get(), polygons, owned)) {
+        if (repaired[z] && OGR_GT_IsSurface(wkbFlatten(geom_type[z])) == TRUE) {
+          empty[z] = 1;  // a polygon collapsed to a line or point: no area, an empty zone
+          continue;
+        }
         errors[z] = src.path + ": feature '" + id + "' is a " +
                     std::string(OGRGeometryTypeToName(work->getGeometryType())) +
                     ", not a polygon; zonal statistics need polygon zones";
@@ -207,8 +216,16 @@ ZoneSet read_zones(const ZoneSource& src, const RasterInfo& raster) {
           hole = true;
           const int count = ring->getNumPoints();
           r.points.reserve(count);
-          for (int i = 0; i < count; ++i)
-            r.points.push_back({grid.col_of_x(ring->getX(i)), grid.row_of_y(ring->getY(i))});
+          for (int i = 0; i < count; ++i) {
+            const CellPoint p{grid.col_of_x(ring->getX(i)), grid.row_of_y(ring->getY(i))};
+            // |cell coordinate| < 2^40 keeps the coverage kernel's integer conversions defined.
+            if (!(std::abs(p.x) < 1e12 && std::abs(p.y) < 1e12)) {
+              errors[z] = src.path + ": feature '" + id + "' has a vertex at (" + std::to_string(ring->getX(i)) + ", " +
+                          std::to_string(ring->getY(i)) + "), far outside the raster's coordinate range; fix the geometry";
+              break;
+            }
+            r.points.push_back(p);
+          }
           if (r.points.size() > 1 && r.points.front().x == r.points.back().x &&
               r.points.front().y == r.points.back().y)
             r.points.pop_back();

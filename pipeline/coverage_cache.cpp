@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -298,7 +299,11 @@ PreparedIndex prepare_zones_cached(const std::vector<ZoneSource>& sources, const
     for (auto& rings : p.layers.back().rings) all.push_back(std::move(rings));
     p.layers.back().rings.clear();
   }
+  const auto t_index = std::chrono::steady_clock::now();
   p.index = build_coverage_index(all, layout, mode);
+  if (std::getenv("NIGHTLIGHTS_TIMING"))
+    std::fprintf(stderr, "timing: coverage index %.3f s\n",
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t_index).count());
   cache.store(sources, raster, layout, mode, p);
   return p;
 }

@@ -28,17 +28,18 @@ CoverageIndex build_coverage_index(const std::vector<std::vector<Ring>>& zones,
 #pragma omp parallel for schedule(dynamic, 1)
     for (size_t k = 0; k < n; ++k)
       coverage[k] = polygon_coverage(zones[first + k], layout.width, layout.height, mode);
+    const int64_t rpw = layout.rows_per_window, cpw = layout.cols_per_window, wcols = layout.window_cols();
     for (size_t k = 0; k < n; ++k) {
       const auto zone = static_cast<uint32_t>(first + k);
       for (const CoverageRun& run : coverage[k]) {
+        const int64_t wrow = run.row / rpw;
+        const auto local_row = static_cast<int32_t>(run.row - wrow * rpw);
         int64_t c = run.col_begin;
         while (c < run.col_end) {
-          const int64_t w = layout.index_of(run.row, c);
-          const Window win = layout.window(w);
-          const int64_t end = std::min<int64_t>(run.col_end, win.col0 + win.cols);
-          buckets[w].push_back({zone, static_cast<int32_t>(run.row - win.row0),
-                                   static_cast<int32_t>(c - win.col0),
-                                   static_cast<int32_t>(end - win.col0), run.fraction});
+          const int64_t wcol = c / cpw, col0 = wcol * cpw;
+          const int64_t end = std::min<int64_t>(run.col_end, col0 + cpw);
+          buckets[static_cast<size_t>(wrow * wcols + wcol)].push_back(
+              {zone, local_row, static_cast<int32_t>(c - col0), static_cast<int32_t>(end - col0), run.fraction});
           c = end;
         }
       }

@@ -3,7 +3,10 @@
 #include <gdal_priv.h>
 #include <ogrsf_frmts.h>
 
+#include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <unordered_map>
 
@@ -142,6 +145,7 @@ ZoneSet read_zones(const ZoneSource& src, const RasterInfo& raster) {
   std::unordered_map<std::string, size_t> seen;
   const GridGeometry& grid = raster.grid;
   std::vector<std::unique_ptr<OGRGeometry>> geometries;
+  const auto t_read = std::chrono::steady_clock::now();
   layer->ResetReading();
   for (auto& feature : *layer) {
     const size_t index = zones.ids.size();
@@ -160,6 +164,7 @@ ZoneSet read_zones(const ZoneSource& src, const RasterInfo& raster) {
     zones.ids.push_back(std::move(id));
     zones.fields.push_back(std::move(carried));
   }
+  const auto t_geom = std::chrono::steady_clock::now();
   // Geometry work per feature in parallel (datum, reprojection, validity, cell coordinates):
   // it dominates a cold run on thousands of detailed counties.
   const size_t n = geometries.size();
@@ -234,6 +239,10 @@ ZoneSet read_zones(const ZoneSource& src, const RasterInfo& raster) {
       }
     }
   }
+  if (std::getenv("NIGHTLIGHTS_TIMING"))
+    std::fprintf(stderr, "timing: read features %.3f s, geometry %.3f s\n",
+                 std::chrono::duration<double>(t_geom - t_read).count(),
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t_geom).count());
   for (size_t z = 0; z < n; ++z) {
     if (!errors[z].empty()) throw UserError(errors[z]);  // the first failing feature, in input order
     zones.repaired += repaired[z];

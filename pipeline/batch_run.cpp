@@ -1,6 +1,7 @@
 #include "pipeline/batch_run.hpp"
 
 #include <gdal_priv.h>
+#include <omp.h>
 #include <ogrsf_frmts.h>
 #include <unistd.h>
 
@@ -713,6 +714,7 @@ int run_batch(const BatchOptions& options) {
   configure_gdal();
   RunConfig config = load_run_config(options.config);
   if (!options.releases_glob.empty()) config.releases.files = {options.releases_glob};
+  if (options.threads == 0 && config.threads > 0) omp_set_num_threads(config.threads);
   BatchRun run(options, std::move(config));
   try {
     return run.run();

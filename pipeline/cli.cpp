@@ -2,6 +2,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include <omp.h>
+
 #include <cstdio>
 
 #include "pipeline/batch_run.hpp"
@@ -102,6 +104,9 @@ int nightlights_main(int argc, char** argv) {
     set_silent(!cluster::is_writer());
     set_quiet(quiet || run_quiet);
     configure_gdal();
+    // --threads bounds every parallel part (zone preparation too), not only the window loop.
+    const int threads = zonal->parsed() ? z.threads : run->parsed() ? b.threads : decode_threads;
+    if (threads > 0) omp_set_num_threads(threads);
     if (run->parsed()) {
       b.cache_dir = run_no_cache ? "" : run_cache_dir;
       return run_batch(b);

@@ -7,7 +7,6 @@
 
 #include "kernels/regression.hpp"
 #include "pipeline/diagnostics.hpp"
-#include "pipeline/geopackage_writer.hpp"
 #include "pipeline/output_file.hpp"
 
 namespace nl {

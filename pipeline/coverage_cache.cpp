@@ -25,6 +25,9 @@ namespace {
 
 constexpr char kMagic[8] = {'N', 'L', 'C', 'O', 'V', '0', '1', '\n'};
 
+// One spelling per file (../a/b and the absolute path name the same zones).
+std::string normal_path(const std::string& path) { return fs::absolute(path).lexically_normal().string(); }
+
 // What decides the cache file's name: everything but the zone files' size/mtime/hash, which
 // are stored inside and checked on load (so a touched file is re-hashed, not re-prepared).
 std::string identity_key(const std::vector<ZoneSource>& sources, const RasterInfo& raster,
@@ -41,7 +44,7 @@ std::string identity_key(const std::vector<ZoneSource>& sources, const RasterInf
   k << "crs " << raster.crs_wkt << "\n";
   k << "mode " << coverage_mode_name(mode) << "\n";
   for (const auto& s : sources) {
-    k << "zones " << fs::absolute(s.path).lexically_normal().string() << "|" << s.layer << "|" << s.id_field << "|"
+    k << "zones " << normal_path(s.path) << "|" << s.layer << "|" << s.id_field << "|"
       << datum_name(s.datum) << "|" << s.assume_crs << "|";
     for (const auto& f : s.include_fields) k << f << ",";
     k << "\n";
@@ -168,7 +171,7 @@ std::optional<PreparedIndex> CoverageCache::load(const std::vector<ZoneSource>& 
       const auto size = r.pod<int64_t>();
       const auto mtime = r.pod<int64_t>();
       const std::string sha = r.str();
-      if (stored_path != s.path) return std::nullopt;
+      if (stored_path != normal_path(s.path)) return std::nullopt;
       if (!fs::exists(s.path)) continue;  // a GDAL connection string: identified by name only
       const FileStamp now = stamp_file(s.path, false);
       if (now.size != size || now.mtime_ns != mtime) {
@@ -239,7 +242,7 @@ void CoverageCache::store(const std::vector<ZoneSource>& sources, const RasterIn
     w.str(key);
     w.raw(&raster.grid, sizeof raster.grid);
     for (const auto& s : sources) {
-      w.str(s.path);
+      w.str(normal_path(s.path));
       if (fs::exists(s.path)) {
         const FileStamp st = stamp_file(s.path, true);
         w.pod<int64_t>(st.size);

@@ -10,36 +10,9 @@
 
 #include "pipeline/diagnostics.hpp"
 #include "pipeline/gdal_env.hpp"
+#include "pipeline/output_file.hpp"
 
 namespace nl {
-
-std::vector<std::string> split_csv_line(const std::string& line) {
-  std::vector<std::string> out;
-  std::string cur;
-  bool quoted = false;
-  for (size_t i = 0; i < line.size(); ++i) {
-    const char c = line[i];
-    if (quoted) {
-      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
-        cur += '"';
-        ++i;
-      } else if (c == '"') {
-        quoted = false;
-      } else {
-        cur += c;
-      }
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ',') {
-      out.push_back(cur);
-      cur.clear();
-    } else {
-      cur += c;
-    }
-  }
-  out.push_back(cur);
-  return out;
-}
 
 void write_level_geopackage(const std::string& path, const std::string& layer_name, std::vector<UnitGeometry>& units,
                             const OGRSpatialReference* srs, const std::string& table_csv) {

@@ -21,7 +21,4 @@ void write_level_geopackage(const std::string& path, const std::string& layer_na
                             std::vector<UnitGeometry>& units, const OGRSpatialReference* srs,
                             const std::string& table_csv);
 
-// Splits one CSV line (our own output: quotes only around fields with , " or newline).
-std::vector<std::string> split_csv_line(const std::string& line);
-
 }  // namespace nl

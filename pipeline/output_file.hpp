@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace nl {
 
@@ -34,6 +35,9 @@ std::string format_number(double value);
 
 // A CSV field, quoted when it holds a comma, quote or newline.
 std::string csv_field(std::string_view text);
+
+// Splits one CSV line as csv_field writes it (quotes only around fields with , " or newline).
+std::vector<std::string> split_csv_line(const std::string& line);
 
 // Creates a directory and its parents; throws UserError naming it on failure.
 void make_directories(const std::string& path);

@@ -9,26 +9,6 @@
 
 using namespace nl::testsupport;
 
-namespace {
-std::vector<std::vector<std::string>> csv_rows(const std::string& path) {
-  std::vector<std::vector<std::string>> rows;
-  std::istringstream in(read_file(path));
-  std::string line;
-  while (std::getline(in, line)) {
-    std::vector<std::string> cells;
-    std::string cur;
-    for (char c : line) {
-      if (c == ',') {
-        cells.push_back(cur);
-        cur.clear();
-      } else cur += c;
-    }
-    cells.push_back(cur);
-    rows.push_back(cells);
-  }
-  return rows;
-}
-}  // namespace
 
 TEST_CASE("china dmsp: county sums by province agree with atlas provinces (1 % national, 6 % per province)") {
   if (!have_shared_data()) {
@@ -46,11 +26,11 @@ TEST_CASE("china dmsp: county sums by province agree with atlas provinces (1 % n
                         dir + "/provinces.csv");
   REQUIRE_MESSAGE(rp.exit_code == 0, rp.output);
 
-  const auto counties = csv_rows(dir + "/counties.csv");
+  const auto counties = csv_lines(dir + "/counties.csv");
   CHECK(counties.size() == 2884 + 1);  // one row per county plus the header
   std::map<std::string, double> by_province;
   for (size_t i = 1; i < counties.size(); ++i) by_province[counties[i][1]] += std::stod(counties[i][3]);
-  const auto provinces = csv_rows(dir + "/provinces.csv");
+  const auto provinces = csv_lines(dir + "/provinces.csv");
   double national_counties = 0, national_atlas = 0;
   int compared = 0;
   for (size_t i = 1; i < provinces.size(); ++i) {
@@ -99,8 +79,8 @@ TEST_CASE("china dmsp run: merged city accumulators equal zonal statistics on th
                            dir + "/union.csv");
   REQUIRE_MESSAGE(zonal.exit_code == 0, zonal.output);
 
-  const auto merged = csv_rows(dir + "/out/releases/2008/city.csv");
-  const auto direct = csv_rows(dir + "/union.csv");
+  const auto merged = csv_lines(dir + "/out/releases/2008/city.csv");
+  const auto direct = csv_lines(dir + "/union.csv");
   REQUIRE(merged.size() == 373);  // 372 prefecture-level units + header
   REQUIRE(direct.size() == 373);
   auto column = [&](const char* name) {
@@ -135,7 +115,7 @@ TEST_CASE("china dmsp run: merged city accumulators equal zonal statistics on th
   // All but units whose county polygons overlap (Macau's) agree: measured 371 of 372.
   CHECK(agree >= 370);
 
-  const auto gaps = csv_rows(dir + "/out/releases/2008/gaps.csv");
+  const auto gaps = csv_lines(dir + "/out/releases/2008/gaps.csv");
   std::map<std::string, std::vector<std::string>> group;
   for (size_t i = 1; i < gaps.size(); ++i) group[gaps[i][1]] = gaps[i];
   for (const char* g : {"East", "Central", "West", "Northeast", "all", "other"}) CHECK(group.count(g));
@@ -146,7 +126,7 @@ TEST_CASE("china dmsp run: merged city accumulators equal zonal statistics on th
   CHECK(group.at("other")[2] == "0");  // Taiwan, Hong Kong, Macau are reported, not compared
 
   // The Hu line (geodesic): about 44 % of the area east of it (DESIGN.md), measured 44.05 %.
-  const auto hu = csv_rows(dir + "/out/releases/2008/hu_line.csv");
+  const auto hu = csv_lines(dir + "/out/releases/2008/hu_line.csv");
   REQUIRE(hu.size() == 4);
   CHECK(hu[1][1] == "east");
   CHECK(hu[1][2] == "geodesic");
@@ -158,7 +138,7 @@ TEST_CASE("china dmsp run: merged city accumulators equal zonal statistics on th
 
   // Inequality at county and city level by region and by Hu line; decompositions add up, and
   // counties are more unequal than cities.
-  const auto ineq = csv_rows(dir + "/out/releases/2008/inequality.csv");
+  const auto ineq = csv_lines(dir + "/out/releases/2008/inequality.csv");
   std::map<std::string, double> gini;
   int decompositions = 0;
   for (size_t i = 1; i < ineq.size(); ++i) {
@@ -193,7 +173,7 @@ TEST_CASE("china dmsp run: the straight lon/lat Hu line leaves about 38 % of the
              "output: {directory: " + dir + "/out}\n");
   auto run = nightlights("run -q " + dir + "/config.yaml");
   REQUIRE_MESSAGE(run.exit_code == 0, run.output);
-  const auto hu = csv_rows(dir + "/out/releases/2008/hu_line.csv");
+  const auto hu = csv_lines(dir + "/out/releases/2008/hu_line.csv");
   REQUIRE(hu.size() == 4);
   CHECK(hu[1][2] == "straight-lonlat");
   const double share = std::stod(hu[1][6]);  // measured 37.9 %

@@ -217,22 +217,11 @@ struct Csv {
   }
 };
 
-std::vector<std::string> split_csv_line(const std::string& line) {
-  std::vector<std::string> out(1);
-  for (char c : line) {
-    if (c == ',') out.emplace_back();
-    else out.back() += c;
-  }
-  return out;
-}
-
 Csv read_csv(const std::string& path) {
   Csv t;
-  std::istringstream in(read_file(path));
-  std::string line;
-  while (std::getline(in, line)) {
-    if (t.header.empty()) t.header = split_csv_line(line);
-    else t.rows.push_back(split_csv_line(line));
+  for (auto& cells : csv_lines(path)) {
+    if (t.header.empty()) t.header = std::move(cells);
+    else t.rows.push_back(std::move(cells));
   }
   return t;
 }

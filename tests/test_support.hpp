@@ -17,6 +17,7 @@
 
 #include "kernels/coverage.hpp"
 #include "pipeline/gdal_env.hpp"
+#include "pipeline/output_file.hpp"
 
 namespace nl::testsupport {
 
@@ -73,6 +74,15 @@ inline std::string read_file(const std::string& path) {
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+// Every line of a CSV the program wrote, split into fields.
+inline std::vector<std::vector<std::string>> csv_lines(const std::string& path) {
+  std::vector<std::vector<std::string>> rows;
+  std::istringstream in(read_file(path));
+  std::string line;
+  while (std::getline(in, line)) rows.push_back(nl::split_csv_line(line));
+  return rows;
 }
 
 inline void write_text(const std::string& path, const std::string& text) {

@@ -17,29 +17,10 @@ namespace {
 
 std::vector<std::map<std::string, std::string>> read_csv(const std::string& path) {
   std::vector<std::map<std::string, std::string>> rows;
-  std::istringstream in(read_file(path));
-  std::string line;
-  std::vector<std::string> header;
-  auto split = [](const std::string& l) {
-    std::vector<std::string> out;
-    std::string cur;
-    for (char c : l) {
-      if (c == ',') {
-        out.push_back(cur);
-        cur.clear();
-      } else cur += c;
-    }
-    out.push_back(cur);
-    return out;
-  };
-  while (std::getline(in, line)) {
-    if (header.empty()) {
-      header = split(line);
-      continue;
-    }
-    auto cells = split(line);
+  const auto lines = csv_lines(path);
+  for (size_t l = 1; l < lines.size(); ++l) {
     std::map<std::string, std::string> row;
-    for (size_t i = 0; i < header.size() && i < cells.size(); ++i) row[header[i]] = cells[i];
+    for (size_t i = 0; i < lines[0].size() && i < lines[l].size(); ++i) row[lines[0][i]] = lines[l][i];
     rows.push_back(row);
   }
   return rows;

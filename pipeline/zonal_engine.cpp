@@ -19,8 +19,11 @@ CoverageIndex build_coverage_index(const std::vector<std::vector<Ring>>& zones,
   index.mode = mode;
   index.zone_count = zones.size();
   std::vector<std::vector<WindowRun>> buckets(static_cast<size_t>(layout.count()));
-  // Zones in chunks: coverage in parallel, bucketing in zone order so each window's runs stay
-  // grouped by zone, ascending.
+  const int64_t rpw = layout.rows_per_window, cpw = layout.cols_per_window, wcols = layout.window_cols();
+  const int64_t wrows = layout.window_rows();
+  // Zones in chunks (bounded memory): coverage in parallel per zone, then bucketing in parallel
+  // per row of windows. Each window belongs to one row of windows, so one thread fills it, taking
+  // the chunk's zones in order: every window's runs stay grouped by zone, ascending.
   const size_t chunk = 256;
   std::vector<std::vector<CoverageRun>> coverage(chunk);
   for (size_t first = 0; first < zones.size(); first += chunk) {
@@ -28,32 +31,37 @@ CoverageIndex build_coverage_index(const std::vector<std::vector<Ring>>& zones,
 #pragma omp parallel for schedule(dynamic, 1)
     for (size_t k = 0; k < n; ++k)
       coverage[k] = polygon_coverage(zones[first + k], layout.width, layout.height, mode);
-    const int64_t rpw = layout.rows_per_window, cpw = layout.cols_per_window, wcols = layout.window_cols();
-    for (size_t k = 0; k < n; ++k) {
-      const auto zone = static_cast<uint32_t>(first + k);
-      for (const CoverageRun& run : coverage[k]) {
-        const int64_t wrow = run.row / rpw;
-        const auto local_row = static_cast<int32_t>(run.row - wrow * rpw);
-        int64_t c = run.col_begin;
-        while (c < run.col_end) {
-          const int64_t wcol = c / cpw, col0 = wcol * cpw;
-          const int64_t end = std::min<int64_t>(run.col_end, col0 + cpw);
-          buckets[static_cast<size_t>(wrow * wcols + wcol)].push_back(
-              {zone, local_row, static_cast<int32_t>(c - col0), static_cast<int32_t>(end - col0), run.fraction});
-          c = end;
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int64_t wrow = 0; wrow < wrows; ++wrow) {
+      const int64_t row_begin = wrow * rpw, row_end = row_begin + rpw;
+      for (size_t k = 0; k < n; ++k) {
+        const auto zone = static_cast<uint32_t>(first + k);
+        const auto& runs = coverage[k];  // ascending rows
+        auto it = std::lower_bound(runs.begin(), runs.end(), row_begin,
+                                   [](const CoverageRun& r, int64_t row) { return r.row < row; });
+        for (; it != runs.end() && it->row < row_end; ++it) {
+          const auto local_row = static_cast<int32_t>(it->row - row_begin);
+          int64_t c = it->col_begin;
+          while (c < it->col_end) {
+            const int64_t wcol = c / cpw, col0 = wcol * cpw;
+            const int64_t end = std::min<int64_t>(it->col_end, col0 + cpw);
+            buckets[static_cast<size_t>(wrow * wcols + wcol)].push_back(
+                {zone, local_row, static_cast<int32_t>(c - col0), static_cast<int32_t>(end - col0), it->fraction});
+            c = end;
+          }
         }
       }
-      coverage[k].clear();
-      coverage[k].shrink_to_fit();
     }
+    for (size_t k = 0; k < n; ++k) std::vector<CoverageRun>().swap(coverage[k]);
   }
-  // Flatten, freeing each window's bucket as it is copied.
+  // Flatten in parallel, freeing each window's bucket as it is copied.
   index.offsets.assign(buckets.size() + 1, 0);
   for (size_t w = 0; w < buckets.size(); ++w) index.offsets[w + 1] = index.offsets[w] + buckets[w].size();
-  index.storage.reserve(index.offsets.back());
-  for (auto& b : buckets) {
-    index.storage.insert(index.storage.end(), b.begin(), b.end());
-    std::vector<WindowRun>().swap(b);
+  index.storage.resize(index.offsets.back());
+#pragma omp parallel for schedule(dynamic, 4)
+  for (size_t w = 0; w < buckets.size(); ++w) {
+    std::copy(buckets[w].begin(), buckets[w].end(), index.storage.begin() + static_cast<int64_t>(index.offsets[w]));
+    std::vector<WindowRun>().swap(buckets[w]);
   }
   return index;
 }

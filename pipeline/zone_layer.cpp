@@ -184,7 +184,9 @@ ZoneSet read_zones(const ZoneSource& src, const RasterInfo& raster) {
         continue;
       }
       const std::string& id = zones.ids[z];
-      std::unique_ptr<OGRGeometry> work(geom->hasCurveGeometry() ? geom->getLinearGeometry() : geom->clone());
+      // The feature's own geometry (stolen from it when read): no copy unless curves need linearising.
+      std::unique_ptr<OGRGeometry> work =
+          geom->hasCurveGeometry() ? std::unique_ptr<OGRGeometry>(geom->getLinearGeometry()) : std::move(geometries[z]);
       geometries[z].reset();
       if (src.datum == Datum::gcj02) gcj02_to_wgs84_in_place(work.get());
       if (local && work->transform(local.get()) != OGRERR_NONE) {

@@ -3,6 +3,8 @@
 #include <omp.h>
 
 #include <cmath>
+#include <cstring>
+#include <new>
 #include <exception>
 #include <mutex>
 
@@ -57,10 +59,14 @@ CoverageIndex build_coverage_index(const std::vector<std::vector<Ring>>& zones,
   // Flatten in parallel, freeing each window's bucket as it is copied.
   index.offsets.assign(buckets.size() + 1, 0);
   for (size_t w = 0; w < buckets.size(); ++w) index.offsets[w + 1] = index.offsets[w] + buckets[w].size();
-  index.storage.resize(index.offsets.back());
+  if (index.offsets.back() > 0) {
+    index.storage.reset(static_cast<WindowRun*>(std::malloc(index.offsets.back() * sizeof(WindowRun))));
+    if (!index.storage) throw std::bad_alloc();
+  }
 #pragma omp parallel for schedule(dynamic, 4)
   for (size_t w = 0; w < buckets.size(); ++w) {
-    std::copy(buckets[w].begin(), buckets[w].end(), index.storage.begin() + static_cast<int64_t>(index.offsets[w]));
+    if (!buckets[w].empty())
+      std::memcpy(index.storage.get() + index.offsets[w], buckets[w].data(), buckets[w].size() * sizeof(WindowRun));
     std::vector<WindowRun>().swap(buckets[w]);
   }
   return index;

@@ -4,6 +4,7 @@
 // same bits.
 #pragma once
 #include <atomic>
+#include <cstdlib>
 #include <functional>
 #include <memory>
 #include <span>
@@ -25,11 +26,16 @@ struct CoverageIndex {
   CoverageMode mode = CoverageMode::exact;
   size_t zone_count = 0;
   std::vector<uint64_t> offsets;
-  std::vector<WindowRun> storage;
+  // Owned runs, allocated uninitialised so that filling them (while freeing the per-window
+  // buckets) never holds two touched copies at once.
+  struct FreeDeleter {
+    void operator()(WindowRun* p) const { std::free(p); }
+  };
+  std::unique_ptr<WindowRun[], FreeDeleter> storage;
   std::shared_ptr<const void> mapping;  // keeps a mapped cache file alive
   const WindowRun* mapped = nullptr;
 
-  const WindowRun* runs() const { return mapped ? mapped : storage.data(); }
+  const WindowRun* runs() const { return mapped ? mapped : storage.get(); }
   std::span<const WindowRun> window_runs(int64_t w) const {
     return {runs() + offsets[w], static_cast<size_t>(offsets[w + 1] - offsets[w])};
   }

@@ -62,7 +62,6 @@ struct PreparedZones {
   std::vector<ZoneSet> layers;           // in config order
   std::vector<size_t> offset;            // first combined zone index of each layer
   CoverageIndex index;
-  std::vector<FileStamp> stamps;
   double prepare_seconds = 0;
 };
 
@@ -83,8 +82,6 @@ PreparedZones prepare_zones(const RunConfig& config, const RasterInfo& raster, c
   }
   p.index = std::move(prepared.index);
   p.prepare_seconds = seconds_since(t0);
-  for (const auto& z : config.zones)
-    if (fs::exists(z.path)) p.stamps.push_back(stamp_file(z.path, true));
   return p;
 }
 
@@ -524,7 +521,8 @@ void BatchRun::process_release(const ReleaseFile& release, const std::string& wh
        << json_string(raster.grid.describe()) << ",\n  \"coverage\": " << json_string(coverage_mode_name(cfg_.coverage))
        << ",\n  \"inputs\": [\n    " << stamp_json("raster", stamps[0]);
   if (stamps.size() > 1) prov << ",\n    " << stamp_json("quality", stamps[1]);
-  for (const auto& z : zones_->stamps) prov << ",\n    " << stamp_json("zones", z);
+  // The zone files' hashes were taken once per run, for the settings fingerprint.
+  for (const auto& z : manifest_.zone_inputs) prov << ",\n    " << stamp_json("zones", z);
   prov << "\n  ],\n  \"zones_repaired\": [";
   for (size_t i = 0; i < zones_->layers.size(); ++i) prov << (i ? ", " : "") << zones_->layers[i].repaired;
   prov << "],\n  \"timings_s\": {\"zones_prepared\": " << zones_->prepare_seconds << ", \"zonal\": " << zonal_seconds << ", \"total\": " << seconds_since(t0)

@@ -139,11 +139,9 @@ std::string settings_text(const RunConfig& c) {
   for (const auto& g : c.gaps.groups) t << "|" << g;
   t << "\nbom " << c.output.bom << "\n";
   if (c.hu_line.enabled) {
-    std::ifstream def(c.hu_line.definition, std::ios::binary);
-    std::stringstream text;
-    text << def.rdbuf();
     t << "hu_line " << c.hu_line.shape << "|" << c.hu_line.country_path << "|" << c.hu_line.country_layer << "|"
-      << datum_name(c.hu_line.country_datum) << "|" << c.hu_line.level << "\n" << text.str() << "\n";
+      << datum_name(c.hu_line.country_datum) << "|" << c.hu_line.level << "\n"
+      << read_whole_file(c.hu_line.definition).value_or("") << "\n";
   }
   if (c.inequality.enabled) {
     t << "inequality";
@@ -562,14 +560,9 @@ void BatchRun::prepare_hu_line() {
                                       cfg_.hu_line.country_assume_crs, cfg_.hu_line.country_datum},
                         fresh);
   // Same bytes: keep the old file, so its mtime (and the coverage cache keyed on it) stays.
-  auto bytes = [](const std::string& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-  };
   if (cluster::is_writer()) {
-    if (fs::exists(path) && bytes(path) == bytes(fresh)) fs::remove(fresh);
+    const auto old = read_whole_file(path);
+    if (old && *old == read_whole_file(fresh)) fs::remove(fresh);
     else fs::rename(fresh, path);
   }
   cluster::barrier();  // the other ranks read the zones rank 0 wrote
@@ -625,12 +618,8 @@ void BatchRun::write_convergence() {
   std::string all = convergence_csv_header();
   for (const auto& level : cfg_.convergence.levels) {
     std::vector<std::string> tables;
-    for (const auto& id : ids) {
-      std::ifstream in(out_ + "/releases/" + id + "/" + level + ".csv", std::ios::binary);
-      std::stringstream text;
-      text << in.rdbuf();
-      tables.push_back(text.str());
-    }
+    for (const auto& id : ids)
+      tables.push_back(read_whole_file(out_ + "/releases/" + id + "/" + level + ".csv").value_or(""));
     const ConvergenceTables t = convergence_tables(level, ids, tables, cfg_.convergence.region_dummies);
     all += t.convergence_csv;
     for (const auto& [name, table] : t.growth_csv) write_file_atomically(out_ + "/panel/growth_" + name + ".csv", table);
@@ -695,13 +684,10 @@ void BatchRun::write_geopackages(const std::string& latest) {
       for (size_t u = 0; u < units.size(); ++u)
         if (!members[u].IsEmpty()) units[u].geometry.reset(members[u].UnionCascaded());
     }
-    const std::string table = out_ + "/releases/" + latest + "/" + name + ".csv";
-    std::ifstream in(table, std::ios::binary);
-    std::stringstream text;
-    text << in.rdbuf();
+    const std::string table = read_whole_file(out_ + "/releases/" + latest + "/" + name + ".csv").value_or("");
     const auto s = srs.find(cfg_.levels[own].zones);
     write_level_geopackage(out_ + "/" + name + ".gpkg", name, units, s == srs.end() ? nullptr : s->second.get(),
-                           text.str());
+                           table);
     log_info("GeoPackage " + out_ + "/" + name + ".gpkg: " + std::to_string(units.size()) + " units, release " + latest);
   }
 }

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "pipeline/diagnostics.hpp"
+#include "pipeline/output_file.hpp"
 
 namespace nl {
 
@@ -420,12 +421,10 @@ RunConfig parse_run_config(const std::string& text, const std::string& path, con
 }
 
 RunConfig load_run_config(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UserError(path + ": configuration file not found or unreadable");
-  std::stringstream s;
-  s << in.rdbuf();
+  const auto text = read_whole_file(path);
+  if (!text) throw UserError(path + ": configuration file not found or unreadable");
   const std::string base = fs::absolute(fs::path(path)).parent_path().string();
-  return parse_run_config(s.str(), path, base);
+  return parse_run_config(*text, path, base);
 }
 
 }  // namespace nl

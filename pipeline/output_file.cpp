@@ -8,6 +8,8 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "pipeline/diagnostics.hpp"
 
@@ -101,6 +103,14 @@ std::vector<std::string> split_csv_line(const std::string& line) {
   }
   out.push_back(cur);
   return out;
+}
+
+std::optional<std::string> read_whole_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
 }
 
 void make_directories(const std::string& path) {

@@ -2,6 +2,7 @@
 // renamed into place on commit; removed if never committed (error, exception, signal).
 #pragma once
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,6 +39,9 @@ std::string csv_field(std::string_view text);
 
 // Splits one CSV line as csv_field writes it (quotes only around fields with , " or newline).
 std::vector<std::string> split_csv_line(const std::string& line);
+
+// The whole file as bytes, or nothing when it cannot be read.
+std::optional<std::string> read_whole_file(const std::string& path);
 
 // Creates a directory and its parents; throws UserError naming it on failure.
 void make_directories(const std::string& path);

@@ -39,9 +39,6 @@ struct WindowLayout {
   int64_t window_rows() const { return (height + rows_per_window - 1) / rows_per_window; }
   int64_t window_cols() const { return (width + cols_per_window - 1) / cols_per_window; }
   int64_t count() const { return width > 0 && height > 0 ? window_rows() * window_cols() : 0; }
-  int64_t index_of(int64_t row, int64_t col) const {
-    return (row / rows_per_window) * window_cols() + col / cols_per_window;
-  }
   Window window(int64_t index) const;
 };
 

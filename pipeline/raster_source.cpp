@@ -35,13 +35,6 @@ std::optional<double> nodata_in_type(GDALDataType type, double v) {
   }
 }
 
-std::optional<double> nodata_in_band_type(GDALRasterBand* band) {
-  int has = 0;
-  const double v = band->GetNoDataValue(&has);
-  if (!has) return std::nullopt;
-  return nodata_in_type(band->GetRasterDataType(), v);
-}
-
 bool is_equal_area(const OGRSpatialReference& srs) {
   const char* method = srs.GetAttrValue("PROJECTION");
   if (!method) return false;
@@ -121,10 +114,9 @@ RasterInfo inspect_raster(const std::string& path, int band_index, const std::st
   info.block_width = bw;
   info.block_height = bh;
   info.data_type = GDALGetDataTypeName(band->GetRasterDataType());
-  info.nodata = nodata_in_band_type(band);
-  if (int has = 0; (band->GetNoDataValue(&has), has) && !info.nodata)
-    log_warning(path + ": the band's nodata value " + std::to_string(band->GetNoDataValue()) +
-                " is outside the range of " + info.data_type + "; ignored");
+  // The band's own nodata goes through the same range check as a user's --nodata.
+  if (int has_nodata = 0; (void)band->GetNoDataValue(&has_nodata), has_nodata)
+    info.nodata = nodata_in_raster_type(info, band->GetNoDataValue());
   int has = 0;
   const double scale = band->GetScale(&has);
   if (has) info.scale = scale;

@@ -14,8 +14,10 @@ namespace nl::cluster {
 
 namespace {
 int g_rank = 0, g_size = 1;
-bool g_initialised = false;
 bool g_broken = false;
+
+#ifdef NIGHTLIGHTS_WITH_MPI
+bool g_initialised = false;
 
 // A partial on the wire: the zone, then every field of the accumulator.
 constexpr size_t kFields = 10;
@@ -38,6 +40,7 @@ ZoneAccumulator unpack(const double* v) {
   a.m2 = v[9];
   return a;
 }
+#endif
 }  // namespace
 
 bool built_with_mpi() {

@@ -52,12 +52,19 @@ class Reader {
     if (!node.IsMap()) fail(node, "'" + what + "' must be a mapping of keys to values");
   }
 
+  // A key, list item or code as text; a mapping or list where text belongs is our error, not
+  // yaml-cpp's exception escaping (`{a: b}: x` is a valid YAML key).
+  std::string text_of(const YAML::Node& node, const std::string& what) const {
+    if (!node.IsScalar()) fail(node, what + " must be a text value, not a mapping or list");
+    return node.as<std::string>();
+  }
+
   // Unknown keys are errors, with the closest known key suggested.
   void check_keys(const YAML::Node& node, const std::string& section, const std::vector<std::string>& known) const {
     require_map(node, section);
     std::set<std::string> seen;
     for (const auto& kv : node) {
-      const std::string key = kv.first.as<std::string>();
+      const std::string key = text_of(kv.first, "a key in " + section);
       // yaml-cpp keeps the first of two equal keys; silently ignoring the second misleads.
       if (!seen.insert(key).second) fail(kv.first, "key '" + key + "' given twice in " + section);
       if (std::find(known.begin(), known.end(), key) != known.end()) continue;
@@ -87,10 +94,7 @@ class Reader {
     if (v.IsScalar()) return {v.as<std::string>()};
     if (!v.IsSequence()) fail(v, "'" + k + "' must be a value or a list");
     std::vector<std::string> out;
-    for (const auto& item : v) {
-      if (!item.IsScalar()) fail(item, "items of '" + k + "' must be text values");
-      out.push_back(item.as<std::string>());
-    }
+    for (const auto& item : v) out.push_back(text_of(item, "items of '" + k + "'"));
     return out;
   }
 
@@ -122,10 +126,10 @@ std::map<std::string, std::string> load_lookup(const std::string& path) {
     const YAML::Node groups = root["regions"];
     r.require_map(groups, "regions");
     for (const auto& kv : groups) {
-      const std::string group = kv.first.as<std::string>();
+      const std::string group = r.text_of(kv.first, "a region name");
       if (!kv.second.IsSequence()) r.fail(kv.second, "codes of '" + group + "' must be a list");
       for (const auto& code : kv.second) {
-        const std::string c = code.as<std::string>();
+        const std::string c = r.text_of(code, "a code of '" + group + "'");
         if (!table.emplace(c, group).second) r.fail(code, "code " + c + " listed twice");
       }
     }
@@ -148,10 +152,8 @@ std::map<std::string, std::string> load_lookup(const std::string& path) {
   return table;
 }
 
-}  // namespace
-
-RunConfig parse_run_config(const std::string& text, const std::string& path, const std::string& base_dir,
-                           bool read_tables) {
+RunConfig parse_checked(const std::string& text, const std::string& path, const std::string& base_dir,
+                        bool read_tables) {
   Reader r(path);
   YAML::Node root;
   try {
@@ -227,10 +229,9 @@ RunConfig parse_run_config(const std::string& text, const std::string& path, con
   r.require_map(zones, "zones");
   std::set<std::string> zone_names;
   for (const auto& kv : zones) {
-    if (!zone_names.insert(kv.first.as<std::string>()).second)
-      r.fail(kv.first, "zone layer '" + kv.first.as<std::string>() + "' given twice in zones");
     ZoneLayerConfig z;
-    z.name = kv.first.as<std::string>();
+    z.name = r.text_of(kv.first, "a zone layer's name");
+    if (!zone_names.insert(z.name).second) r.fail(kv.first, "zone layer '" + z.name + "' given twice in zones");
     const YAML::Node n = kv.second;
     r.check_keys(n, "zones." + z.name, {"path", "layer", "id_field", "fields", "datum", "assume_crs"});
     if (!n["path"] || !n["id_field"]) r.fail(n, "zones." + z.name + " needs 'path' and 'id_field'");
@@ -418,6 +419,19 @@ RunConfig parse_run_config(const std::string& text, const std::string& path, con
   }
   if (out["bom"]) c.output.bom = r.boolean(out, "bom");
   return c;
+}
+
+}  // namespace
+
+RunConfig parse_run_config(const std::string& text, const std::string& path, const std::string& base_dir,
+                           bool read_tables) {
+  // Every conversion above checks its node first; this backstop turns a yaml-cpp exception from
+  // a case the checks missed into the same one-line error instead of a crash (the fuzzer's job).
+  try {
+    return parse_checked(text, path, base_dir, read_tables);
+  } catch (const YAML::Exception& e) {
+    throw UserError(path + (e.mark.line >= 0 ? ":" + std::to_string(e.mark.line + 1) : "") + ": " + e.msg);
+  }
 }
 
 RunConfig load_run_config(const std::string& path) {

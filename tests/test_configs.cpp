@@ -106,3 +106,24 @@ TEST_CASE("configs: unknown key names file, line and the closest key") {
     CHECK(std::string(e.what()).find("malformed YAML") != std::string::npos);
   }
 }
+
+// Found by the fuzzer in CI: a flow mapping used as a key (`- {…}:` is valid YAML) reached
+// yaml-cpp's string conversion and terminated the program instead of giving our error.
+TEST_CASE("configs: a mapping where a key, name or list item belongs is an error with its line") {
+  const std::string head = "releases:\n  files: x.tif\n  pattern: \"{year}.tif\"\n  units: DN\nzones:\n  c: {path: z.gpkg, id_field: id}\n";
+  const std::string tail = "output: {directory: o}\n";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {head + "levels:\n  - {name: county, zones: c}:\n" + tail, "my.yaml:8: a key in a level must be a text value"},
+      {head + "levels:\n  - {name: county, zones: c}\n{a: b}: 1\n" + tail, "my.yaml:9: a key in the configuration must be"},
+      {head + "levels:\n  - {name: county, zones: c}\nstats: [count, {a: b}]\n" + tail, "my.yaml:9: items of 'stats' must be"},
+  };
+  for (const auto& [text, expected_start] : cases) {
+    CAPTURE(text);
+    try {
+      parse_run_config(text, "my.yaml", "/tmp");
+      FAIL("expected an error");
+    } catch (const UserError& e) {
+      CHECK(std::string(e.what()).rfind(expected_start, 0) == 0);
+    }
+  }
+}

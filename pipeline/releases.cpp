@@ -3,9 +3,9 @@
 #include <glob.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <filesystem>
 #include <map>
-#include <regex>
 #include <stdexcept>
 
 #include "pipeline/diagnostics.hpp"
@@ -14,37 +14,98 @@ namespace nl {
 
 namespace fs = std::filesystem;
 
-std::optional<std::string> release_id_from_name(const std::string& name, const std::string& pattern,
-                                                const std::string& id_format) {
-  // std::regex has no named groups: remember which placeholder each group is.
-  std::string re;
-  std::vector<std::string> order;
+namespace {
+
+// One element of a release-name pattern: a literal character, `?`, `*`, or a placeholder of
+// `digits` digits.
+struct PatternToken {
+  enum Kind { literal, any_char, any_run, digits } kind;
+  char ch = 0;
+  int count = 0;
+  std::string key;
+};
+
+std::vector<PatternToken> tokenize_pattern(const std::string& pattern) {
+  std::vector<PatternToken> tokens;
+  std::vector<std::string> keys;
   for (size_t i = 0; i < pattern.size(); ++i) {
     const char ch = pattern[i];
     if (ch == '{') {
       const size_t close = pattern.find('}', i);
       if (close == std::string::npos) throw std::invalid_argument("unclosed '{' in pattern '" + pattern + "'");
       const std::string key = pattern.substr(i + 1, close - i - 1);
-      if (key == "year") re += "(\\d{4})";
-      else if (key == "month" || key == "day") re += "(\\d{2})";
-      else throw std::invalid_argument("unknown placeholder {" + key + "} in pattern '" + pattern + "' (use {year}, {month}, {day})");
-      if (std::find(order.begin(), order.end(), key) != order.end())
+      if (key != "year" && key != "month" && key != "day")
+        throw std::invalid_argument("unknown placeholder {" + key + "} in pattern '" + pattern + "' (use {year}, {month}, {day})");
+      if (std::find(keys.begin(), keys.end(), key) != keys.end())
         throw std::invalid_argument("placeholder {" + key + "} appears twice in pattern '" + pattern + "'");
-      order.push_back(key);
+      keys.push_back(key);
+      tokens.push_back({PatternToken::digits, 0, key == "year" ? 4 : 2, key});
       i = close;
     } else if (ch == '*') {
-      re += ".*";
+      // `**` means what `*` means; merging them keeps the table below small.
+      if (tokens.empty() || tokens.back().kind != PatternToken::any_run) tokens.push_back({PatternToken::any_run, 0, 0, {}});
     } else if (ch == '?') {
-      re += ".";
+      tokens.push_back({PatternToken::any_char, 0, 0, {}});
     } else {
-      if (std::string("\\^$.|+()[]{}").find(ch) != std::string::npos) re += '\\';
-      re += ch;
+      tokens.push_back({PatternToken::literal, ch, 0, {}});
     }
   }
-  std::smatch m;
-  if (!std::regex_match(name, m, std::regex(re))) return std::nullopt;
+  return tokens;
+}
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+}  // namespace
+
+std::optional<std::string> release_id_from_name(const std::string& name, const std::string& pattern,
+                                                const std::string& id_format) {
+  // A table of "tokens t… match name[j…]" instead of a backtracking regex: time and memory are
+  // (tokens × name length), whatever the pattern (std::regex took minutes, and deep recursion,
+  // on `**************` against a long name).
+  const std::vector<PatternToken> tokens = tokenize_pattern(pattern);
+  const size_t nt = tokens.size(), nn = name.size();
+  std::vector<uint8_t> match((nt + 1) * (nn + 1), 0);
+  auto at = [&](size_t t, size_t j) -> uint8_t& { return match[t * (nn + 1) + j]; };
+  at(nt, nn) = 1;
+  for (size_t t = nt; t-- > 0;) {
+    const PatternToken& tok = tokens[t];
+    for (size_t j = nn + 1; j-- > 0;) {
+      bool ok = false;
+      switch (tok.kind) {
+        case PatternToken::literal:
+          ok = j < nn && name[j] == tok.ch && at(t + 1, j + 1);
+          break;
+        case PatternToken::any_char:
+          ok = j < nn && at(t + 1, j + 1);
+          break;
+        case PatternToken::any_run:
+          ok = at(t + 1, j) || (j < nn && at(t, j + 1));
+          break;
+        case PatternToken::digits:
+          ok = j + tok.count <= nn && at(t + 1, j + tok.count) &&
+               std::all_of(name.begin() + j, name.begin() + j + tok.count, is_digit);
+          break;
+      }
+      at(t, j) = ok;
+    }
+  }
+  if (!at(0, 0)) return std::nullopt;
+  // Read the placeholders off one match; a `*` takes as much as it can (a regex's greedy `.*`).
   std::map<std::string, std::string> values;
-  for (size_t g = 0; g < order.size(); ++g) values[order[g]] = m[g + 1];
+  size_t j = 0;
+  for (size_t t = 0; t < nt; ++t) {
+    const PatternToken& tok = tokens[t];
+    if (tok.kind == PatternToken::any_run) {
+      size_t k = nn;
+      while (!at(t + 1, k)) --k;
+      j = k;
+    } else if (tok.kind == PatternToken::digits) {
+      values[tok.key] = name.substr(j, tok.count);
+      j += tok.count;
+    } else {
+      ++j;
+    }
+  }
   if (values.count("month")) {
     const int month = std::stoi(values["month"]);
     if (month < 1 || month > 12) return std::nullopt;

@@ -38,6 +38,14 @@ TEST_CASE("configs: release ids from EOG names") {
   CHECK_FALSE(release_id_from_name("viirs_leh_2019_12_cf.tif", "viirs_leh_{year}_{month}.tif"));
   CHECK_FALSE(release_id_from_name("viirs_leh_2019_13.tif", "viirs_leh_{year}_{month}.tif"));  // no month 13
   CHECK_THROWS_AS(release_id_from_name("x", "{week}.tif"), std::invalid_argument);
+  // A `*` takes as much as it can, as a glob user reads it: the year is the last 4 digits before `.tif`.
+  CHECK(release_id_from_name("a_1999_2000.tif", "a_*{year}.tif") == "2000");
+  CHECK(release_id_from_name("dmsp2008.tif", "dmsp?{year}.tif") == std::nullopt);  // `?` is exactly one character
+  CHECK(release_id_from_name("dmspX2008.tif", "dmsp?{year}.tif") == "2008");
+  // Found by the fuzzer: runs of `*` against a long name that does not match backtracked for
+  // minutes in std::regex. The table matcher answers at once.
+  CHECK_FALSE(release_id_from_name(std::string(4000, 'b') + "es", std::string(30, '*') + "a"));
+  CHECK(release_id_from_name(std::string(4000, 'b') + "_2020", std::string(30, '*') + "_{year}") == "2020");
   QualityConfig q;
   q.replace_from = "avg_rade9h";
   q.replace_to = "cf_cvg";

@@ -303,7 +303,7 @@ PreparedIndex prepare_zones_cached(const std::vector<ZoneSource>& sources, const
     p.layers.back().rings.clear();
   }
   const auto t_index = std::chrono::steady_clock::now();
-  p.index = build_coverage_index(all, layout, mode);
+  p.index = build_coverage_index(std::move(all), layout, mode);
   if (std::getenv("NIGHTLIGHTS_TIMING"))
     std::fprintf(stderr, "timing: coverage index %.3f s\n",
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - t_index).count());

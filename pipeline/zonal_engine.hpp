@@ -42,9 +42,10 @@ struct CoverageIndex {
   size_t total_runs() const { return offsets.empty() ? 0 : offsets.back(); }
 };
 
-// Coverage of every zone (in parallel), bucketed into the layout's windows.
-CoverageIndex build_coverage_index(const std::vector<std::vector<Ring>>& zones,
-                                   const WindowLayout& layout, CoverageMode mode);
+// Coverage of every zone (in parallel), bucketed into the layout's windows. Consumes the rings
+// (released as they are rasterised, to keep the peak down).
+CoverageIndex build_coverage_index(std::vector<std::vector<Ring>>&& zones, const WindowLayout& layout,
+                                   CoverageMode mode);
 
 // Cell area (km²) of each raster row: ellipsoidal on geographic grids, nominal on equal-area
 // projections; other projections get nominal areas with a warning.

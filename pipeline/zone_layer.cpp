@@ -2,11 +2,14 @@
 
 #include <gdal_priv.h>
 #include <ogrsf_frmts.h>
+#include <omp.h>
 
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <deque>
+#include <exception>
 #include <memory>
 #include <unordered_map>
 
@@ -57,6 +60,28 @@ bool collect_polygons(const OGRGeometry* g, std::vector<const OGRPolygon*>& poly
   return false;
 }
 
+// What prepare_geometry needs besides the feature: the source (path, datum) and the grid.
+struct GeometryJob {
+  const ZoneSource& src;
+  const GridGeometry& grid;
+};
+
+// A feature's geometry made ready for the coverage kernel, or why it cannot be.
+struct PreparedGeometry {
+  std::vector<Ring> rings;
+  std::string error;
+  uint8_t repaired = 0, empty = 0;
+};
+
+struct GeometryBatch {
+  size_t first = 0;  // index of the batch's first feature
+  std::vector<std::unique_ptr<OGRGeometry>> geometries;
+  std::vector<PreparedGeometry> results;
+};
+
+PreparedGeometry prepare_geometry(const GeometryJob& job, const std::string& id, std::unique_ptr<OGRGeometry> geom,
+                                  OGRCoordinateTransformation* transform);
+
 }  // namespace
 
 // GCJ-02 → WGS84 on every vertex. OGRCoordinateTransformation's virtual signature changes
@@ -84,6 +109,72 @@ void gcj02_to_wgs84_in_place(OGRGeometry* g) {
 }
 
 
+namespace {
+
+PreparedGeometry prepare_geometry(const GeometryJob& job, const std::string& id, std::unique_ptr<OGRGeometry> geom,
+                                  OGRCoordinateTransformation* transform) {
+  PreparedGeometry out;
+  const std::string& path = job.src.path;
+  if (!geom || geom->IsEmpty()) {
+    out.empty = 1;
+    return out;
+  }
+  const OGRwkbGeometryType type = geom->getGeometryType();
+  // The feature's own geometry (stolen from it when read): no copy unless curves need linearising.
+  if (geom->hasCurveGeometry()) geom.reset(geom->getLinearGeometry());
+  if (job.src.datum == Datum::gcj02) gcj02_to_wgs84_in_place(geom.get());
+  if (transform && geom->transform(transform) != OGRERR_NONE) {
+    out.error = path + ": feature '" + id + "' cannot be reprojected to the raster's CRS";
+    return out;
+  }
+  if (!geom->IsValid()) {
+    std::unique_ptr<OGRGeometry> fixed(geom->MakeValid());
+    if (!fixed) {
+      out.error = path + ": feature '" + id + "' is invalid and MakeValid failed (is GDAL built with GEOS?)";
+      return out;
+    }
+    geom = std::move(fixed);
+    out.repaired = 1;
+  }
+  std::vector<const OGRPolygon*> polygons;
+  std::vector<std::unique_ptr<OGRGeometry>> owned;
+  if (!collect_polygons(geom.get(), polygons, owned)) {
+    if (out.repaired && OGR_GT_IsSurface(wkbFlatten(type)) == TRUE) {
+      out.empty = 1;  // a polygon collapsed to a line or point: no area, an empty zone
+      return out;
+    }
+    out.error = path + ": feature '" + id + "' is a " + std::string(OGRGeometryTypeToName(geom->getGeometryType())) +
+                ", not a polygon; zonal statistics need polygon zones";
+    return out;
+  }
+  for (const OGRPolygon* poly : polygons) {
+    bool hole = false;
+    for (const OGRLinearRing* ring : *poly) {
+      Ring r;
+      r.hole = hole;
+      hole = true;
+      const int count = ring->getNumPoints();
+      r.points.reserve(count);
+      for (int i = 0; i < count; ++i) {
+        const CellPoint p{job.grid.col_of_x(ring->getX(i)), job.grid.row_of_y(ring->getY(i))};
+        // |cell coordinate| < 2^40 keeps the coverage kernel's integer conversions defined.
+        if (!(std::abs(p.x) < 1e12 && std::abs(p.y) < 1e12)) {
+          out.error = path + ": feature '" + id + "' has a vertex at (" + std::to_string(ring->getX(i)) + ", " +
+                      std::to_string(ring->getY(i)) + "), far outside the raster's coordinate range; fix the geometry";
+          return out;
+        }
+        r.points.push_back(p);
+      }
+      if (r.points.size() > 1 && r.points.front().x == r.points.back().x && r.points.front().y == r.points.back().y)
+        r.points.pop_back();
+      out.rings.push_back(std::move(r));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 ZoneSet read_zones(const ZoneSource& src, const RasterInfo& raster) {
   configure_gdal();
   clear_gdal_error();
@@ -98,7 +189,8 @@ ZoneSet read_zones(const ZoneSource& src, const RasterInfo& raster) {
   OGRLayer* layer = src.layer.empty() ? ds->GetLayer(0) : ds->GetLayerByName(src.layer.c_str());
   if (!layer)
     throw UserError(src.path + ": no layer '" + src.layer + "' (layers: " + list_layers(ds.get()) + ")");
-  if (layer->GetFeatureCount(TRUE) == 0)
+  const GIntBig feature_count = layer->GetFeatureCount(TRUE);
+  if (feature_count == 0)
     throw UserError(src.path + ": layer '" + std::string(layer->GetName()) + "' has no features");
   OGRFeatureDefn* defn = layer->GetLayerDefn();
   const int id_index = defn->GetFieldIndex(src.id_field.c_str());
@@ -143,106 +235,91 @@ ZoneSet read_zones(const ZoneSource& src, const RasterInfo& raster) {
   zones.field_names = src.include_fields;
   zones.reprojected = transform != nullptr;
   std::unordered_map<std::string, size_t> seen;
-  const GridGeometry& grid = raster.grid;
-  std::vector<std::unique_ptr<OGRGeometry>> geometries;
+  // One thread reads features (OGR layers are sequential) and hands batches of geometries to
+  // tasks that the other threads — and the reader, once done — prepare in parallel: reading
+  // overlaps the geometry work instead of preceding it. A deque keeps batches in place as it grows.
+  constexpr size_t kBatch = 32;
+  std::deque<GeometryBatch> batches;
+  std::vector<std::unique_ptr<OGRCoordinateTransformation>> thread_transform(omp_get_max_threads());
+  const GeometryJob job{src, raster.grid};
+  auto prepare = [&](GeometryBatch& batch) {
+    auto& local = thread_transform[omp_get_thread_num()];
+    if (transform && !local) local.reset(transform->Clone());
+    for (size_t k = 0; k < batch.geometries.size(); ++k) {
+      const std::string& id = zones.ids[batch.first + k];
+      try {  // an exception must not leave a task
+        batch.results[k] = prepare_geometry(job, id, std::move(batch.geometries[k]), local.get());
+      } catch (const std::exception& e) {
+        batch.results[k].error = src.path + ": feature '" + id + "': " + e.what();
+      }
+    }
+    batch.geometries.clear();
+  };
   const auto t_read = std::chrono::steady_clock::now();
-  layer->ResetReading();
-  for (auto& feature : *layer) {
-    const size_t index = zones.ids.size();
-    std::string id = feature->GetFieldAsString(id_index);
-    if (!feature->IsFieldSetAndNotNull(id_index))
-      throw UserError(src.path + ": feature " + std::to_string(index + 1) + " has no value in id field '" +
-                      src.id_field + "'");
-    if (auto [it, fresh] = seen.emplace(id, index); !fresh)
-      throw UserError(src.path + ": duplicate id '" + id + "' in field '" + src.id_field + "' (features " +
-                      std::to_string(it->second + 1) + " and " + std::to_string(index + 1) +
-                      "); ids must be unique");
-    std::vector<std::string> carried;
-    for (int i : include_index) carried.emplace_back(feature->GetFieldAsString(i));
-
-    geometries.emplace_back(feature->StealGeometry());
-    zones.ids.push_back(std::move(id));
-    zones.fields.push_back(std::move(carried));
-  }
-  const auto t_geom = std::chrono::steady_clock::now();
-  // Geometry work per feature in parallel (datum, reprojection, validity, cell coordinates):
-  // it dominates a cold run on thousands of detailed counties.
-  const size_t n = geometries.size();
+  std::chrono::steady_clock::time_point t_geom;
+  std::exception_ptr read_failure;
+#pragma omp parallel
+#pragma omp single
+  {
+    try {
+      layer->ResetReading();
+      // ids are reserved up front so tasks may read earlier ids while the reader appends.
+      zones.ids.reserve(static_cast<size_t>(std::max<GIntBig>(kBatch, feature_count)));
+      for (auto& feature : *layer) {
+        const size_t index = zones.ids.size();
+        if (index == zones.ids.capacity()) {
+#pragma omp taskwait
+          zones.ids.reserve(2 * index);
+        }
+        std::string id = feature->GetFieldAsString(id_index);
+        if (!feature->IsFieldSetAndNotNull(id_index))
+          throw UserError(src.path + ": feature " + std::to_string(index + 1) + " has no value in id field '" +
+                          src.id_field + "'");
+        if (auto [it, fresh] = seen.emplace(id, index); !fresh)
+          throw UserError(src.path + ": duplicate id '" + id + "' in field '" + src.id_field + "' (features " +
+                          std::to_string(it->second + 1) + " and " + std::to_string(index + 1) +
+                          "); ids must be unique");
+        std::vector<std::string> carried;
+        for (int i : include_index) carried.emplace_back(feature->GetFieldAsString(i));
+        zones.ids.push_back(std::move(id));
+        zones.fields.push_back(std::move(carried));
+        if (batches.empty() || batches.back().geometries.size() == kBatch) {
+          if (!batches.empty()) {
+            GeometryBatch* full = &batches.back();
+            full->results.resize(full->geometries.size());
+#pragma omp task firstprivate(full)
+            prepare(*full);
+          }
+          batches.emplace_back();
+          batches.back().first = index;
+        }
+        batches.back().geometries.emplace_back(feature->StealGeometry());
+      }
+      if (!batches.empty() && batches.back().results.empty()) {
+        batches.back().results.resize(batches.back().geometries.size());
+        prepare(batches.back());
+      }
+    } catch (...) {
+      read_failure = std::current_exception();
+    }
+    t_geom = std::chrono::steady_clock::now();
+  }  // the tasks are done at the end of the single region's implicit barrier
+  if (read_failure) std::rethrow_exception(read_failure);
+  const size_t n = zones.ids.size();
   zones.rings.resize(n);
   std::vector<std::string> errors(n);
   std::vector<uint8_t> repaired(n, 0), empty(n, 0);
-  std::vector<OGRwkbGeometryType> geom_type(n, wkbUnknown);
-#pragma omp parallel
-  {
-    std::unique_ptr<OGRCoordinateTransformation> local(transform ? transform->Clone() : nullptr);
-#pragma omp for schedule(dynamic, 16)
-    for (size_t z = 0; z < n; ++z) {
-      OGRGeometry* geom = geometries[z].get();
-      geom_type[z] = geom ? geom->getGeometryType() : wkbUnknown;
-      if (!geom || geom->IsEmpty()) {
-        empty[z] = 1;
-        continue;
-      }
-      const std::string& id = zones.ids[z];
-      // The feature's own geometry (stolen from it when read): no copy unless curves need linearising.
-      std::unique_ptr<OGRGeometry> work =
-          geom->hasCurveGeometry() ? std::unique_ptr<OGRGeometry>(geom->getLinearGeometry()) : std::move(geometries[z]);
-      geometries[z].reset();
-      if (src.datum == Datum::gcj02) gcj02_to_wgs84_in_place(work.get());
-      if (local && work->transform(local.get()) != OGRERR_NONE) {
-        errors[z] = src.path + ": feature '" + id + "' cannot be reprojected to the raster's CRS";
-        continue;
-      }
-      if (!work->IsValid()) {
-        std::unique_ptr<OGRGeometry> fixed(work->MakeValid());
-        if (!fixed) {
-          errors[z] = src.path + ": feature '" + id + "' is invalid and MakeValid failed (is GDAL built with GEOS?)";
-          continue;
-        }
-        work = std::move(fixed);
-        repaired[z] = 1;
-      }
-      std::vector<const OGRPolygon*> polygons;
-      std::vector<std::unique_ptr<OGRGeometry>> owned;
-      if (!collect_polygons(work.get(), polygons, owned)) {
-        if (repaired[z] && OGR_GT_IsSurface(wkbFlatten(geom_type[z])) == TRUE) {
-          empty[z] = 1;  // a polygon collapsed to a line or point: no area, an empty zone
-          continue;
-        }
-        errors[z] = src.path + ": feature '" + id + "' is a " +
-                    std::string(OGRGeometryTypeToName(work->getGeometryType())) +
-                    ", not a polygon; zonal statistics need polygon zones";
-        continue;
-      }
-      std::vector<Ring>& rings = zones.rings[z];
-      for (const OGRPolygon* poly : polygons) {
-        bool hole = false;
-        for (const OGRLinearRing* ring : *poly) {
-          Ring r;
-          r.hole = hole;
-          hole = true;
-          const int count = ring->getNumPoints();
-          r.points.reserve(count);
-          for (int i = 0; i < count; ++i) {
-            const CellPoint p{grid.col_of_x(ring->getX(i)), grid.row_of_y(ring->getY(i))};
-            // |cell coordinate| < 2^40 keeps the coverage kernel's integer conversions defined.
-            if (!(std::abs(p.x) < 1e12 && std::abs(p.y) < 1e12)) {
-              errors[z] = src.path + ": feature '" + id + "' has a vertex at (" + std::to_string(ring->getX(i)) + ", " +
-                          std::to_string(ring->getY(i)) + "), far outside the raster's coordinate range; fix the geometry";
-              break;
-            }
-            r.points.push_back(p);
-          }
-          if (r.points.size() > 1 && r.points.front().x == r.points.back().x &&
-              r.points.front().y == r.points.back().y)
-            r.points.pop_back();
-          rings.push_back(std::move(r));
-        }
-      }
+  for (auto& batch : batches)
+    for (size_t k = 0; k < batch.results.size(); ++k) {
+      PreparedGeometry& r = batch.results[k];
+      const size_t z = batch.first + k;
+      zones.rings[z] = std::move(r.rings);
+      errors[z] = std::move(r.error);
+      repaired[z] = r.repaired;
+      empty[z] = r.empty;
     }
-  }
   if (std::getenv("NIGHTLIGHTS_TIMING"))
-    std::fprintf(stderr, "timing: read features %.3f s, geometry %.3f s\n",
+    std::fprintf(stderr, "timing: read features %.3f s, geometry after reading %.3f s\n",
                  std::chrono::duration<double>(t_geom - t_read).count(),
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - t_geom).count());
   for (size_t z = 0; z < n; ++z) {

@@ -118,14 +118,6 @@ class Reader {
   size_t size_, pos_ = 0;
 };
 
-struct Mapping {
-  void* data = MAP_FAILED;
-  size_t size = 0;
-  ~Mapping() {
-    if (data != MAP_FAILED) munmap(data, size);
-  }
-};
-
 std::string cache_file(const std::string& dir, const std::string& key) {
   // The key can be long (WKT); its SHA-256 names the file, the key itself is stored and compared.
   return dir + "/coverage-" + sha256_text(key).substr(0, 32) + ".nlcov";
@@ -147,14 +139,9 @@ std::optional<PreparedIndex> CoverageCache::load(const std::vector<ZoneSource>& 
   const std::string path = cache_file(directory, key);
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return std::nullopt;
-  struct stat st {};
-  auto mapping = std::make_shared<Mapping>();
-  if (::fstat(fd, &st) == 0 && st.st_size > 0) {
-    mapping->size = static_cast<size_t>(st.st_size);
-    mapping->data = ::mmap(nullptr, mapping->size, PROT_READ, MAP_PRIVATE, fd, 0);
-  }
+  const auto mapping = map_file_readonly(fd);
   ::close(fd);
-  if (mapping->data == MAP_FAILED) return std::nullopt;
+  if (!mapping) return std::nullopt;
   try {
     Reader r(static_cast<const char*>(mapping->data), mapping->size);
     char magic[8];
@@ -213,10 +200,17 @@ std::optional<PreparedIndex> CoverageCache::load(const std::vector<ZoneSource>& 
       if (p.index.offsets[w + 1] < p.index.offsets[w]) return std::nullopt;
     const uint64_t total = p.index.offsets.back();
     if (p.index.offsets.front() != 0 || total > mapping->size / sizeof(WindowRun)) return std::nullopt;
-    // The runs stay in the mapped file: no copy, and pages are read as windows need them.
-    p.index.mapped = reinterpret_cast<const WindowRun*>(r.here());
+    // The runs stay in the mapped file: no copy, and pages are read as windows need them (and
+    // dropped after use when the index is larger than the memory budget).
+    const auto* runs = reinterpret_cast<const WindowRun*>(r.here());
     r.skip(total * sizeof(WindowRun));
-    p.index.mapping = mapping;
+    const int64_t wrows = layout.count() ? layout.window_rows() : 0, wcols = layout.window_cols();
+    for (int64_t b = 0; b < wrows; ++b) {
+      p.index.band_runs.push_back(runs + p.index.offsets[b * wcols]);
+      p.index.band_in_file.push_back(1);
+    }
+    p.index.mappings.push_back(mapping);
+    p.index.release_after_use = total * sizeof(WindowRun) > index_memory_budget();
     char end[8];
     r.raw(end, 8);
     if (std::memcmp(end, kMagic, 8) != 0) return std::nullopt;
@@ -272,7 +266,13 @@ void CoverageCache::store(const std::vector<ZoneSource>& sources, const RasterIn
     w.pod<uint64_t>(p.index.offsets.size() - 1);
     w.align(8);
     w.raw(p.index.offsets.data(), p.index.offsets.size() * sizeof(uint64_t));
-    w.raw(p.index.runs(), p.index.total_runs() * sizeof(WindowRun));
+    const int64_t wrows = layout.count() ? layout.window_rows() : 0;
+    for (int64_t b = 0; b < wrows; ++b) {
+      const auto band = p.index.band(b);
+      w.raw(band.data(), band.size() * sizeof(WindowRun));
+      // A spilled band was read through its mapping just for this copy: give the pages back.
+      for (int64_t c = 0; c < layout.window_cols(); ++c) p.index.release_window(b * layout.window_cols() + c);
+    }
     w.raw(kMagic, 8);
     const bool ok = w.ok() && std::fflush(f) == 0 && fsync(fileno(f)) == 0;
     std::fclose(f);

@@ -3,7 +3,11 @@
 #include <omp.h>
 
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -41,69 +45,213 @@ void split_runs_for_window_row(const std::vector<CoverageRun>& runs, uint32_t zo
   }
 }
 
-// The index's array: one allocation of its exact size, backed by transparent huge pages where the
+// A band's array: one allocation of its exact size, backed by transparent huge pages where the
 // kernel offers them — first-touch page faults on ~100 MB of runs were a tenth of a cold run on
 // a virtual machine.
 WindowRun* allocate_runs(size_t count) {
   constexpr size_t kHugePage = size_t(2) << 20;
-  const size_t bytes = (count * sizeof(WindowRun) + kHugePage - 1) / kHugePage * kHugePage;
+  const size_t bytes = std::max<size_t>(kHugePage, (count * sizeof(WindowRun) + kHugePage - 1) / kHugePage * kHugePage);
   void* p = std::aligned_alloc(kHugePage, bytes);
   if (!p) throw std::bad_alloc();
 #ifdef MADV_HUGEPAGE
-  madvise(p, bytes, MADV_HUGEPAGE);  // advice only: without THP the pages are ordinary
+  if (count * sizeof(WindowRun) >= kHugePage) madvise(p, bytes, MADV_HUGEPAGE);  // advice only
 #endif
   return static_cast<WindowRun*>(p);
 }
 
+// An unlinked file in $TMPDIR that bands beyond the memory budget are appended to.
+class ScratchFile {
+ public:
+  ~ScratchFile() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  uint64_t append(const WindowRun* runs, size_t count) {
+    if (fd_ < 0) open();
+    const uint64_t at = size_;
+    const char* p = reinterpret_cast<const char*>(runs);
+    size_t left = count * sizeof(WindowRun);
+    while (left > 0) {
+      const ssize_t n = ::write(fd_, p, left);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0)
+        throw UserError(path_ + ": cannot write the coverage index's overflow (" + std::strerror(n < 0 ? errno : ENOSPC) +
+                        "); free space in $TMPDIR or raise NIGHTLIGHTS_INDEX_MEMORY_MB");
+      p += n;
+      left -= static_cast<size_t>(n);
+    }
+    size_ += count * sizeof(WindowRun);
+    return at;
+  }
+  bool used() const { return fd_ >= 0; }
+  std::shared_ptr<const MappedFile> map() const {
+    auto m = map_file_readonly(fd_);
+    if (!m) throw UserError(path_ + ": cannot map the coverage index's overflow file");
+    return m;
+  }
+
+ private:
+  void open() {
+    const char* tmp = std::getenv("TMPDIR");
+    std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/nightlights-index-XXXXXX";
+    fd_ = ::mkstemp(pattern.data());
+    if (fd_ < 0)
+      throw UserError(pattern + ": cannot create a scratch file for the coverage index (" + std::strerror(errno) +
+                      "); set TMPDIR to a writable folder");
+    path_ = pattern;
+    ::unlink(pattern.c_str());  // gone when closed, even after a crash
+  }
+  int fd_ = -1;
+  uint64_t size_ = 0;
+  std::string path_;
+};
+
 }  // namespace
 
+MappedFile::~MappedFile() {
+  if (data) ::munmap(const_cast<void*>(data), size);
+}
+
+std::shared_ptr<const MappedFile> map_file_readonly(int fd) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || st.st_size <= 0) return nullptr;
+  void* p = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
+  if (p == MAP_FAILED) return nullptr;
+  auto m = std::make_shared<MappedFile>();
+  m->data = p;
+  m->size = static_cast<size_t>(st.st_size);
+  return m;
+}
+
+void CoverageIndex::release_window(int64_t w) const {
+  const int64_t b = w / layout.window_cols();
+  if (!release_after_use || !band_in_file[b]) return;
+  const auto runs = window_runs(w);
+  if (runs.empty()) return;
+  // Whole pages around the window's runs: a neighbour sharing an edge page re-reads it from the
+  // page cache if it still needs it — the mapping is of an unchanged file, so nothing is lost.
+  const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const auto begin = reinterpret_cast<uintptr_t>(runs.data()) / page * page;
+  const auto end = reinterpret_cast<uintptr_t>(runs.data() + runs.size());
+  ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+}
+
+size_t index_memory_budget() {
+  size_t mb = 128;
+  if (const char* v = std::getenv("NIGHTLIGHTS_INDEX_MEMORY_MB"); v && *v) {
+    char* end = nullptr;
+    const unsigned long long parsed = std::strtoull(v, &end, 10);
+    if (end && *end == '\0') mb = static_cast<size_t>(parsed);
+  }
+  return mb << 20;
+}
+
 CoverageIndex build_coverage_index(std::vector<std::vector<Ring>>&& zones, const WindowLayout& layout,
-                                   CoverageMode mode) {
+                                   CoverageMode mode, size_t memory_budget) {
   CoverageIndex index;
   index.layout = layout;
   index.mode = mode;
   index.zone_count = zones.size();
   const auto nwindows = static_cast<size_t>(layout.count());
-  const int64_t wrows = layout.window_rows();
-  // Count, then fill the flat array in place: no per-window vectors growing and copying. Zones go
-  // in chunks so the coverage kept between the two passes stays bounded; with one chunk (a
-  // country's counties) it is computed once, with several (a global grid) it is computed again
-  // for the fill — time traded for memory only when memory demands it. Each window belongs to one
-  // row of windows, filled by one thread taking zones in order: runs stay grouped by zone.
-  const size_t chunk = 4096;
-  const bool one_chunk = zones.size() <= chunk;
-  std::vector<std::vector<CoverageRun>> coverage(std::min(chunk, zones.size()));
-  auto compute_chunk = [&](size_t first, size_t n) {
-#pragma omp parallel for schedule(dynamic, 1)
-    for (size_t k = 0; k < n; ++k) {
-      coverage[k] = polygon_coverage(zones[first + k], layout.width, layout.height, mode);
-      // Rings not needed again are released as their coverage grows: the peak holds one of the two.
-      if (one_chunk) std::vector<Ring>().swap(zones[first + k]);
-    }
-  };
-  std::vector<uint64_t> counts(nwindows, 0);
-  for (size_t first = 0; first < zones.size(); first += chunk) {
-    const size_t n = std::min(chunk, zones.size() - first);
-    compute_chunk(first, n);
-#pragma omp parallel for schedule(dynamic, 1)
-    for (int64_t wrow = 0; wrow < wrows; ++wrow)
-      for (size_t k = 0; k < n; ++k)
-        split_runs_for_window_row(coverage[k], 0, wrow, layout, [&](size_t w, const WindowRun&) { ++counts[w]; });
-  }
+  const int64_t wrows = nwindows ? layout.window_rows() : 0, wcols = layout.window_cols();
+  const int64_t rpw = layout.rows_per_window;
   index.offsets.assign(nwindows + 1, 0);
-  for (size_t w = 0; w < nwindows; ++w) index.offsets[w + 1] = index.offsets[w] + counts[w];
-  if (index.offsets.back() == 0) return index;
-  index.storage.reset(allocate_runs(index.offsets.back()));
-  WindowRun* storage = index.storage.get();
-  std::vector<uint64_t> cursor(index.offsets.begin(), index.offsets.end() - 1);
-  for (size_t first = 0; first < zones.size(); first += chunk) {
-    const size_t n = std::min(chunk, zones.size() - first);
-    if (!one_chunk) compute_chunk(first, n);
+  index.band_runs.assign(static_cast<size_t>(wrows), nullptr);
+  index.band_in_file.assign(static_cast<size_t>(wrows), 0);
+
+  // Rows each zone can touch, [first, last], conservative; zones off the grid never enter.
+  const size_t n = zones.size();
+  std::vector<int64_t> first_row(n, 0), last_row(n, -1);
+#pragma omp parallel for schedule(dynamic, 64)
+  for (size_t z = 0; z < n; ++z) {
+    double lo = HUGE_VAL, hi = -HUGE_VAL;
+    for (const Ring& ring : zones[z])
+      for (const CellPoint& p : ring.points) {
+        lo = std::min(lo, p.y);
+        hi = std::max(hi, p.y);
+      }
+    if (!(lo <= hi) || hi < 0 || lo >= static_cast<double>(layout.height)) continue;
+    first_row[z] = std::max<int64_t>(0, static_cast<int64_t>(std::floor(lo)));
+    last_row[z] = std::min<int64_t>(layout.height - 1, static_cast<int64_t>(std::ceil(hi)));
+  }
+  std::vector<uint32_t> order;
+  for (size_t z = 0; z < n; ++z)
+    if (last_row[z] >= first_row[z]) order.push_back(static_cast<uint32_t>(z));
+  std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return first_row[a] < first_row[b]; });
+
+  std::vector<std::vector<CoverageRun>> coverage(n);
+  std::vector<uint32_t> active;  // zones crossing the current band, ascending
+  size_t next = 0, in_memory = 0;
+  uint64_t total = 0;
+  ScratchFile scratch;
+  std::vector<std::pair<int64_t, uint64_t>> spilled;  // (band, offset in the scratch file)
+  std::vector<uint64_t> counts, position;
+  for (int64_t b = 0; b < wrows; ++b) {
+    const int64_t row_end = std::min<int64_t>(layout.height, (b + 1) * rpw);
+    const size_t begin = next;
+    while (next < order.size() && first_row[order[next]] < row_end) ++next;
 #pragma omp parallel for schedule(dynamic, 1)
-    for (int64_t wrow = 0; wrow < wrows; ++wrow)
-      for (size_t k = 0; k < n; ++k)
-        split_runs_for_window_row(coverage[k], static_cast<uint32_t>(first + k), wrow, layout,
-                                  [&](size_t w, const WindowRun& run) { storage[cursor[w]++] = run; });
+    for (size_t k = begin; k < next; ++k) {
+      const uint32_t z = order[k];
+      coverage[z] = polygon_coverage(zones[z], layout.width, layout.height, mode);
+      std::vector<Ring>().swap(zones[z]);
+    }
+    active.insert(active.end(), order.begin() + static_cast<std::ptrdiff_t>(begin),
+                  order.begin() + static_cast<std::ptrdiff_t>(next));
+    std::sort(active.begin(), active.end());
+
+    // A counting sort of the band's runs by window, zones in order within each window: counts
+    // per (zone, window) in parallel, positions from them, then the fill in parallel.
+    const size_t na = active.size(), wc = static_cast<size_t>(wcols);
+    const size_t band_first_window = static_cast<size_t>(b) * wc;
+    counts.assign(na * wc, 0);
+#pragma omp parallel for schedule(dynamic, 8)
+    for (size_t a = 0; a < na; ++a)
+      split_runs_for_window_row(coverage[active[a]], active[a], b, layout,
+                                [&](size_t w, const WindowRun&) { ++counts[a * wc + (w - band_first_window)]; });
+    position.resize(na * wc);
+    uint64_t band_size = 0;
+    for (size_t c = 0; c < wc; ++c) {
+      index.offsets[band_first_window + c] = total + band_size;
+      for (size_t a = 0; a < na; ++a) {
+        position[a * wc + c] = band_size;
+        band_size += counts[a * wc + c];
+      }
+    }
+    if (band_size > 0) {
+      std::unique_ptr<WindowRun[], CoverageIndex::FreeDeleter> runs(allocate_runs(band_size));
+      WindowRun* out = runs.get();
+#pragma omp parallel for schedule(dynamic, 8)
+      for (size_t a = 0; a < na; ++a)
+        split_runs_for_window_row(coverage[active[a]], active[a], b, layout, [&](size_t w, const WindowRun& run) {
+          out[position[a * wc + (w - band_first_window)]++] = run;
+        });
+      const size_t bytes = band_size * sizeof(WindowRun);
+      if (in_memory + bytes <= memory_budget) {
+        in_memory += bytes;
+        index.band_runs[b] = out;
+        index.owned.push_back(std::move(runs));
+      } else {
+        spilled.emplace_back(b, scratch.append(out, band_size));
+      }
+    }
+    total += band_size;
+    // Zones whose last row is in this band are done.
+    std::erase_if(active, [&](uint32_t z) {
+      if (last_row[z] >= row_end) return false;
+      std::vector<CoverageRun>().swap(coverage[z]);
+      return true;
+    });
+  }
+  index.offsets[nwindows] = total;
+  if (scratch.used()) {
+    auto mapping = scratch.map();
+    const auto* base = static_cast<const WindowRun*>(mapping->data);
+    for (const auto& [b, at] : spilled) {
+      index.band_runs[b] = base + at / sizeof(WindowRun);
+      index.band_in_file[b] = 1;
+    }
+    index.mappings.push_back(std::move(mapping));
+    index.release_after_use = true;
   }
   return index;
 }
@@ -170,6 +318,7 @@ ZonalResult run_zonal(const RasterInfo& raster, const CoverageIndex& index,
             throw UserError("the coverage index is damaged (window " + std::to_string(todo[t]) +
                             "); delete the cache folder's .nlcov files or run with --no-cache");
         accumulate_window(values, areas, runs, options.preprocess, options.lit_threshold, partials[t]);
+        index.release_window(todo[t]);
         if (options.after_window) options.after_window();
         progress.update(static_cast<double>(++done) / static_cast<double>(todo.size()));
       } catch (...) {

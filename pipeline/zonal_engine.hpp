@@ -19,33 +19,62 @@
 
 namespace nl {
 
-// Every window's runs, grouped by zone (zones ascending), in one flat array: window w's runs
-// are [offsets[w], offsets[w+1]). The array is owned, or mapped from the cache file.
+// A read-only memory map of a file (the cache, or a scratch file an index spilled to).
+struct MappedFile {
+  const void* data = nullptr;
+  size_t size = 0;
+  MappedFile() = default;
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  ~MappedFile();
+};
+// Maps the whole of an open file read-only; nullptr if it cannot (the caller closes fd).
+std::shared_ptr<const MappedFile> map_file_readonly(int fd);
+
+// Every window's runs, grouped by zone (zones ascending). Runs are numbered across the whole
+// index (window w's are [offsets[w], offsets[w+1])) and stored per row of windows (a band):
+// each band's runs are contiguous, in owned memory or in a mapped file.
 struct CoverageIndex {
   WindowLayout layout;
   CoverageMode mode = CoverageMode::exact;
   size_t zone_count = 0;
   std::vector<uint64_t> offsets;
-  // Owned runs, allocated uninitialised so that filling them (while freeing the per-window
-  // buckets) never holds two touched copies at once.
+  std::vector<const WindowRun*> band_runs;  // [band] its first run
+  std::vector<uint8_t> band_in_file;        // [band] 1 if band_runs points into a mapped file
+  // Drop a file-backed window's pages once it is accumulated: an index larger than memory's
+  // budget then costs only the windows in flight.
+  bool release_after_use = false;
+
   struct FreeDeleter {
     void operator()(WindowRun* p) const { std::free(p); }
   };
-  std::unique_ptr<WindowRun[], FreeDeleter> storage;
-  std::shared_ptr<const void> mapping;  // keeps a mapped cache file alive
-  const WindowRun* mapped = nullptr;
+  std::vector<std::unique_ptr<WindowRun[], FreeDeleter>> owned;
+  std::vector<std::shared_ptr<const MappedFile>> mappings;
 
-  const WindowRun* runs() const { return mapped ? mapped : storage.get(); }
+  std::span<const WindowRun> band(int64_t b) const {
+    const int64_t wcols = layout.window_cols();
+    return {band_runs[b], static_cast<size_t>(offsets[(b + 1) * wcols] - offsets[b * wcols])};
+  }
   std::span<const WindowRun> window_runs(int64_t w) const {
-    return {runs() + offsets[w], static_cast<size_t>(offsets[w + 1] - offsets[w])};
+    const int64_t b = w / layout.window_cols();
+    return {band_runs[b] + (offsets[w] - offsets[b * layout.window_cols()]),
+            static_cast<size_t>(offsets[w + 1] - offsets[w])};
   }
   size_t total_runs() const { return offsets.empty() ? 0 : offsets.back(); }
+  // Hands a file-backed window's pages back to the kernel (they are re-read on the next touch).
+  void release_window(int64_t w) const;
 };
 
-// Coverage of every zone (in parallel), bucketed into the layout's windows. Consumes the rings
-// (released as they are rasterised, to keep the peak down).
+// In-memory budget for an index's runs (NIGHTLIGHTS_INDEX_MEMORY_MB, default 128 MB): bands
+// beyond it are written to a scratch file in $TMPDIR and mapped, so memory stays bounded on a
+// global grid while a country's counties (~80 MB) stay in memory.
+size_t index_memory_budget();
+
+// Coverage of every zone, built one row of windows at a time: a zone is rasterised (in
+// parallel with the others entering that band) when the bands reach its first row and dropped
+// after its last, so only the zones crossing the current band are held. Consumes the rings.
 CoverageIndex build_coverage_index(std::vector<std::vector<Ring>>&& zones, const WindowLayout& layout,
-                                   CoverageMode mode);
+                                   CoverageMode mode, size_t memory_budget = index_memory_budget());
 
 // Cell area (km²) of each raster row: ellipsoidal on geographic grids, nominal on equal-area
 // projections; other projections get nominal areas with a warning.

@@ -109,3 +109,43 @@ TEST_CASE("cache: another coverage mode or grid gets its own entry") {
   CHECK(coarse.output.find("from the cache") == std::string::npos);
   CHECK(f.cache_files() == 3);
 }
+
+// An index above NIGHTLIGHTS_INDEX_MEMORY_MB goes band by band to an unlinked scratch file in
+// $TMPDIR and is mapped; warm runs of such an index drop each window's pages after use. A budget
+// of 0 sends every band there: the bytes must not change, cold or warm, and nothing is left behind.
+TEST_CASE("cache: an index over the memory budget spills to a scratch file with the same bytes") {
+  CacheFixture f("cache-spill");
+  const std::string scratch = f.dir + "/tmp";
+  fs::create_directories(scratch);
+  auto zonal_with_budget = [&](const std::string& out, const std::string& extra) {
+    return run("NIGHTLIGHTS_INDEX_MEMORY_MB=0 TMPDIR='" + scratch + "' '" + NIGHTLIGHTS_EXE + "' zonal -r " + f.raster +
+               " -p " + f.zones + " -f id -s count,sum,mean_area,stdev --cache-dir " + f.cache + " -o " + out + " " + extra);
+  };
+  auto memory = f.zonal(f.dir + "/memory.csv", "--no-cache");
+  REQUIRE_MESSAGE(memory.exit_code == 0, memory.output);
+  const std::string expected = read_file(f.dir + "/memory.csv");
+  auto spilled = zonal_with_budget(f.dir + "/spilled.csv", "--no-cache");
+  REQUIRE_MESSAGE(spilled.exit_code == 0, spilled.output);
+  CHECK(read_file(f.dir + "/spilled.csv") == expected);
+  auto prime = zonal_with_budget(f.dir + "/prime.csv", "");  // the cache written from spilled bands
+  REQUIRE_MESSAGE(prime.exit_code == 0, prime.output);
+  CHECK(read_file(f.dir + "/prime.csv") == expected);
+  CHECK(f.cache_files() == 1);
+  auto warm = zonal_with_budget(f.dir + "/warm.csv", "");  // pages released after each window
+  REQUIRE_MESSAGE(warm.exit_code == 0, warm.output);
+  CHECK(warm.output.find("coverage index from the cache") != std::string::npos);
+  CHECK(read_file(f.dir + "/warm.csv") == expected);
+  auto warm_default = f.zonal(f.dir + "/warm-default.csv");
+  REQUIRE_MESSAGE(warm_default.exit_code == 0, warm_default.output);
+  CHECK(read_file(f.dir + "/warm-default.csv") == expected);
+  CHECK(fs::is_empty(scratch));  // the scratch file was unlinked as soon as it was made
+
+  // No usable $TMPDIR (a path under a regular file, which even root cannot create): one clear
+  // error, no table.
+  write_text(f.dir + "/plain", "x");
+  auto failed = run("NIGHTLIGHTS_INDEX_MEMORY_MB=0 TMPDIR='" + f.dir + "/plain/sub' '" + NIGHTLIGHTS_EXE + "' zonal -r " +
+                    f.raster + " -p " + f.zones + " -f id --no-cache -o " + f.dir + "/failed.csv");
+  CHECK(failed.exit_code != 0);
+  CHECK(failed.output.find("set TMPDIR to a writable folder") != std::string::npos);
+  CHECK_FALSE(fs::exists(f.dir + "/failed.csv"));
+}

@@ -65,16 +65,18 @@ RowRange rows_touched(const std::vector<Ring>& rings, int64_t height) {
 }
 
 // Contribution of an edge piece to one cell: `partial` to the cell holding it, `carry` to every
-// cell to its right (the row's prefix sum turns these into exact areas).
+// cell to its right (the row's prefix sum turns these into exact areas). Rows and columns are
+// inside the grid, whose sides fit in int32 (cell coordinates are checked when zones are read).
 struct CellEntry {
-  int64_t col;
+  int32_t row;
+  int32_t col;
   double partial;
   double carry;
 };
 
 class ExactRasterizer {
  public:
-  ExactRasterizer(int64_t width, RowRange rows) : width_(width), rows_(rows), buckets_(rows.count()) {}
+  ExactRasterizer(int64_t width, RowRange rows) : width_(width), rows_(rows) {}
 
   void add_ring(const Ring& ring) {
     const auto& p = ring.points;
@@ -88,23 +90,34 @@ class ExactRasterizer {
   }
 
   std::vector<CoverageRun> runs() {
+    // Entries of all rows in one array, put in row order by a counting sort (one allocation per
+    // polygon instead of a growing vector per row), then each row's few entries by column.
+    const auto nrows = static_cast<size_t>(rows_.count());
+    std::vector<size_t> start(nrows + 1, 0);
+    for (const CellEntry& e : entries_) ++start[static_cast<size_t>(e.row - rows_.first) + 1];
+    for (size_t r = 0; r < nrows; ++r) start[r + 1] += start[r];
+    std::vector<CellEntry> sorted(entries_.size());
+    {
+      std::vector<size_t> next(start.begin(), start.end() - 1);
+      for (const CellEntry& e : entries_) sorted[next[static_cast<size_t>(e.row - rows_.first)]++] = e;
+    }
+    std::vector<CellEntry>().swap(entries_);
     std::vector<CoverageRun> out;
-    for (int64_t b = 0; b < rows_.count(); ++b) {
-      auto& bucket = buckets_[b];
-      if (bucket.empty()) continue;
-      const auto row = static_cast<int32_t>(rows_.first + b);
-      std::sort(bucket.begin(), bucket.end(),
-                [](const CellEntry& a, const CellEntry& c) { return a.col < c.col; });
+    for (size_t b = 0; b < nrows; ++b) {
+      if (start[b] == start[b + 1]) continue;
+      const auto row = static_cast<int32_t>(rows_.first + static_cast<int64_t>(b));
+      CellEntry* first = sorted.data() + start[b];
+      CellEntry* last = sorted.data() + start[b + 1];
+      std::sort(first, last, [](const CellEntry& a, const CellEntry& c) { return a.col < c.col; });
       double running = 0;
       int64_t next = 0;
-      size_t i = 0;
-      while (i < bucket.size()) {
-        const int64_t col = bucket[i].col;
+      for (CellEntry* it = first; it != last;) {
+        const int64_t col = it->col;
         emit_run(out, row, next, col, running);
         double partial = 0, carry = 0;
-        for (; i < bucket.size() && bucket[i].col == col; ++i) {
-          partial += bucket[i].partial;
-          carry += bucket[i].carry;
+        for (; it != last && it->col == col; ++it) {
+          partial += it->partial;
+          carry += it->carry;
         }
         const double f = std::clamp(running + partial, 0.0, 1.0);
         if (f > kMinCoverageFraction)
@@ -113,8 +126,6 @@ class ExactRasterizer {
         next = col + 1;
       }
       emit_run(out, row, next, width_, running);
-      bucket.clear();
-      bucket.shrink_to_fit();
     }
     return out;
   }
@@ -145,28 +156,28 @@ class ExactRasterizer {
       if (yb <= ya) continue;
       const double xa = ya == top.y ? top.x : top.x + (ya - top.y) * dxdy;
       const double xb = yb == bottom.y ? bottom.x : top.x + (yb - top.y) * dxdy;
-      add_row_piece(buckets_[r - rows_.first], xa, xb, (yb - ya) * dir);
+      add_row_piece(static_cast<int32_t>(r), xa, xb, (yb - ya) * dir);
     }
   }
 
-  void add_row_piece(std::vector<CellEntry>& bucket, double xa, double xb, double dy) {
+  void add_row_piece(int32_t row, double xa, double xb, double dy) {
     double xmin = std::min(xa, xb);
     const double xmax = std::max(xa, xb);
     const auto w = static_cast<double>(width_);
     if (xmin >= w) return;  // right of the grid: covers no cell of it
     if (xmax <= 0) {        // left of the grid: every cell of the row is to its right
-      bucket.push_back({0, dy, dy});
+      entries_.push_back({row, 0, dy, dy});
       return;
     }
     if (xmax == xmin) {
       const double k = std::floor(xmin);
-      bucket.push_back({static_cast<int64_t>(k), dy * (1.0 - (xmin - k)), dy});
+      entries_.push_back({row, static_cast<int32_t>(k), dy * (1.0 - (xmin - k)), dy});
       return;
     }
     const double span = xmax - xmin;
     if (xmin < 0) {
       const double left = dy * (-xmin) / span;
-      bucket.push_back({0, left, left});
+      entries_.push_back({row, 0, left, left});
       xmin = 0;
     }
     const auto k0 = static_cast<int64_t>(std::floor(xmin));
@@ -177,13 +188,13 @@ class ExactRasterizer {
       if (hi <= lo) continue;
       const double part = dy * (hi - lo) / span;
       const double mid = 0.5 * (lo + hi) - static_cast<double>(k);
-      bucket.push_back({k, part * (1.0 - mid), part});
+      entries_.push_back({row, static_cast<int32_t>(k), part * (1.0 - mid), part});
     }
   }
 
   int64_t width_;
   RowRange rows_;
-  std::vector<std::vector<CellEntry>> buckets_;
+  std::vector<CellEntry> entries_;
 };
 
 std::vector<CoverageRun> center_coverage(const std::vector<Ring>& rings, int64_t width, RowRange rows) {

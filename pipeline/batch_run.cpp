@@ -18,6 +18,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "pipeline/build_info.hpp"
 #include "pipeline/cluster.hpp"
 #include "pipeline/config.hpp"
 #include "pipeline/coverage_cache.hpp"
@@ -510,7 +511,7 @@ void BatchRun::process_release(const ReleaseFile& release, const std::string& wh
 
   std::ostringstream prov;
   prov << "{\n  \"tool\": \"nightlights\",\n  \"version\": " << json_string(NIGHTLIGHTS_VERSION)
-       << ",\n  \"git_describe\": " << json_string(NIGHTLIGHTS_GIT_DESCRIBE) << ",\n  \"release\": "
+       << ",\n  \"git_describe\": " << json_string(git_describe()) << ",\n  \"release\": "
        << json_string(release.id) << ",\n  \"action\": " << json_string(why);
   if (!previous_sha.empty()) prov << ",\n  \"reprocessed_previous_sha256\": " << json_string(previous_sha);
   prov << ",\n  \"finished\": " << json_string(utc_now()) << ",\n  \"config_path\": "

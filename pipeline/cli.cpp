@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "pipeline/batch_run.hpp"
+#include "pipeline/build_info.hpp"
 #include "pipeline/cluster.hpp"
 #include "pipeline/coverage_cache.hpp"
 #include "pipeline/decode_floor.hpp"
@@ -36,7 +37,7 @@ std::vector<std::string> split_list(const std::string& s) {
 int nightlights_main(int argc, char** argv) {
   CLI::App app{"nightlights: zonal statistics of night-light rasters per county and city, exact "
                "coverage, true pixel areas"};
-  app.set_version_flag("--version", std::string(NIGHTLIGHTS_VERSION) + " (" + NIGHTLIGHTS_GIT_DESCRIBE + ")");
+  app.set_version_flag("--version", std::string(NIGHTLIGHTS_VERSION) + " (" + git_describe() + ")");
   app.require_subcommand(1);
 
   ZonalCommandOptions z;

@@ -81,10 +81,8 @@ struct Multiples {
   SineCosine t2, t5, t20, t120;
 };
 
-// sin and cos of 2θ, 5θ, 20θ and 120θ from one sincos of θ.
-Multiples multiples(double theta) {
-  SineCosine t1{};
-  ::sincos(theta, &t1.sin, &t1.cos);
+// sin and cos of 2θ, 5θ, 20θ and 120θ from those of θ.
+Multiples multiples(SineCosine t1) {
   Multiples m{};
   m.t2 = add(t1, t1);
   m.t5 = add(add(m.t2, m.t2), t1);
@@ -102,11 +100,15 @@ Multiples multiples(double theta) {
 class SeriesNear {
  public:
   SeriesNear(double lon, double lat) : lon_(lon), lat_(lat) {
-    // Every series angle is a whole multiple of θ = π·x/60 (2θ, 5θ, 20θ, 120θ) or of π·y/60, so
-    // one sincos and the angle-sum rules give them all: three sincos per vertex, with the
-    // latitude's. Rounding grows at most ~120-fold, to ~1e-14 in a sine: far below 1e-12°.
+    // Every series angle is a whole multiple of θ = π·x/60 (2θ, 5θ, 20θ, 120θ) or of φ = π·y/60,
+    // and φ = 3ψ with ψ = π·y/180, while the latitude in radians is ψ + 35°: so two sincos and
+    // the angle-sum rules give them all. Rounding grows at most ~120-fold, to ~1e-14 in a sine,
+    // far below 1e-12°.
     const double pi = std::numbers::pi;
-    const Multiples x = multiples((lon - 105.0) / 60.0 * pi), y = multiples((lat - 35.0) / 60.0 * pi);
+    SineCosine theta{}, psi{};
+    ::sincos((lon - 105.0) / 60.0 * pi, &theta.sin, &theta.cos);
+    ::sincos((lat - 35.0) / 180.0 * pi, &psi.sin, &psi.cos);
+    const Multiples x = multiples(theta), y = multiples(add(add(psi, psi), psi));
     x_[0] = x.t120;
     x_[1] = x.t20;
     x_[2] = x.t5;
@@ -114,7 +116,9 @@ class SeriesNear {
     y_[0] = y.t20;
     y_[1] = y.t5;
     y_[2] = y.t2;
-    ::sincos(lat / 180.0 * pi, &lat_sc_.sin, &lat_sc_.cos);
+    // sin and cos of 35°, the series' centre latitude.
+    const SineCosine centre{std::sin(35.0 / 180.0 * pi), std::cos(35.0 / 180.0 * pi)};
+    lat_sc_ = add(psi, centre);
   }
 
   // Largest |lon − base| and |lat − base| for which offset() may be used (2π · 0.015 < 0.1).

@@ -398,10 +398,15 @@ RunConfig parse_checked(const std::string& text, const std::string& path, const 
     }
   }
   if (const YAML::Node v = root["convergence"]) {
-    r.check_keys(v, "convergence", {"levels", "region_dummies"});
+    r.check_keys(v, "convergence", {"levels", "region_dummies", "gdp"});
     c.convergence.enabled = true;
     if (v["levels"]) c.convergence.levels = r.list(v, "levels");
     if (v["region_dummies"]) c.convergence.region_dummies = r.boolean(v, "region_dummies");
+    if (v["gdp"]) {
+      c.convergence.gdp_path = resolve(base_dir, r.str(v, "gdp"));
+      if (read_tables && !fs::exists(c.convergence.gdp_path))
+        r.fail(v["gdp"], "convergence.gdp: " + c.convergence.gdp_path + " not found");
+    }
     if (c.convergence.levels.empty()) c.convergence.levels.push_back(c.levels.front().name);
     for (const auto& l : c.convergence.levels)
       if (!level_names.count(l)) r.fail(v, "convergence.levels names level '" + l + "', which levels does not define");

@@ -79,6 +79,7 @@ struct ConvergenceConfig {
   bool enabled = false;
   std::vector<std::string> levels;  // default: the first level
   bool region_dummies = true;
+  std::string gdp_path;  // CSV code,year,gdp: adds the lights–GDP elasticity; empty: none
 };
 
 struct OutputConfig {

@@ -27,15 +27,102 @@ namespace {
 
 struct UnitSeries {
   std::string region;
-  std::vector<double> brightness;  // NaN where not valid in that release
+  std::vector<double> brightness;   // NaN where not valid in that release
+  std::vector<double> total_light;  // sum_area, NaN where not valid or not in the table
 };
 
 std::string fmt(double v) { return format_number(v); }
 
+// ln GDP on ln total light over every (unit, release) with a valid, positive light and a GDP for
+// the release's year; the other pairs are counted as left out. Not a balanced panel: a
+// pooled cross-section, the usual specification for the elasticity.
+std::string gdp_elasticity_rows(const std::string& level, const std::vector<std::string>& ids,
+                                const std::map<std::string, UnitSeries>& units, const GdpTable& gdp) {
+  std::vector<double> x, y;
+  size_t left_out = 0;
+  for (const auto& [code, u] : units)
+    for (size_t r = 0; r < ids.size(); ++r) {
+      const auto it = gdp.find({code, std::stoi(ids[r].substr(0, 4))});
+      const double light = r < u.total_light.size() ? u.total_light[r] : NAN;
+      if (it == gdp.end() || !(light > 0)) {
+        ++left_out;
+        continue;
+      }
+      x.push_back(std::log(light));
+      y.push_back(std::log(it->second));
+    }
+  const auto n = static_cast<Eigen::Index>(x.size());
+  Eigen::MatrixXd X(n, 1);
+  Eigen::VectorXd Y(n);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    X(i, 0) = x[static_cast<size_t>(i)];
+    Y(i) = y[static_cast<size_t>(i)];
+  }
+  OlsResult r;
+  try {
+    r = ols(X, Y, true);
+  } catch (const std::invalid_argument& e) {
+    log_warning("lights–GDP elasticity at level " + level + ": " + e.what());
+    return "";
+  }
+  std::string rows;
+  const char* terms[] = {"intercept", "log_total_light"};
+  for (int k = 0; k < 2; ++k)
+    rows += level + ",gdp_elasticity,," + terms[k] + "," + fmt(r.coefficients(k)) + "," + fmt(r.se_hc1(k)) + "," +
+            fmt(r.t_hc1(k)) + "," + fmt(r.r_squared) + "," + std::to_string(r.n) + "," + std::to_string(left_out) +
+            ",,\n";
+  return rows;
+}
+
 }  // namespace
 
+GdpTable load_gdp_table(const std::string& path) {
+  const auto text = read_whole_file(path);
+  if (!text) throw UserError(path + ": GDP table not found or unreadable");
+  std::istringstream in(*text);
+  std::string line;
+  std::getline(in, line);
+  if (line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  const auto header = split_csv_line(line);
+  int code = -1, year = -1, gdp = -1;
+  for (size_t i = 0; i < header.size(); ++i) {
+    if (header[i] == "code") code = static_cast<int>(i);
+    if (header[i] == "year") year = static_cast<int>(i);
+    if (header[i] == "gdp") gdp = static_cast<int>(i);
+  }
+  if (code < 0 || year < 0 || gdp < 0)
+    throw UserError(path + ":1: a GDP table needs the columns code, year and gdp (found: " + line + ")");
+  GdpTable table;
+  for (int number = 2; std::getline(in, line); ++number) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    const auto cells = split_csv_line(line);
+    const std::string where = path + ":" + std::to_string(number) + ": ";
+    if (cells.size() < header.size()) throw UserError(where + "fewer cells than the header has columns");
+    size_t used = 0;
+    int y = 0;
+    double value = NAN;
+    try {
+      y = std::stoi(cells[year], &used);
+      if (used != cells[year].size()) throw std::invalid_argument("year");
+      value = std::stod(cells[gdp], &used);
+      if (used != cells[gdp].size()) throw std::invalid_argument("gdp");
+    } catch (const std::exception&) {
+      throw UserError(where + "year must be a whole number and gdp a number (got '" + cells[year] + "', '" +
+                      cells[gdp] + "')");
+    }
+    if (!(value > 0) || !std::isfinite(value))
+      throw UserError(where + "gdp must be positive (logs are taken), got " + cells[gdp]);
+    if (!table.emplace(std::make_pair(cells[code], y), value).second)
+      throw UserError(where + "code " + cells[code] + " and year " + cells[year] + " given twice");
+  }
+  return table;
+}
+
 ConvergenceTables convergence_tables(const std::string& level, const std::vector<std::string>& ids,
-                                     const std::vector<std::string>& tables, bool region_dummies) {
+                                     const std::vector<std::string>& tables, bool region_dummies,
+                                     const GdpTable* gdp) {
   ConvergenceTables out;
   std::map<std::string, UnitSeries> units;
   for (size_t r = 0; r < tables.size(); ++r) {
@@ -50,14 +137,19 @@ ConvergenceTables convergence_tables(const std::string& level, const std::vector
       return -1;
     };
     const int code = col("code"), included = col("included"), brightness = col("mean_area"), region = col("region");
+    const int light = col("sum_area");
     if (code < 0 || included < 0 || brightness < 0)
       throw UserError("convergence needs mean_area in the level tables: add it to stats (release " + ids[r] + ")");
+    if (gdp && light < 0)
+      throw UserError("the lights–GDP elasticity needs sum_area in the level tables: add it to stats (release " + ids[r] + ")");
     while (std::getline(in, line)) {
       const auto cells = split_csv_line(line);
       UnitSeries& u = units[cells[code]];
       u.brightness.resize(tables.size(), NAN);
+      u.total_light.resize(tables.size(), NAN);
       if (region >= 0) u.region = cells[region];
       if (cells[included] == "1" && !cells[brightness].empty()) u.brightness[r] = std::stod(cells[brightness]);
+      if (light >= 0 && cells[included] == "1" && !cells[light].empty()) u.total_light[r] = std::stod(cells[light]);
     }
   }
   // The balanced panel: brightness > 0 (logs) in every release.
@@ -84,6 +176,7 @@ ConvergenceTables convergence_tables(const std::string& level, const std::vector
     c += level + ",sigma," + csv_field(ids[r]) + ",sd_log_brightness," + fmt(n ? std::sqrt(ss / n) : NAN) + ",,,," +
          std::to_string(n) + "," + std::to_string(left_out) + ",,\n";
   }
+  if (gdp) c += gdp_elasticity_rows(level, ids, units, *gdp);
   const double years = tables.size() >= 2 ? release_time_years(ids.back()) - release_time_years(ids.front()) : 0;
   std::string growth = "level,code,region,brightness_first,brightness_last,years,growth_annual\n";
   Eigen::VectorXd g(n), x(n);

@@ -2,7 +2,9 @@
 // annualised growth of brightness, σ-convergence per release and β-convergence by OLS with HC1
 // standard errors and the implied speed λ, on the balanced panel of units valid in every release.
 #pragma once
+#include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace nl {
@@ -15,10 +17,19 @@ struct ConvergenceTables {
   std::vector<std::pair<std::string, std::string>> growth_csv;  // (level, table)
 };
 
+// GDP by (unit code, year), from a CSV with columns code, year, gdp (others ignored).
+using GdpTable = std::map<std::pair<std::string, int>, double>;
+// Throws UserError naming the file, line and problem (missing column, a value that is not a
+// positive number, a (code, year) given twice).
+GdpTable load_gdp_table(const std::string& path);
+
 // `tables[r]` is release `ids[r]`'s level table as written (with code, included, mean_area and,
-// when known, region columns); ids are in release order.
+// when known, region and sum_area columns); ids are in release order. With `gdp`, the rows of the
+// lights–GDP elasticity are added: ln GDP on ln total light (sum_area), pooled over releases
+// (each release with its year's GDP), OLS with HC1.
 ConvergenceTables convergence_tables(const std::string& level, const std::vector<std::string>& ids,
-                                     const std::vector<std::string>& tables, bool region_dummies);
+                                     const std::vector<std::string>& tables, bool region_dummies,
+                                     const GdpTable* gdp = nullptr);
 
 std::string convergence_csv_header();
 

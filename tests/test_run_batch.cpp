@@ -981,3 +981,94 @@ TEST_CASE("run: convergence over 24 India months: sigma every month, beta on the
   }
   CHECK(theil_rows == 4);  // T and L at cell and column level
 }
+
+// The lights–GDP elasticity: ln GDP on ln total light (sum_area), pooled over releases, each with
+// its year's GDP. Checked against an independent closed-form OLS with HC1 over the cell tables as
+// written; a cell without GDP and months without light are counted as left out, not dropped
+// silently. Then the GDP table's errors.
+TEST_CASE("run: lights–GDP elasticity pooled over releases with HC1, against a closed form") {
+  if (!have_viirs()) return;
+  Batch b("run-gdp");
+  std::vector<std::string> files;
+  for (const auto& [y, m] : months(2021, 10, 6)) files.push_back(shared_raster(y, m));  // 2021-10 … 2022-03
+  // GDP for 8 of the 9 cells in both years (cell r2c2 has none), not a power of the light, so
+  // the fit is not exact.
+  std::string gdp = "code,year,gdp,note\n";
+  for (int r = 0; r < 3; ++r)
+    for (int c = 0; c < 3; ++c) {
+      if (r == 2 && c == 2) continue;
+      for (int year : {2021, 2022})
+        gdp += cell_code(r, c) + "," + std::to_string(year) + "," +
+               std::to_string(1000.0 * (1 + r) * (2 + c * c) * (year == 2022 ? 1.07 : 1.0)) + ",x\n";
+    }
+  write_text(b.dir + "/gdp.csv", gdp);
+  const std::string cfg = b.config("gdp.yaml", files, b.out("out"), "convergence: {levels: [cell], gdp: gdp.csv}\n");
+  auto r = run_batch(cfg);
+  REQUIRE_MESSAGE(r.exit_code == 0, r.output);
+
+  std::map<std::pair<std::string, int>, double> gdp_of;
+  {
+    const Csv g = read_csv(b.dir + "/gdp.csv");
+    for (size_t i = 0; i < g.rows.size(); ++i) gdp_of[{g.at(i, "code"), std::stoi(g.at(i, "year"))}] = g.num(i, "gdp");
+  }
+  std::vector<double> x, y;
+  size_t left_out = 0;
+  for (const auto& [year, month] : months(2021, 10, 6)) {
+    char id[8];
+    std::snprintf(id, sizeof id, "%04d-%02d", year, month);
+    const Csv t = read_csv(b.out("out") + "/releases/" + id + "/cell.csv");
+    for (size_t i = 0; i < t.rows.size(); ++i) {
+      const auto it = gdp_of.find({t.at(i, "code"), year});
+      const bool light = t.at(i, "included") == "1" && !t.at(i, "sum_area").empty() && t.num(i, "sum_area") > 0;
+      if (it == gdp_of.end() || !light) {
+        ++left_out;
+        continue;
+      }
+      x.push_back(std::log(t.num(i, "sum_area")));
+      y.push_back(std::log(it->second));
+    }
+  }
+  const size_t n = x.size();
+  REQUIRE(n >= 10);
+  double xm = 0, ym = 0;
+  for (size_t i = 0; i < n; ++i) {
+    xm += x[i] / n;
+    ym += y[i] / n;
+  }
+  double sxx = 0, sxy = 0;
+  for (size_t i = 0; i < n; ++i) {
+    sxx += (x[i] - xm) * (x[i] - xm);
+    sxy += (x[i] - xm) * (y[i] - ym);
+  }
+  const double slope = sxy / sxx, intercept = ym - slope * xm;
+  double meat = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const double e = y[i] - intercept - slope * x[i];
+    meat += (x[i] - xm) * (x[i] - xm) * e * e;
+  }
+  const double se = std::sqrt(static_cast<double>(n) / (n - 2) * meat / (sxx * sxx));
+
+  const Csv conv = read_csv(b.out("out") + "/panel/convergence.csv");
+  size_t row = conv.rows.size();
+  for (size_t i = 0; i < conv.rows.size(); ++i)
+    if (conv.at(i, "kind") == "gdp_elasticity" && conv.at(i, "term") == "log_total_light") row = i;
+  REQUIRE(row < conv.rows.size());
+  CHECK(conv.num(row, "estimate") == doctest::Approx(slope).epsilon(1e-10));
+  CHECK(conv.num(row, "se_hc1") == doctest::Approx(se).epsilon(1e-8));
+  CHECK(conv.num(row, "n") == doctest::Approx(static_cast<double>(n)));
+  CHECK(conv.num(row, "n_left_out") == doctest::Approx(static_cast<double>(left_out)));
+  CHECK(left_out >= 6);  // at least the cell without GDP in each of the 6 months
+
+  // A GDP table with a bad value, or without the gdp column: one error naming file and line,
+  // before any release is processed (the manifest is untouched).
+  const std::string manifest = read_file(b.out("out") + "/manifest.yaml");
+  write_text(b.dir + "/gdp.csv", "code,year,gdp\n" + cell_code(0, 0) + ",2021,-5\n");
+  auto bad = run_batch(cfg, "--force");
+  CHECK(bad.exit_code != 0);
+  CHECK(read_file(b.out("out") + "/manifest.yaml") == manifest);
+  CHECK(bad.output.find("gdp.csv:2: gdp must be positive") != std::string::npos);
+  write_text(b.dir + "/gdp.csv", "code,year,value\n");
+  auto no_column = run_batch(cfg);
+  CHECK(no_column.exit_code != 0);
+  CHECK(no_column.output.find("gdp.csv:1: a GDP table needs the columns code, year and gdp") != std::string::npos);
+}

@@ -132,6 +132,11 @@ std::string settings_text(const RunConfig& c) {
     for (const auto& [k, v] : l.lookup) t << "|" << k << "=" << v;
     t << "\n";
   }
+  if (!c.population.table.empty()) {
+    t << "population " << c.population.level;
+    for (const auto& [code, value] : c.population.by_code) t << "|" << code << "=" << value;
+    t << "\n";
+  }
   t << "stats";
   for (Statistic s : c.stats) t << " " << statistic_name(s);
   t << "\ncoverage " << coverage_mode_name(c.coverage) << " lit " << c.lit_threshold << " min_valid "
@@ -420,6 +425,13 @@ void BatchRun::process_release(const ReleaseFile& release, const std::string& wh
   }
   derive_level_membership(cfg_.levels, levels);
   merge_level_accumulators(levels);
+  // Population per unit of every level made of the table's level (empty for the others).
+  std::vector<std::vector<double>> population_of_level(levels.size());
+  if (!cfg_.population.table.empty())
+    for (size_t l = 0; l < levels.size(); ++l)
+      population_of_level[l] = level_population(levels, level_index(cfg_.population.level), static_cast<int>(l),
+                                                cfg_.population.by_code);
+  auto population_of = [&](int l) { return population_of_level[l].empty() ? nullptr : &population_of_level[l]; };
 
   // Each unit's region (for the tables and regressions): the region of most of its area.
   std::vector<std::vector<std::string>> region_of_level(levels.size());
@@ -445,9 +457,9 @@ void BatchRun::process_release(const ReleaseFile& release, const std::string& wh
     const auto unit_map = map_units(levels, base, region);
     std::vector<std::string> group(unit_map.size());
     for (size_t u = 0; u < unit_map.size(); ++u) group[u] = levels[region].codes[unit_map[u]];
-    const GapTable gaps = gap_table(cfg_.gaps, levels[base], group, cfg_.min_valid_fraction);
+    const GapTable gaps = gap_table(cfg_.gaps, levels[base], group, cfg_.min_valid_fraction, population_of(base));
     reference = gaps.reference_brightness;
-    gaps_text = gaps_csv(release.id, gaps, cfg_.gaps);
+    gaps_text = gaps_csv(release.id, gaps, cfg_.gaps, population_of(base) != nullptr);
   }
 
   std::string hu_text, inequality_text;
@@ -472,15 +484,21 @@ void BatchRun::process_release(const ReleaseFile& release, const std::string& wh
       // Units outside the compared regions (Taiwan, Hong Kong, Macau) stay out of every grouping.
       const std::vector<std::string>& region_groups = region_of_level[l];
       for (const auto& grouping : cfg_.inequality.groupings) {
-        if (grouping == "region") {
-          inequality_text += inequality_rows(release.id, levels[l], "region", region_groups, compared, cfg_.min_valid_fraction);
-        } else {
-          std::vector<std::string> sides = majority_groups(levels, level_index(cfg_.hu_line.level), l, hu_of_base);
+        std::vector<std::string> groups = region_groups;
+        std::set<std::string> grouping_compared = compared;
+        if (grouping != "region") {
+          groups = majority_groups(levels, level_index(cfg_.hu_line.level), l, hu_of_base);
           if (!region_groups.empty())
-            for (size_t u = 0; u < sides.size(); ++u)
-              if (!compared.count(region_groups[u])) sides[u] = "outside";
-          inequality_text += inequality_rows(release.id, levels[l], "hu_line", sides, {"east", "west"}, cfg_.min_valid_fraction);
+            for (size_t u = 0; u < groups.size(); ++u)
+              if (!compared.count(region_groups[u])) groups[u] = "outside";
+          grouping_compared = {"east", "west"};
         }
+        // Per land area always; per person as well when the level has populations.
+        inequality_text +=
+            inequality_rows(release.id, levels[l], grouping, groups, grouping_compared, cfg_.min_valid_fraction);
+        if (const auto* population = population_of(l))
+          inequality_text += inequality_rows(release.id, levels[l], grouping, groups, grouping_compared,
+                                             cfg_.min_valid_fraction, population);
       }
     }
   }

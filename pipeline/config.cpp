@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -152,6 +153,41 @@ std::map<std::string, std::string> load_lookup(const std::string& path) {
   return table;
 }
 
+// A population table: CSV with columns code and population (others ignored), one row per unit.
+std::map<std::string, double> load_population(const std::string& path) {
+  const auto text = read_whole_file(path);
+  if (!text) throw UserError(path + ": population table not found or unreadable");
+  std::istringstream in(*text);
+  std::string line;
+  std::getline(in, line);
+  if (line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  const auto header = split_csv_line(line);
+  const auto code = std::find(header.begin(), header.end(), "code") - header.begin();
+  const auto pop = std::find(header.begin(), header.end(), "population") - header.begin();
+  if (code == static_cast<std::ptrdiff_t>(header.size()) || pop == static_cast<std::ptrdiff_t>(header.size()))
+    throw UserError(path + ":1: a population table needs the columns code and population (found: " + line + ")");
+  std::map<std::string, double> table;
+  for (int number = 2; std::getline(in, line); ++number) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    const auto cells = split_csv_line(line);
+    const std::string where = path + ":" + std::to_string(number) + ": ";
+    if (cells.size() < header.size()) throw UserError(where + "fewer cells than the header has columns");
+    double value = NAN;
+    size_t used = 0;
+    try {
+      value = std::stod(cells[pop], &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != cells[pop].size() || !(value > 0) || !std::isfinite(value))
+      throw UserError(where + "population must be a positive number, got '" + cells[pop] + "'");
+    if (!table.emplace(cells[code], value).second) throw UserError(where + "code " + cells[code] + " given twice");
+  }
+  return table;
+}
+
 RunConfig parse_checked(const std::string& text, const std::string& path, const std::string& base_dir,
                         bool read_tables) {
   Reader r(path);
@@ -168,7 +204,8 @@ RunConfig parse_checked(const std::string& text, const std::string& path, const 
   if (!root.IsMap()) throw UserError(path + ": the configuration must be a YAML mapping (see configs/sample.yaml)");
   r.check_keys(root, "the configuration",
                {"releases", "preprocess", "zones", "levels", "stats", "coverage", "lit_threshold",
-                "min_valid_fraction", "gaps", "hu_line", "inequality", "convergence", "output", "threads"});
+                "min_valid_fraction", "gaps", "hu_line", "inequality", "convergence", "population", "output",
+                "threads"});
   for (const char* required : {"releases", "zones", "levels", "output"})
     if (!root[required]) throw UserError(path + ": missing section '" + std::string(required) + "'");
 
@@ -345,6 +382,16 @@ RunConfig parse_checked(const std::string& text, const std::string& path, const 
   for (const std::string* lv : {&c.gaps.level, &c.gaps.region_level})
     if (!lv->empty() && !level_names.count(*lv))
       throw UserError(path + ": gaps names level '" + *lv + "', which levels does not define");
+
+  if (const YAML::Node p = root["population"]) {
+    r.check_keys(p, "population", {"table", "level"});
+    if (!p["table"]) r.fail(p, "population.table is required (a CSV with columns code and population)");
+    c.population.table = resolve(base_dir, r.str(p, "table"));
+    c.population.level = p["level"] ? r.str(p, "level") : c.gaps.level;
+    if (!level_names.count(c.population.level))
+      r.fail(p, "population.level names level '" + c.population.level + "', which levels does not define");
+    if (read_tables) c.population.by_code = load_population(c.population.table);
+  }
 
   if (const YAML::Node h = root["hu_line"]) {
     r.check_keys(h, "hu_line", {"definition", "shape", "country", "level"});

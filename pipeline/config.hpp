@@ -82,6 +82,14 @@ struct ConvergenceConfig {
   std::string gdp_path;  // CSV code,year,gdp: adds the lights–GDP elasticity; empty: none
 };
 
+// Population per unit, for light per person, population shares and population-weighted
+// inequality. The table holds codes of one level; the levels made of its units get sums.
+struct PopulationConfig {
+  std::string table;                      // CSV with columns code, population; empty: none
+  std::string level;                      // whose codes the table holds (default: gaps.level)
+  std::map<std::string, double> by_code;  // loaded with the configuration
+};
+
 struct OutputConfig {
   std::string directory;
   std::vector<std::string> geopackage_levels;
@@ -105,6 +113,7 @@ struct RunConfig {
   HuLineConfig hu_line;
   InequalityConfig inequality;
   ConvergenceConfig convergence;
+  PopulationConfig population;
   OutputConfig output;
   int threads = 0;
 };

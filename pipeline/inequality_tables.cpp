@@ -4,6 +4,7 @@
 #include <cmath>
 #include <map>
 #include <sstream>
+#include <string_view>
 
 #include "kernels/inequality.hpp"
 #include "pipeline/output_file.hpp"
@@ -12,7 +13,7 @@ namespace nl {
 
 std::string inequality_csv_header() {
   return "release,level,grouping,measure,group,value,within,between,between_share,n_used,n_left_out_low_valid,"
-         "n_left_out_no_light,n_outside_comparison,weight,basis\n";
+         "n_left_out_no_light,n_left_out_no_population,n_outside_comparison,weight,basis\n";
 }
 
 namespace {
@@ -20,6 +21,7 @@ namespace {
 struct Sample {
   std::vector<double> y, w;
   std::vector<uint8_t> include;
+  std::vector<uint8_t> no_population;  // valid units left out for want of a population
   std::vector<std::string> group;
   size_t outside = 0;
 };
@@ -60,12 +62,13 @@ LogVariance log_variance(const Sample& s) {
 
 std::string row(const std::string& release, const std::string& level, const std::string& grouping,
                 const std::string& measure, const std::string& group, double value, double within, double between,
-                size_t used, size_t low_valid, size_t no_light, size_t outside, const char* weight) {
+                size_t used, size_t low_valid, size_t no_light, size_t no_population, size_t outside,
+                const char* weight, const char* basis) {
   std::ostringstream o;
   o << csv_field(release) << ',' << level << ',' << grouping << ',' << measure << ',' << csv_field(group) << ','
     << format_number(value) << ',' << format_number(within) << ',' << format_number(between) << ','
     << format_number(std::isfinite(between) && value > 0 ? between / value : NAN) << ',' << used << ',' << low_valid
-    << ',' << no_light << ',' << outside << ',' << weight << ",area\n";
+    << ',' << no_light << ',' << no_population << ',' << outside << ',' << weight << ',' << basis << '\n';
   return o.str();
 }
 
@@ -92,7 +95,7 @@ std::vector<std::string> majority_groups(const std::vector<LevelUnits>& levels, 
 
 std::string inequality_rows(const std::string& release, const LevelUnits& units, const std::string& grouping,
                             const std::vector<std::string>& group_of_unit, const std::set<std::string>& compared,
-                            double min_valid_fraction) {
+                            double min_valid_fraction, const std::vector<double>* population) {
   Sample s;
   for (size_t u = 0; u < units.codes.size(); ++u) {
     if (!compared.empty() && !compared.count(group_of_unit[u])) {
@@ -100,9 +103,20 @@ std::string inequality_rows(const std::string& release, const LevelUnits& units,
       continue;
     }
     const ZoneAccumulator& a = units.acc[u];
-    s.y.push_back(a.valid_area > 0 ? a.sum_area / a.valid_area : NAN);
-    s.w.push_back(a.valid_area);
-    s.include.push_back(unit_included(a, min_valid_fraction) ? 1 : 0);
+    const bool valid = unit_included(a, min_valid_fraction);
+    if (population) {  // light per person, weighted by population
+      const double pop = (*population)[u];
+      const bool known = pop > 0 && std::isfinite(pop);
+      s.y.push_back(known ? a.sum_area / pop : NAN);
+      s.w.push_back(known ? pop : 0.0);
+      s.include.push_back(valid && known ? 1 : 0);
+      s.no_population.push_back(valid && !known ? 1 : 0);
+    } else {  // brightness, weighted by valid area
+      s.y.push_back(a.valid_area > 0 ? a.sum_area / a.valid_area : NAN);
+      s.w.push_back(a.valid_area);
+      s.include.push_back(valid ? 1 : 0);
+      s.no_population.push_back(0);
+    }
     s.group.push_back(group_of_unit[u]);
   }
   // NaN brightness only occurs for units with no valid cell, which are already flagged out.
@@ -111,10 +125,21 @@ std::string inequality_rows(const std::string& release, const LevelUnits& units,
   const std::vector<double> ones(s.y.size(), 1.0);
   std::string out;
   const std::string& level = units.name;
+  const char* basis = population ? "population" : "area";
+  const char* weighted = population ? "population" : "valid_area";
+  // Units without a population are flagged out like those below min_valid_fraction, but
+  // counted in their own column: the flagged count minus them is the low-valid count.
+  auto no_population_in = [&](const std::string& group) {
+    size_t n = 0;
+    for (size_t i = 0; i < s.no_population.size(); ++i) n += s.no_population[i] && (group == "all" || s.group[i] == group);
+    return n;
+  };
   auto add = [&](const std::string& measure, const std::string& group, const InequalityResult& r, double within,
                  double between, size_t outside, const char* weight, bool logs) {
-    out += row(release, level, grouping, measure, group, r.value, within, between, r.n_used, r.n_excluded_flag,
-               logs ? r.n_excluded_nonpositive : 0, outside, weight);
+    const size_t no_pop = no_population_in(group);
+    out += row(release, level, grouping, measure, group, r.value, within, between, r.n_used,
+               r.n_excluded_flag - no_pop, logs ? r.n_excluded_nonpositive : 0, no_pop, outside,
+               std::string_view(weight) == "none" ? "none" : weighted, basis);
   };
   const LogVariance lv = log_variance(s);
   const Decomposition dt = theil_decomposition(TheilIndex::T, s.y, s.w, std::span<const std::string>(s.group), s.include);

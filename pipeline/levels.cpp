@@ -106,8 +106,25 @@ bool unit_included(const ZoneAccumulator& acc, double min_valid_fraction) {
   return acc.valid_area / total >= min_valid_fraction;
 }
 
+std::vector<double> level_population(const std::vector<LevelUnits>& levels, int from, int level,
+                                     const std::map<std::string, double>& by_code) {
+  std::vector<int64_t> map;
+  try {
+    map = map_units(levels, from, level);
+  } catch (const UserError&) {
+    return {};
+  }
+  std::vector<double> population(levels[level].codes.size(), 0.0);
+  for (size_t u = 0; u < map.size(); ++u) {
+    const auto it = by_code.find(levels[from].codes[u]);
+    population[static_cast<size_t>(map[u])] += it == by_code.end() ? NAN : it->second;
+  }
+  return population;
+}
+
 GapTable gap_table(const GapsConfig& config, const LevelUnits& units,
-                   const std::vector<std::string>& group_of_unit, double min_valid_fraction) {
+                   const std::vector<std::string>& group_of_unit, double min_valid_fraction,
+                   const std::vector<double>* population) {
   GapTable table;
   std::map<std::string, size_t> row_of;
   for (const auto& g : config.groups) {
@@ -132,9 +149,20 @@ GapTable gap_table(const GapsConfig& config, const LevelUnits& units,
     }
     ++row.units_counted;
     row.acc.merge(units.acc[u]);
+    const double pop = population ? (*population)[u] : NAN;
+    if (pop >= 0) {
+      row.population += pop;
+    } else {
+      ++row.units_without_population;
+    }
     if (row.compared) {
       ++table.rows[all_row].units_counted;
       table.rows[all_row].acc.merge(units.acc[u]);
+      if (pop >= 0) {
+        table.rows[all_row].population += pop;
+      } else {
+        ++table.rows[all_row].units_without_population;
+      }
     }
   }
   for (const auto& r : table.rows)
@@ -182,7 +210,8 @@ std::string level_csv(const std::string& release, const LevelUnits& level,
   return out;
 }
 
-std::string gaps_csv(const std::string& release, const GapTable& table, const GapsConfig& config) {
+std::string gaps_csv(const std::string& release, const GapTable& table, const GapsConfig& config,
+                     bool with_population) {
   const ZoneAccumulator* all = nullptr;
   const ZoneAccumulator* west = nullptr;
   for (const auto& r : table.rows) {
@@ -201,7 +230,11 @@ std::string gaps_csv(const std::string& release, const GapTable& table, const Ga
       "area_km2,"
       "lit_area_share,light_share,area_share,brightness_ratio_to_" +
       config.west + ",brightness_log_diff_to_" + config.west + ",lit_share_ratio_to_" +
-      config.west + ",lit_share_log_diff_to_" + config.west + "\n";
+      config.west + ",lit_share_log_diff_to_" + config.west +
+      (with_population ? ",population,population_share,light_per_person,units_without_population" : "") + "\n";
+  double all_population = NAN;
+  for (const auto& r : table.rows)
+    if (r.group == "all") all_population = r.population;
   for (const auto& r : table.rows) {
     const ZoneAccumulator& a = r.acc;
     const double brightness = a.valid_area > 0 ? a.sum_area / a.valid_area : NAN;
@@ -218,7 +251,17 @@ std::string gaps_csv(const std::string& release, const GapTable& table, const Ga
            format_number(area_share) + "," + format_number(ratio(brightness, west_brightness)) +
            "," + format_number(logdiff(brightness, west_brightness)) + "," +
            format_number(ratio(lit_share, west_lit)) + "," +
-           format_number(logdiff(lit_share, west_lit)) + "\n";
+           format_number(logdiff(lit_share, west_lit));
+    if (with_population)
+      for (const std::string& cell :
+           {format_number(r.population),
+            format_number(r.compared && all_population > 0 ? r.population / all_population : NAN),
+            format_number(r.population > 0 ? a.sum_area / r.population : NAN),
+            std::to_string(r.units_without_population)}) {
+        out += ',';
+        out += cell;
+      }
+    out += "\n";
   }
   return out;
 }

@@ -42,6 +42,8 @@ struct GapRow {
   int64_t units_left_out = 0;  // below min_valid_fraction (or no valid cells)
   bool compared = true;        // false for groups outside the comparison (`other`)
   ZoneAccumulator acc;
+  double population = 0;                   // of the counted units that have one
+  int64_t units_without_population = 0;    // counted units the population table does not cover
 };
 
 struct GapTable {
@@ -49,15 +51,25 @@ struct GapTable {
   double reference_brightness = 0;
 };
 
+// `population` (may be null): each unit's population, NaN where unknown.
 GapTable gap_table(const GapsConfig& config, const LevelUnits& units, const std::vector<std::string>& group_of_unit,
-                   double min_valid_fraction);
+                   double min_valid_fraction, const std::vector<double>* population = nullptr);
+
+// Each unit of `level`'s population: the table's value for `from`'s units, summed over the
+// members for levels made of them; NaN for a unit any of whose members the table lacks. Empty
+// when `level` is not made of `from`'s units.
+std::vector<double> level_population(const std::vector<LevelUnits>& levels, int from, int level,
+                                     const std::map<std::string, double>& by_code);
 
 // Tables as CSV text (header + rows), with `release` as the first column.
 // `region_of_unit` (may be empty) adds a `region` column.
 std::string level_csv(const std::string& release, const LevelUnits& level, const std::vector<Statistic>& stats,
                       double min_valid_fraction, double reference_brightness,
                       const std::vector<std::string>& region_of_unit = {});
-std::string gaps_csv(const std::string& release, const GapTable& table, const GapsConfig& config);
+// `with_population` adds population, population_share, light_per_person and
+// units_without_population.
+std::string gaps_csv(const std::string& release, const GapTable& table, const GapsConfig& config,
+                     bool with_population = false);
 
 bool unit_included(const ZoneAccumulator& acc, double min_valid_fraction);
 

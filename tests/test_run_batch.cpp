@@ -1072,3 +1072,99 @@ TEST_CASE("run: lights–GDP elasticity pooled over releases with HC1, against a
   CHECK(no_column.exit_code != 0);
   CHECK(no_column.output.find("gdp.csv:1: a GDP table needs the columns code, year and gdp") != std::string::npos);
 }
+
+// Population: per-group population, shares and light per person in gaps.csv, and inequality of
+// light per person weighted by population (basis `population`) beside the per-area rows. The
+// expected numbers are computed here from the cell table as written and the population table:
+// sums by group, and the weighted Gini by its double-sum definition. Cell r2c2 has no population:
+// it is counted apart, never dropped silently, and its column has no population either.
+TEST_CASE("run: population table gives shares, light per person and population-weighted inequality") {
+  if (!have_viirs()) return;
+  Batch b("run-population");
+  std::vector<std::string> files{shared_raster(2021, 3)};
+  std::map<std::string, double> pop;
+  std::string table = "code,name,population\n";
+  for (int r = 0; r < 3; ++r)
+    for (int c = 0; c < 3; ++c) {
+      if (r == 2 && c == 2) continue;
+      pop[cell_code(r, c)] = 1000.0 * (1 + 3 * r + c) + 17.0 * c * c;
+      table += cell_code(r, c) + ",x," + std::to_string(pop[cell_code(r, c)]) + "\n";
+    }
+  write_text(b.dir + "/population.csv", table);
+  const std::string cfg = b.config("pop.yaml", files, b.out("out"),
+                                   "population: {table: population.csv}\n"
+                                   "inequality: {levels: [cell, column], groupings: [region]}\n");
+  auto r = run_batch(cfg);
+  REQUIRE_MESSAGE(r.exit_code == 0, r.output);
+  const std::string dir = b.out("out") + "/releases/2021-03/";
+  const Csv cells = read_csv(dir + "cell.csv");
+  const Csv gaps = read_csv(dir + "gaps.csv");
+
+  // Gap table: population of each region's counted cells, its share, light per person.
+  const std::map<std::string, std::string> region_of_column{{"c0", "West"}, {"c1", "Central"}, {"c2", "East"}};
+  std::map<std::string, double> group_pop, group_light;
+  std::map<std::string, int> group_missing;
+  for (size_t i = 0; i < cells.rows.size(); ++i) {
+    if (cells.at(i, "included") != "1") continue;
+    const std::string code = cells.at(i, "code");
+    const std::string region = region_of_column.at(cells.at(i, "group"));
+    for (const std::string& g : {region, std::string("all")}) {
+      group_light[g] += cells.num(i, "sum_area");
+      if (pop.count(code)) group_pop[g] += pop[code];
+      else ++group_missing[g];
+    }
+  }
+  REQUIRE(group_missing["East"] == 1);
+  for (const std::string g : {"East", "Central", "West", "all"}) {
+    CAPTURE(g);
+    const size_t row = gaps.row_where("group", g);
+    CHECK(gaps.num(row, "population") == doctest::Approx(group_pop[g]).epsilon(1e-12));
+    CHECK(gaps.num(row, "population_share") == doctest::Approx(group_pop[g] / group_pop["all"]).epsilon(1e-12));
+    CHECK(gaps.num(row, "light_per_person") == doctest::Approx(group_light[g] / group_pop[g]).epsilon(1e-12));
+    CHECK(gaps.num(row, "units_without_population") == group_missing[g]);
+  }
+
+  // Inequality of light per person, weighted by population: Σᵢ Σⱼ wᵢwⱼ|yᵢ − yⱼ| / (2W²μ).
+  std::vector<double> y, w;
+  for (size_t i = 0; i < cells.rows.size(); ++i) {
+    const std::string code = cells.at(i, "code");
+    if (cells.at(i, "included") != "1" || !pop.count(code)) continue;
+    y.push_back(cells.num(i, "sum_area") / pop[code]);
+    w.push_back(pop[code]);
+  }
+  double W = 0, mu = 0, pairs = 0;
+  for (size_t i = 0; i < y.size(); ++i) {
+    W += w[i];
+    mu += w[i] * y[i];
+  }
+  mu /= W;
+  for (size_t i = 0; i < y.size(); ++i)
+    for (size_t j = 0; j < y.size(); ++j) pairs += w[i] * w[j] * std::abs(y[i] - y[j]);
+  const double gini = pairs / (2 * W * W * mu);
+  const Csv ineq = read_csv(dir + "inequality.csv");
+  size_t per_person = ineq.rows.size(), per_area = ineq.rows.size(), column_per_person = ineq.rows.size();
+  for (size_t i = 0; i < ineq.rows.size(); ++i) {
+    if (ineq.at(i, "measure") != "gini" || ineq.at(i, "group") != "all") continue;
+    if (ineq.at(i, "level") == "cell" && ineq.at(i, "basis") == "population") per_person = i;
+    if (ineq.at(i, "level") == "cell" && ineq.at(i, "basis") == "area") per_area = i;
+    if (ineq.at(i, "level") == "column" && ineq.at(i, "basis") == "population") column_per_person = i;
+  }
+  REQUIRE(per_person < ineq.rows.size());
+  REQUIRE(per_area < ineq.rows.size());
+  CHECK(ineq.num(per_person, "value") == doctest::Approx(gini).epsilon(1e-12));
+  CHECK(ineq.at(per_person, "weight") == "population");
+  CHECK(ineq.num(per_person, "n_used") == y.size());
+  CHECK(ineq.num(per_person, "n_left_out_no_population") == 1);
+  CHECK(ineq.num(per_area, "n_left_out_no_population") == 0);
+  CHECK(ineq.at(per_area, "weight") == "valid_area");
+  // Columns sum their cells' populations; column c2 holds r2c2, so it has none.
+  REQUIRE(column_per_person < ineq.rows.size());
+  CHECK(ineq.num(column_per_person, "n_used") == 2);
+  CHECK(ineq.num(column_per_person, "n_left_out_no_population") == 1);
+
+  // A table with a bad value: the configuration's error, before any release.
+  write_text(b.dir + "/population.csv", "code,population\n" + cell_code(0, 0) + ",many\n");
+  auto bad = run_batch(cfg, "--force");
+  CHECK(bad.exit_code != 0);
+  CHECK(bad.output.find("population.csv:2: population must be a positive number, got 'many'") != std::string::npos);
+}

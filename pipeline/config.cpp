@@ -155,35 +155,21 @@ std::map<std::string, std::string> load_lookup(const std::string& path) {
 
 // A population table: CSV with columns code and population (others ignored), one row per unit.
 std::map<std::string, double> load_population(const std::string& path) {
-  const auto text = read_whole_file(path);
-  if (!text) throw UserError(path + ": population table not found or unreadable");
-  std::istringstream in(*text);
-  std::string line;
-  std::getline(in, line);
-  if (line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  const auto header = split_csv_line(line);
-  const auto code = std::find(header.begin(), header.end(), "code") - header.begin();
-  const auto pop = std::find(header.begin(), header.end(), "population") - header.begin();
-  if (code == static_cast<std::ptrdiff_t>(header.size()) || pop == static_cast<std::ptrdiff_t>(header.size()))
-    throw UserError(path + ":1: a population table needs the columns code and population (found: " + line + ")");
   std::map<std::string, double> table;
-  for (int number = 2; std::getline(in, line); ++number) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty()) continue;
-    const auto cells = split_csv_line(line);
-    const std::string where = path + ":" + std::to_string(number) + ": ";
-    if (cells.size() < header.size()) throw UserError(where + "fewer cells than the header has columns");
+  for (const auto& row : read_csv_table(path, "a population table", {"code", "population"}).rows) {
+    const std::string& code = row.cells[0];
+    const std::string& text = row.cells[1];
+    const std::string where = path + ":" + std::to_string(row.line) + ": ";
     double value = NAN;
     size_t used = 0;
     try {
-      value = std::stod(cells[pop], &used);
+      value = std::stod(text, &used);
     } catch (const std::exception&) {
       used = 0;
     }
-    if (used != cells[pop].size() || !(value > 0) || !std::isfinite(value))
-      throw UserError(where + "population must be a positive number, got '" + cells[pop] + "'");
-    if (!table.emplace(cells[code], value).second) throw UserError(where + "code " + cells[code] + " given twice");
+    if (used != text.size() || !(value > 0) || !std::isfinite(value))
+      throw UserError(where + "population must be a positive number, got '" + text + "'");
+    if (!table.emplace(code, value).second) throw UserError(where + "code " + code + " given twice");
   }
   return table;
 }

@@ -77,45 +77,24 @@ std::string gdp_elasticity_rows(const std::string& level, const std::vector<std:
 }  // namespace
 
 GdpTable load_gdp_table(const std::string& path) {
-  const auto text = read_whole_file(path);
-  if (!text) throw UserError(path + ": GDP table not found or unreadable");
-  std::istringstream in(*text);
-  std::string line;
-  std::getline(in, line);
-  if (line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  const auto header = split_csv_line(line);
-  int code = -1, year = -1, gdp = -1;
-  for (size_t i = 0; i < header.size(); ++i) {
-    if (header[i] == "code") code = static_cast<int>(i);
-    if (header[i] == "year") year = static_cast<int>(i);
-    if (header[i] == "gdp") gdp = static_cast<int>(i);
-  }
-  if (code < 0 || year < 0 || gdp < 0)
-    throw UserError(path + ":1: a GDP table needs the columns code, year and gdp (found: " + line + ")");
   GdpTable table;
-  for (int number = 2; std::getline(in, line); ++number) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty()) continue;
-    const auto cells = split_csv_line(line);
-    const std::string where = path + ":" + std::to_string(number) + ": ";
-    if (cells.size() < header.size()) throw UserError(where + "fewer cells than the header has columns");
+  for (const auto& row : read_csv_table(path, "a GDP table", {"code", "year", "gdp"}).rows) {
+    const std::string &code = row.cells[0], &year_text = row.cells[1], &gdp_text = row.cells[2];
+    const std::string where = path + ":" + std::to_string(row.line) + ": ";
     size_t used = 0;
-    int y = 0;
+    int year = 0;
     double value = NAN;
     try {
-      y = std::stoi(cells[year], &used);
-      if (used != cells[year].size()) throw std::invalid_argument("year");
-      value = std::stod(cells[gdp], &used);
-      if (used != cells[gdp].size()) throw std::invalid_argument("gdp");
+      year = std::stoi(year_text, &used);
+      if (used != year_text.size()) throw std::invalid_argument("year");
+      value = std::stod(gdp_text, &used);
+      if (used != gdp_text.size()) throw std::invalid_argument("gdp");
     } catch (const std::exception&) {
-      throw UserError(where + "year must be a whole number and gdp a number (got '" + cells[year] + "', '" +
-                      cells[gdp] + "')");
+      throw UserError(where + "year must be a whole number and gdp a number (got '" + year_text + "', '" + gdp_text + "')");
     }
-    if (!(value > 0) || !std::isfinite(value))
-      throw UserError(where + "gdp must be positive (logs are taken), got " + cells[gdp]);
-    if (!table.emplace(std::make_pair(cells[code], y), value).second)
-      throw UserError(where + "code " + cells[code] + " and year " + cells[year] + " given twice");
+    if (!(value > 0) || !std::isfinite(value)) throw UserError(where + "gdp must be positive (logs are taken), got " + gdp_text);
+    if (!table.emplace(std::make_pair(code, year), value).second)
+      throw UserError(where + "code " + code + " and year " + year_text + " given twice");
   }
   return table;
 }

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -75,6 +76,40 @@ std::string csv_field(std::string_view text) {
   }
   out += '"';
   return out;
+}
+
+CsvTable read_csv_table(const std::string& path, const std::string& what, const std::vector<std::string>& columns) {
+  const auto text = read_whole_file(path);
+  if (!text) throw UserError(path + ": " + what + " not found or unreadable");
+  std::istringstream in(*text);
+  std::string line;
+  std::getline(in, line);
+  if (line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  const auto header = split_csv_line(line);
+  std::vector<size_t> index;
+  for (const auto& name : columns) {
+    const auto it = std::find(header.begin(), header.end(), name);
+    if (it == header.end()) {
+      std::string list;
+      for (size_t i = 0; i < columns.size(); ++i)
+        list += (i == 0 ? "" : i + 1 == columns.size() ? " and " : ", ") + columns[i];
+      throw UserError(path + ":1: " + what + " needs the columns " + list + " (found: " + line + ")");
+    }
+    index.push_back(static_cast<size_t>(it - header.begin()));
+  }
+  CsvTable table;
+  for (int number = 2; std::getline(in, line); ++number) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    const auto cells = split_csv_line(line);
+    if (cells.size() < header.size())
+      throw UserError(path + ":" + std::to_string(number) + ": fewer cells than the header has columns");
+    CsvTable::Row row{number, {}};
+    for (size_t i : index) row.cells.push_back(cells[i]);
+    table.rows.push_back(std::move(row));
+  }
+  return table;
 }
 
 std::vector<std::string> split_csv_line(const std::string& line) {

@@ -43,6 +43,19 @@ std::vector<std::string> split_csv_line(const std::string& line);
 // The whole file as bytes, or nothing when it cannot be read.
 std::optional<std::string> read_whole_file(const std::string& path);
 
+// An input table (GDP, population): the columns asked for, by name, in every data row.
+struct CsvTable {
+  struct Row {
+    int line = 0;                     // 1-based line number in the file, for messages
+    std::vector<std::string> cells;   // the asked-for columns, in the order asked
+  };
+  std::vector<Row> rows;
+};
+// Reads a CSV with a header row (a UTF-8 BOM, CRLF line ends and blank lines allowed; other
+// columns ignored). Throws UserError "PATH: WHAT not found", "PATH:1: WHAT needs the columns …"
+// or "PATH:N: fewer cells than the header has columns".
+CsvTable read_csv_table(const std::string& path, const std::string& what, const std::vector<std::string>& columns);
+
 // Creates a directory and its parents; throws UserError naming it on failure.
 void make_directories(const std::string& path);
 

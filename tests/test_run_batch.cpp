@@ -217,6 +217,40 @@ struct Csv {
   }
 };
 
+// The row of convergence.csv holding a fit's coefficient.
+size_t fit_row(const Csv& conv, const std::string& kind, const std::string& term) {
+  for (size_t i = 0; i < conv.rows.size(); ++i)
+    if (conv.at(i, "kind") == kind && conv.at(i, "term") == term) return i;
+  FAIL("no " << kind << " row for " << term);
+  return 0;
+}
+
+// Slope of y on x with an intercept (closed form, one regressor) and its HC1 standard error,
+// n/(n−2) · Σ (xᵢ−x̄)² eᵢ² / Sxx²: the independent check of the tool's Eigen QR fits.
+struct SlopeAndSe {
+  double slope, se_hc1;
+};
+SlopeAndSe closed_form_ols(const std::vector<double>& x, const std::vector<double>& y) {
+  const size_t n = x.size();
+  double xm = 0, ym = 0;
+  for (size_t i = 0; i < n; ++i) {
+    xm += x[i] / n;
+    ym += y[i] / n;
+  }
+  double sxx = 0, sxy = 0;
+  for (size_t i = 0; i < n; ++i) {
+    sxx += (x[i] - xm) * (x[i] - xm);
+    sxy += (x[i] - xm) * (y[i] - ym);
+  }
+  const double slope = sxy / sxx, intercept = ym - slope * xm;
+  double meat = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const double e = y[i] - intercept - slope * x[i];
+    meat += (x[i] - xm) * (x[i] - xm) * e * e;
+  }
+  return {slope, std::sqrt(static_cast<double>(n) / (n - 2) * meat / (sxx * sxx))};
+}
+
 Csv read_csv(const std::string& path) {
   Csv t;
   for (auto& cells : csv_lines(path)) {
@@ -930,33 +964,15 @@ TEST_CASE("run: convergence over 24 India months: sigma every month, beta on the
   const Csv growth = read_csv(b2.out("out") + "/panel/growth_cell.csv");
   const size_t n = growth.rows.size();
   REQUIRE(n >= 3);
-  // Independent OLS of growth on log initial brightness (closed form, one regressor) and its
-  // HC1 standard error: n/(n−2) · Σ (xᵢ−x̄)² eᵢ² / Sxx².
+  // Independent OLS of growth on log initial brightness (closed form, one regressor).
   std::vector<double> x(n), g(n);
-  double xm = 0, gm = 0;
   for (size_t i = 0; i < n; ++i) {
     x[i] = std::log(growth.num(i, "brightness_first"));
     g[i] = growth.num(i, "growth_annual");
-    xm += x[i] / n;
-    gm += g[i] / n;
   }
-  double sxx = 0, sxy = 0;
-  for (size_t i = 0; i < n; ++i) {
-    sxx += (x[i] - xm) * (x[i] - xm);
-    sxy += (x[i] - xm) * (g[i] - gm);
-  }
-  const double slope = sxy / sxx, intercept = gm - slope * xm;
-  double meat = 0;
-  for (size_t i = 0; i < n; ++i) {
-    const double e = g[i] - intercept - slope * x[i];
-    meat += (x[i] - xm) * (x[i] - xm) * e * e;
-  }
-  const double se = std::sqrt(static_cast<double>(n) / (n - 2) * meat / (sxx * sxx));
+  const auto [slope, se] = closed_form_ols(x, g);
   const double years = 11.0 / 12.0;  // January to December
-  size_t row = conv.rows.size();
-  for (size_t i = 0; i < c2.rows.size(); ++i)
-    if (c2.at(i, "kind") == "beta" && c2.at(i, "term") == "log_initial_brightness") row = i;
-  REQUIRE(row < c2.rows.size());
+  const size_t row = fit_row(c2, "beta", "log_initial_brightness");
   CHECK(c2.num(row, "estimate") == doctest::Approx(slope).epsilon(1e-10));
   CHECK(c2.num(row, "se_hc1") == doctest::Approx(se).epsilon(1e-8));
   CHECK(c2.num(row, "n") == doctest::Approx(static_cast<double>(n)));
@@ -1030,29 +1046,10 @@ TEST_CASE("run: lights–GDP elasticity pooled over releases with HC1, against a
   }
   const size_t n = x.size();
   REQUIRE(n >= 10);
-  double xm = 0, ym = 0;
-  for (size_t i = 0; i < n; ++i) {
-    xm += x[i] / n;
-    ym += y[i] / n;
-  }
-  double sxx = 0, sxy = 0;
-  for (size_t i = 0; i < n; ++i) {
-    sxx += (x[i] - xm) * (x[i] - xm);
-    sxy += (x[i] - xm) * (y[i] - ym);
-  }
-  const double slope = sxy / sxx, intercept = ym - slope * xm;
-  double meat = 0;
-  for (size_t i = 0; i < n; ++i) {
-    const double e = y[i] - intercept - slope * x[i];
-    meat += (x[i] - xm) * (x[i] - xm) * e * e;
-  }
-  const double se = std::sqrt(static_cast<double>(n) / (n - 2) * meat / (sxx * sxx));
+  const auto [slope, se] = closed_form_ols(x, y);
 
   const Csv conv = read_csv(b.out("out") + "/panel/convergence.csv");
-  size_t row = conv.rows.size();
-  for (size_t i = 0; i < conv.rows.size(); ++i)
-    if (conv.at(i, "kind") == "gdp_elasticity" && conv.at(i, "term") == "log_total_light") row = i;
-  REQUIRE(row < conv.rows.size());
+  const size_t row = fit_row(conv, "gdp_elasticity", "log_total_light");
   CHECK(conv.num(row, "estimate") == doctest::Approx(slope).epsilon(1e-10));
   CHECK(conv.num(row, "se_hc1") == doctest::Approx(se).epsilon(1e-8));
   CHECK(conv.num(row, "n") == doctest::Approx(static_cast<double>(n)));

@@ -1,8 +1,6 @@
 #include "pipeline/coverage_cache.hpp"
 
 #include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>

@@ -95,7 +95,7 @@ Multiples multiples(SineCosine t1) {
 
 // The series' angles at a base point, from which the inverse's iterates — all within a few
 // hundredths of a degree of it — get their sines by rotation instead of by calling sin again:
-// 8 sincos per vertex instead of ~24 sines over three forward evaluations. GCJ-02 correction of
+// 2 sincos per vertex instead of ~24 sines over three forward evaluations. GCJ-02 correction of
 // 4 M county vertices is the largest single cost of a cold run.
 class SeriesNear {
  public:

@@ -635,14 +635,13 @@ void BatchRun::write_convergence() {
   const auto ids = done_releases();
   if (ids.empty()) return;
   std::string all = convergence_csv_header();
-  std::optional<GdpTable> gdp;
-  if (!cfg_.convergence.gdp_path.empty()) gdp = load_gdp_table(cfg_.convergence.gdp_path);
+  const GdpTable* gdp = cfg_.convergence.gdp_path.empty() ? nullptr : &cfg_.convergence.gdp;
   for (const auto& level : cfg_.convergence.levels) {
     std::vector<std::string> tables;
     for (const auto& id : ids)
       tables.push_back(read_whole_file(out_ + "/releases/" + id + "/" + level + ".csv").value_or(""));
     const ConvergenceTables t =
-        convergence_tables(level, ids, tables, cfg_.convergence.region_dummies, gdp ? &*gdp : nullptr);
+        convergence_tables(level, ids, tables, cfg_.convergence.region_dummies, gdp);
     all += t.convergence_csv;
     for (const auto& [name, table] : t.growth_csv) write_file_atomically(out_ + "/panel/growth_" + name + ".csv", table);
   }
@@ -721,8 +720,6 @@ int run_batch(const BatchOptions& options) {
   RunConfig config = load_run_config(options.config);
   if (!options.releases_glob.empty()) config.releases.files = {options.releases_glob};
   if (options.threads == 0 && config.threads > 0) omp_set_num_threads(config.threads);
-  // A bad GDP table is found before hours of releases, not after them.
-  if (!config.convergence.gdp_path.empty()) load_gdp_table(config.convergence.gdp_path);
   BatchRun run(options, std::move(config));
   try {
     return run.run();

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -153,23 +154,50 @@ std::map<std::string, std::string> load_lookup(const std::string& path) {
   return table;
 }
 
+// A table cell read as a positive, finite number (populations and GDP are logged), or nothing.
+std::optional<double> positive_number(const std::string& text) {
+  size_t used = 0;
+  double value = NAN;
+  try {
+    value = std::stod(text, &used);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  if (used != text.size() || !(value > 0) || !std::isfinite(value)) return std::nullopt;
+  return value;
+}
+
 // A population table: CSV with columns code and population (others ignored), one row per unit.
 std::map<std::string, double> load_population(const std::string& path) {
   std::map<std::string, double> table;
   for (const auto& row : read_csv_table(path, "a population table", {"code", "population"}).rows) {
     const std::string& code = row.cells[0];
-    const std::string& text = row.cells[1];
     const std::string where = path + ":" + std::to_string(row.line) + ": ";
-    double value = NAN;
+    const auto value = positive_number(row.cells[1]);
+    if (!value) throw UserError(where + "population must be a positive number, got '" + row.cells[1] + "'");
+    if (!table.emplace(code, *value).second) throw UserError(where + "code " + code + " given twice");
+  }
+  return table;
+}
+
+// A GDP table: CSV with columns code, year and gdp (others ignored), one row per unit and year.
+GdpTable load_gdp(const std::string& path) {
+  GdpTable table;
+  for (const auto& row : read_csv_table(path, "a GDP table", {"code", "year", "gdp"}).rows) {
+    const std::string &code = row.cells[0], &year_text = row.cells[1], &gdp_text = row.cells[2];
+    const std::string where = path + ":" + std::to_string(row.line) + ": ";
+    int year = 0;
     size_t used = 0;
     try {
-      value = std::stod(text, &used);
+      year = std::stoi(year_text, &used);
     } catch (const std::exception&) {
       used = 0;
     }
-    if (used != text.size() || !(value > 0) || !std::isfinite(value))
-      throw UserError(where + "population must be a positive number, got '" + text + "'");
-    if (!table.emplace(code, value).second) throw UserError(where + "code " + code + " given twice");
+    if (used == 0 || used != year_text.size()) throw UserError(where + "year must be a whole number, got '" + year_text + "'");
+    const auto value = positive_number(gdp_text);
+    if (!value) throw UserError(where + "gdp must be positive (logs are taken), got '" + gdp_text + "'");
+    if (!table.emplace(std::make_pair(code, year), *value).second)
+      throw UserError(where + "code " + code + " and year " + year_text + " given twice");
   }
   return table;
 }
@@ -439,6 +467,8 @@ RunConfig parse_checked(const std::string& text, const std::string& path, const 
       c.convergence.gdp_path = resolve(base_dir, r.str(v, "gdp"));
       if (read_tables && !fs::exists(c.convergence.gdp_path))
         r.fail(v["gdp"], "convergence.gdp: " + c.convergence.gdp_path + " not found");
+      // Read with the configuration: a bad table is found before hours of releases, not after.
+      if (read_tables) c.convergence.gdp = load_gdp(c.convergence.gdp_path);
     }
     if (c.convergence.levels.empty()) c.convergence.levels.push_back(c.levels.front().name);
     for (const auto& l : c.convergence.levels)

@@ -3,6 +3,7 @@
 // the file, line and key (with a "did you mean").
 #pragma once
 #include <map>
+#include <utility>
 #include <optional>
 #include <string>
 #include <vector>
@@ -75,11 +76,15 @@ struct InequalityConfig {
   std::vector<std::string> groupings;  // region and/or hu_line
 };
 
+// GDP by (unit code, year).
+using GdpTable = std::map<std::pair<std::string, int>, double>;
+
 struct ConvergenceConfig {
   bool enabled = false;
   std::vector<std::string> levels;  // default: the first level
   bool region_dummies = true;
   std::string gdp_path;  // CSV code,year,gdp: adds the lights–GDP elasticity; empty: none
+  GdpTable gdp;          // loaded with the configuration
 };
 
 // Population per unit, for light per person, population shares and population-weighted

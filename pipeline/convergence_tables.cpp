@@ -76,29 +76,6 @@ std::string gdp_elasticity_rows(const std::string& level, const std::vector<std:
 
 }  // namespace
 
-GdpTable load_gdp_table(const std::string& path) {
-  GdpTable table;
-  for (const auto& row : read_csv_table(path, "a GDP table", {"code", "year", "gdp"}).rows) {
-    const std::string &code = row.cells[0], &year_text = row.cells[1], &gdp_text = row.cells[2];
-    const std::string where = path + ":" + std::to_string(row.line) + ": ";
-    size_t used = 0;
-    int year = 0;
-    double value = NAN;
-    try {
-      year = std::stoi(year_text, &used);
-      if (used != year_text.size()) throw std::invalid_argument("year");
-      value = std::stod(gdp_text, &used);
-      if (used != gdp_text.size()) throw std::invalid_argument("gdp");
-    } catch (const std::exception&) {
-      throw UserError(where + "year must be a whole number and gdp a number (got '" + year_text + "', '" + gdp_text + "')");
-    }
-    if (!(value > 0) || !std::isfinite(value)) throw UserError(where + "gdp must be positive (logs are taken), got " + gdp_text);
-    if (!table.emplace(std::make_pair(code, year), value).second)
-      throw UserError(where + "code " + code + " and year " + year_text + " given twice");
-  }
-  return table;
-}
-
 ConvergenceTables convergence_tables(const std::string& level, const std::vector<std::string>& ids,
                                      const std::vector<std::string>& tables, bool region_dummies,
                                      const GdpTable* gdp) {

@@ -2,10 +2,10 @@
 // annualised growth of brightness, σ-convergence per release and β-convergence by OLS with HC1
 // standard errors and the implied speed λ, on the balanced panel of units valid in every release.
 #pragma once
-#include <map>
 #include <string>
-#include <utility>
 #include <vector>
+
+#include "pipeline/config.hpp"
 
 namespace nl {
 
@@ -17,11 +17,6 @@ struct ConvergenceTables {
   std::vector<std::pair<std::string, std::string>> growth_csv;  // (level, table)
 };
 
-// GDP by (unit code, year), from a CSV with columns code, year, gdp (others ignored).
-using GdpTable = std::map<std::pair<std::string, int>, double>;
-// Throws UserError naming the file, line and problem (missing column, a value that is not a
-// positive number, a (code, year) given twice).
-GdpTable load_gdp_table(const std::string& path);
 
 // `tables[r]` is release `ids[r]`'s level table as written (with code, included, mean_area and,
 // when known, region and sum_area columns); ids are in release order. With `gdp`, the rows of the

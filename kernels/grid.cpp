@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 #include <sstream>
 
 namespace nl {
@@ -40,6 +41,34 @@ WindowLayout block_aligned_layout(int64_t width, int64_t height, int64_t block_w
     const int64_t strips = std::max<int64_t>(1, target_cells / (block_height * width));
     layout.rows_per_window = std::min(height, strips * block_height);
   }
+  return layout;
+}
+
+WindowLayout accumulation_layout(int64_t width, int64_t height) {
+  return {width, height, kAccumulationTile, kAccumulationTile};
+}
+
+namespace {
+
+constexpr int64_t kMaxReadSide = 4096;
+
+int64_t round_up(int64_t n, int64_t step) { return (n + step - 1) / step * step; }
+
+int64_t read_side(int64_t block, int64_t extent, int64_t tile) {
+  const int64_t whole = round_up(std::max<int64_t>(extent, 1), tile);
+  if (block <= 0 || block >= extent) return whole;
+  const int64_t common = std::lcm(block, tile);
+  if (common <= kMaxReadSide) return std::min(common, whole);
+  if (whole <= kMaxReadSide) return whole;
+  return round_up(block, tile);
+}
+
+}  // namespace
+
+WindowLayout read_layout(const WindowLayout& tiles, int64_t block_width, int64_t block_height) {
+  WindowLayout layout{tiles.width, tiles.height, 1, 1};
+  layout.rows_per_window = read_side(block_height, tiles.height, tiles.rows_per_window);
+  layout.cols_per_window = read_side(block_width, tiles.width, tiles.cols_per_window);
   return layout;
 }
 

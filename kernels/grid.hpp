@@ -42,6 +42,19 @@ struct WindowLayout {
   Window window(int64_t index) const;
 };
 
+// The accumulation tiles: a fixed tiling of the grid, anchored at its origin, in whose order
+// every zone's partial sums are formed and merged. It depends on the grid alone, never on how
+// the file is blocked, so a GeoTIFF, a VRT, a COG or an HDF5 tile holding the same pixels give
+// the same bits (floating-point sums depend on their order).
+constexpr int64_t kAccumulationTile = 256;
+WindowLayout accumulation_layout(int64_t width, int64_t height);
+
+// The windows the reader decodes: whole accumulation tiles, each side a common multiple of the
+// file's block and the tile where that stays small (every block decoded once), else the whole
+// extent where that is small, else the block rounded up to tiles (a block on a window's edge is
+// then decoded by both windows). Striped files get full-width windows.
+WindowLayout read_layout(const WindowLayout& tiles, int64_t block_width, int64_t block_height);
+
 // Windows of one block each; striped rasters (block as wide as the raster) get several strips
 // per window so that a window holds about `target_cells` cells.
 WindowLayout block_aligned_layout(int64_t width, int64_t height, int64_t block_width,

@@ -120,9 +120,11 @@ void gather_partials(std::vector<WindowPartials>& partials, const std::string& l
       if (all[static_cast<size_t>(r) * kMessage] != '\0')
         throw UserError(std::string(&all[static_cast<size_t>(r) * kMessage]) +
                         (r ? " (on rank " + std::to_string(r) + ")" : ""));
-    // Then the partials of owned windows: [window, count, (zone, fields…)…]…
+    // Then the partials this rank filled (a tile with runs always has some): [tile, count,
+    // (zone, fields…)…]…
     std::vector<double> buffer;
-    for (size_t t = static_cast<size_t>(g_rank); t < partials.size(); t += static_cast<size_t>(g_size)) {
+    for (size_t t = 0; t < partials.size(); ++t) {
+      if (partials[t].empty()) continue;
       buffer.push_back(static_cast<double>(t));
       buffer.push_back(static_cast<double>(partials[t].size()));
       for (const auto& [zone, acc] : partials[t]) {

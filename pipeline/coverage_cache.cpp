@@ -285,8 +285,7 @@ void CoverageCache::store(const std::vector<ZoneSource>& sources, const RasterIn
 
 PreparedIndex prepare_zones_cached(const std::vector<ZoneSource>& sources, const RasterInfo& raster,
                                    CoverageMode mode, const CoverageCache& cache) {
-  const WindowLayout layout =
-      block_aligned_layout(raster.grid.width, raster.grid.height, raster.block_width, raster.block_height);
+  const WindowLayout layout = accumulation_layout(raster.grid.width, raster.grid.height);
   if (auto hit = cache.load(sources, raster, layout, mode)) {
     log_info("coverage index from the cache in " + cache.directory);
     for (const auto& z : hit->layers)

@@ -31,6 +31,12 @@ std::optional<double> nodata_in_type(GDALDataType type, double v) {
     case GDT_Int16:
       if (v < -32768 || v > 32767 || v != std::floor(v)) return std::nullopt;
       return v;
+    case GDT_UInt32:
+      if (v < 0 || v > 4294967295.0 || v != std::floor(v)) return std::nullopt;
+      return v;
+    case GDT_Int32:
+      if (v < -2147483648.0 || v > 2147483647.0 || v != std::floor(v)) return std::nullopt;
+      return v;
     default: return v;
   }
 }
@@ -113,6 +119,9 @@ RasterInfo inspect_raster(const std::string& path, int band_index, const std::st
   band->GetBlockSize(&bw, &bh);
   info.block_width = bw;
   info.block_height = bh;
+  if (GDALDataTypeIsComplex(band->GetRasterDataType()))
+    throw UserError(path + ": band " + std::to_string(band_index) + " holds complex numbers (" +
+                    GDALGetDataTypeName(band->GetRasterDataType()) + "); night-light radiance is real-valued");
   info.data_type = GDALGetDataTypeName(band->GetRasterDataType());
   // The band's own nodata goes through the same range check as a user's --nodata.
   if (int has_nodata = 0; (void)band->GetNoDataValue(&has_nodata), has_nodata)
@@ -148,25 +157,75 @@ RasterReader::RasterReader(const RasterInfo& info) : info_(info) {
   dataset_ = GDALDataset::Open(info.path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY);
   if (!dataset_) throw UserError(info.path + ": cannot open as a raster (" + last_gdal_error() + ")");
   band_ = dataset_->GetRasterBand(info.band);
+  type_ = band_->GetRasterDataType();
+  type_size_ = GDALGetDataTypeSizeBytes(static_cast<GDALDataType>(type_));
+  // A nodata mask is the nodata comparison the preprocessor makes anyway; an alpha band, a
+  // per-dataset mask (.msk, internal TIFF mask) or an explicit band mask is GDAL's word on
+  // validity and has to be read.
+  const int flags = band_->GetMaskFlags();
+  if (!(flags & (GMF_ALL_VALID | GMF_NODATA))) mask_band_ = band_->GetMaskBand();
 }
 
 RasterReader::~RasterReader() {
   if (dataset_) GDALClose(dataset_);
 }
 
-void RasterReader::read(const Window& w, xt::xtensor<double, 2>& out) {
-  const std::array<size_t, 2> shape{static_cast<size_t>(w.rows), static_cast<size_t>(w.cols)};
-  if (out.shape()[0] != shape[0] || out.shape()[1] != shape[1]) out.resize(shape);
+void RasterReader::read(const Window& w) {
+  window_ = w;
+  const auto cells = static_cast<size_t>(w.cells());
+  native_.resize(cells * static_cast<size_t>(type_size_));
+  if (mask_band_) mask_.resize(cells);
   CPLErrorReset();
-  const CPLErr err = band_->RasterIO(GF_Read, static_cast<int>(w.col0), static_cast<int>(w.row0),
-                                     static_cast<int>(w.cols), static_cast<int>(w.rows), out.data(),
-                                     static_cast<int>(w.cols), static_cast<int>(w.rows), GDT_Float64,
-                                     0, 0, nullptr);
+  // In the band's own type: GDAL fills the cells a VRT or mosaic has no source for with the
+  // nodata value converted to the *requested* type, so a Float64 read of a Float32 band gives
+  // the unrounded -3.4e38 where the band's pixels hold float(-3.4e38), and the nodata
+  // comparison would miss them.
+  auto io = [&](GDALRasterBand* band, void* buffer, GDALDataType type) {
+    return band->RasterIO(GF_Read, static_cast<int>(w.col0), static_cast<int>(w.row0), static_cast<int>(w.cols),
+                          static_cast<int>(w.rows), buffer, static_cast<int>(w.cols), static_cast<int>(w.rows),
+                          type, 0, 0, nullptr);
+  };
+  CPLErr err = io(band_, native_.data(), static_cast<GDALDataType>(type_));
+  if (err == CE_None && mask_band_) err = io(mask_band_, mask_.data(), GDT_Byte);
   if (err != CE_None || CPLGetLastErrorType() == CE_Failure) {
-    throw UserError(info_.path + ": read error in the block at row " + std::to_string(w.row0) +
-                    ", column " + std::to_string(w.col0) + " (" + std::to_string(w.cols) + "x" +
-                    std::to_string(w.rows) + " cells): " + last_gdal_error() +
-                    " — the file is damaged or truncated; re-download or re-create it");
+    const std::string why = last_gdal_error();
+    const Window bad = first_unreadable_block(w);
+    throw UserError(info_.path + ": read error in the block at row " + std::to_string(bad.row0) + ", column " +
+                    std::to_string(bad.col0) + " (" + std::to_string(bad.cols) + "x" + std::to_string(bad.rows) +
+                    " cells): " + why + " — the file is damaged or truncated; re-download or re-create it");
+  }
+}
+
+// A window holds several blocks: the one to name is found by reading them one at a time (the
+// window itself when every block reads alone, e.g. a transient error).
+Window RasterReader::first_unreadable_block(const Window& w) {
+  const int64_t bw = std::max<int64_t>(1, info_.block_width), bh = std::max<int64_t>(1, info_.block_height);
+  std::vector<unsigned char> one(static_cast<size_t>(bw * bh) * static_cast<size_t>(type_size_));
+  for (int64_t r = w.row0 / bh * bh; r < w.row0 + w.rows; r += bh)
+    for (int64_t c = w.col0 / bw * bw; c < w.col0 + w.cols; c += bw) {
+      const Window b{r, c, std::min(bh, info_.grid.height - r), std::min(bw, info_.grid.width - c)};
+      CPLErrorReset();
+      const CPLErr err = band_->RasterIO(GF_Read, static_cast<int>(b.col0), static_cast<int>(b.row0),
+                                         static_cast<int>(b.cols), static_cast<int>(b.rows), one.data(),
+                                         static_cast<int>(b.cols), static_cast<int>(b.rows),
+                                         static_cast<GDALDataType>(type_), 0, 0, nullptr);
+      if (err != CE_None || CPLGetLastErrorType() == CE_Failure) return b;
+    }
+  return w;
+}
+
+void RasterReader::copy_to(const Window& part, xt::xtensor<double, 2>& out) const {
+  const std::array<size_t, 2> shape{static_cast<size_t>(part.rows), static_cast<size_t>(part.cols)};
+  if (out.shape()[0] != shape[0] || out.shape()[1] != shape[1]) out.resize(shape);
+  constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+  for (int64_t r = 0; r < part.rows; ++r) {
+    const size_t from = static_cast<size_t>((part.row0 - window_.row0 + r) * window_.cols + (part.col0 - window_.col0));
+    double* row = out.data() + static_cast<size_t>(r * part.cols);
+    GDALCopyWords64(native_.data() + from * static_cast<size_t>(type_size_), static_cast<GDALDataType>(type_),
+                    type_size_, row, GDT_Float64, sizeof(double), part.cols);
+    if (mask_band_)
+      for (int64_t c = 0; c < part.cols; ++c)
+        if (mask_[from + static_cast<size_t>(c)] == 0) row[c] = nan;
   }
 }
 

@@ -4,6 +4,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <xtensor/xtensor.hpp>
 
@@ -40,14 +41,29 @@ class RasterReader {
   RasterReader(const RasterReader&) = delete;
   RasterReader& operator=(const RasterReader&) = delete;
 
-  // Raw band values (no scale/offset) of `window` into `out` (resized). Throws UserError naming
-  // the file and the block on any read error.
-  void read(const Window& window, xt::xtensor<double, 2>& out);
+  // Decodes `window` in the band's own type (and its mask, where GDAL's mask is more than the
+  // nodata value). Throws UserError naming the file and the block on any read error.
+  void read(const Window& window);
+  // Raw values (no scale/offset) of `part`, a rectangle inside the window last read, into
+  // `out` (resized); cells GDAL's mask marks invalid are NaN.
+  void copy_to(const Window& part, xt::xtensor<double, 2>& out) const;
+  // Both at once, for a whole window.
+  void read(const Window& window, xt::xtensor<double, 2>& out) {
+    read(window);
+    copy_to(window, out);
+  }
 
  private:
+  Window first_unreadable_block(const Window& w);
+
   const RasterInfo& info_;
   GDALDataset* dataset_ = nullptr;
   GDALRasterBand* band_ = nullptr;
+  GDALRasterBand* mask_band_ = nullptr;  // only where the mask is not just the nodata value
+  int type_ = 0;                         // GDALDataType of the band
+  int type_size_ = 0;
+  Window window_;
+  std::vector<unsigned char> native_, mask_;
 };
 
 // A user's nodata value as the band's pixels hold it (a Float32 band compares in float).

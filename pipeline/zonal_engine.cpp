@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <cstdio>
 #include <cstring>
 #include <new>
 #include <exception>
@@ -267,13 +268,74 @@ std::vector<double> raster_row_areas_km2(const RasterInfo& raster) {
   return std::vector<double>(static_cast<size_t>(raster.grid.height), area);
 }
 
+namespace {
+
+// The read windows that hold at least one accumulation tile with runs, each with the positions
+// (in `tiles`, ascending) of its tiles: reads are block-shaped, sums are tile-shaped.
+struct ReadPlan {
+  WindowLayout reads;
+  std::vector<int64_t> tiles;  // accumulation tiles with runs, in tile order
+  std::vector<int64_t> windows;                     // read windows with work, ascending
+  std::vector<std::vector<size_t>> tiles_of_window;  // [i] positions in `tiles` of windows[i]
+};
+
+ReadPlan plan_reads(const RasterInfo& raster, const CoverageIndex& index) {
+  ReadPlan plan;
+  const WindowLayout& tiles = index.layout;
+  plan.reads = read_layout(tiles, raster.block_width, raster.block_height);
+  const int64_t per_row = plan.reads.rows_per_window / tiles.rows_per_window;
+  const int64_t per_col = plan.reads.cols_per_window / tiles.cols_per_window;
+  std::vector<std::vector<size_t>> by_window(static_cast<size_t>(plan.reads.count()));
+  for (int64_t t = 0; t < tiles.count(); ++t) {
+    if (index.offsets[t + 1] == index.offsets[t]) continue;
+    const int64_t r = t / tiles.window_cols() / per_row, c = t % tiles.window_cols() / per_col;
+    by_window[static_cast<size_t>(r * plan.reads.window_cols() + c)].push_back(plan.tiles.size());
+    plan.tiles.push_back(t);
+  }
+  for (size_t w = 0; w < by_window.size(); ++w)
+    if (!by_window[w].empty()) {
+      plan.windows.push_back(static_cast<int64_t>(w));
+      plan.tiles_of_window.push_back(std::move(by_window[w]));
+    }
+  return plan;
+}
+
+// Runs may come from a file: never let a damaged one index outside the tile or the zones.
+void check_runs(std::span<const WindowRun> runs, const Window& tile, size_t zone_count, int64_t t) {
+  for (const WindowRun& run : runs)
+    if (run.zone >= zone_count || run.row < 0 || run.row >= tile.rows || run.col_begin < 0 ||
+        run.col_end > tile.cols || run.col_begin >= run.col_end || !(run.fraction > 0 && run.fraction <= 1))
+      throw UserError("the coverage index is damaged (tile " + std::to_string(t) +
+                      "); delete the cache folder's .nlcov files or run with --no-cache");
+}
+
+// A fill value nobody declared as nodata (-3.4e38, -1e32) enters sums as if it were light and
+// swamps them; no night-light product has radiance beyond ±1e30. Said once per raster.
+void warn_of_fill_values(const RasterInfo& raster, const std::vector<ZoneAccumulator>& zones) {
+  constexpr double kImplausible = 1e30;
+  double lowest = HUGE_VAL, highest = -HUGE_VAL;
+  size_t affected = 0;
+  for (const ZoneAccumulator& z : zones) {
+    if (!(z.count > 0)) continue;
+    lowest = std::min(lowest, z.min);
+    highest = std::max(highest, z.max);
+    affected += (z.min < -kImplausible || z.max > kImplausible) ? 1 : 0;
+  }
+  if (affected == 0 || cluster::rank() != 0) return;
+  const double v = lowest < -kImplausible ? lowest : highest;
+  char value[32];
+  std::snprintf(value, sizeof value, "%.7g", v);
+  log_warning(raster.path + ": valid values as large as " + value + " entered the sums of " + std::to_string(affected) +
+              " zone(s); this looks like a fill value not declared as nodata — pass --nodata " + value +
+              " (preprocess.nodata in a run's configuration)");
+}
+
+}  // namespace
+
 ZonalResult run_zonal(const RasterInfo& raster, const CoverageIndex& index,
                       const std::vector<double>& row_area_km2, const ZonalOptions& options) {
-  const int64_t nwindows = index.layout.count();
-  std::vector<int64_t> todo;
-  for (int64_t w = 0; w < nwindows; ++w)
-    if (index.offsets[w + 1] > index.offsets[w]) todo.push_back(w);
-  std::vector<std::vector<std::pair<uint32_t, ZoneAccumulator>>> partials(todo.size());
+  const ReadPlan plan = plan_reads(raster, index);
+  std::vector<std::vector<std::pair<uint32_t, ZoneAccumulator>>> partials(plan.tiles.size());
 
   std::exception_ptr failure;
   std::mutex failure_mutex;
@@ -296,31 +358,31 @@ ZonalResult run_zonal(const RasterInfo& raster, const CoverageIndex& index,
       if (!failure) failure = std::current_exception();
       failed = true;
     }
-    // Ranks take windows round-robin; threads share a rank's windows dynamically.
+    // Ranks take read windows round-robin; threads share a rank's windows dynamically.
     const size_t ranks = static_cast<size_t>(cluster::size()), my_rank = static_cast<size_t>(cluster::rank());
 #pragma omp for schedule(dynamic, 1)
-    for (size_t t = 0; t < todo.size(); ++t) {
-      if (failed || t % ranks != my_rank) continue;
+    for (size_t i = 0; i < plan.windows.size(); ++i) {
+      if (failed || i % ranks != my_rank) continue;
       try {
-        const Window win = index.layout.window(todo[t]);
-        reader->read(win, values);
-        if (quality_reader) {
-          quality_reader->read(win, quality);
-          preprocess_window(quality, quality_preprocess);
-          apply_quality_mask(values, quality, options.quality->min_count);
+        const Window read = plan.reads.window(plan.windows[i]);
+        reader->read(read);
+        if (quality_reader) quality_reader->read(read);
+        for (const size_t t : plan.tiles_of_window[i]) {
+          const Window tile = index.layout.window(plan.tiles[t]);
+          reader->copy_to(tile, values);
+          if (quality_reader) {
+            quality_reader->copy_to(tile, quality);
+            preprocess_window(quality, quality_preprocess);
+            apply_quality_mask(values, quality, options.quality->min_count);
+          }
+          const std::span<const double> areas(row_area_km2.data() + tile.row0, static_cast<size_t>(tile.rows));
+          const auto runs = index.window_runs(plan.tiles[t]);
+          check_runs(runs, tile, index.zone_count, plan.tiles[t]);
+          accumulate_window(values, areas, runs, options.preprocess, options.lit_threshold, partials[t]);
+          index.release_window(plan.tiles[t]);
         }
-        const std::span<const double> areas(row_area_km2.data() + win.row0, static_cast<size_t>(win.rows));
-        // Runs may come from a file: never let a damaged one index outside the window or zones.
-        const auto runs = index.window_runs(todo[t]);
-        for (const WindowRun& run : runs)
-          if (run.zone >= index.zone_count || run.row < 0 || run.row >= win.rows || run.col_begin < 0 ||
-              run.col_end > win.cols || run.col_begin >= run.col_end || !(run.fraction > 0 && run.fraction <= 1))
-            throw UserError("the coverage index is damaged (window " + std::to_string(todo[t]) +
-                            "); delete the cache folder's .nlcov files or run with --no-cache");
-        accumulate_window(values, areas, runs, options.preprocess, options.lit_threshold, partials[t]);
-        index.release_window(todo[t]);
         if (options.after_window) options.after_window();
-        progress.update(static_cast<double>(++done) / static_cast<double>(todo.size()));
+        progress.update(static_cast<double>(++done) / static_cast<double>(plan.windows.size()));
       } catch (...) {
         std::lock_guard lock(failure_mutex);
         if (!failure) failure = std::current_exception();
@@ -339,19 +401,19 @@ ZonalResult run_zonal(const RasterInfo& raster, const CoverageIndex& index,
       local_error = std::string("internal error: ") + e.what();
     }
   }
-  // Every rank's partials reach rank 0, which merges them in window order: the same bits for
-  // any number of ranks and threads.
+  // Every rank's partials reach rank 0, which merges them in tile order: the same bits for any
+  // number of ranks and threads, and for any block structure of the file.
   cluster::gather_partials(partials, local_error);
   progress.finish();
 
   ZonalResult result;
   result.zones.resize(index.zone_count);
-  for (size_t t = 0; t < todo.size(); ++t) {
+  for (size_t t = 0; t < plan.tiles.size(); ++t)
     for (const auto& [zone, acc] : partials[t]) result.zones[zone].merge(acc);
-    result.cells_read += index.layout.window(todo[t]).cells();
-  }
+  for (const int64_t w : plan.windows) result.cells_read += plan.reads.window(w).cells();
   cluster::broadcast_accumulators(result.zones);
-  result.windows_read = static_cast<int64_t>(todo.size());
+  result.windows_read = static_cast<int64_t>(plan.windows.size());
+  warn_of_fill_values(raster, result.zones);
   return result;
 }
 

@@ -12,8 +12,10 @@
 #include <deque>
 #include <exception>
 #include <memory>
+#include <span>
 #include <unordered_map>
 
+#include "kernels/antimeridian.hpp"
 #include "pipeline/diagnostics.hpp"
 #include "pipeline/gdal_env.hpp"
 
@@ -65,6 +67,7 @@ bool collect_polygons(const OGRGeometry* g, std::vector<const OGRPolygon*>& poly
 struct GeometryJob {
   const ZoneSource& src;
   const GridGeometry& grid;
+  bool geographic = false;  // lon/lat grid: rings are unwrapped and placed across the seam
 };
 
 // A feature's geometry made ready for the coverage kernel, or why it cannot be.
@@ -171,6 +174,68 @@ void gcj02_to_wgs84_in_place(OGRGeometry* g) {
 
 namespace {
 
+// Every ring of a polygon in lon/lat unwrapped across the seam (kernels/antimeridian.hpp), its
+// holes moved next to its exterior.
+void unwrap_longitudes(OGRGeometry* g) {
+  const auto type = wkbFlatten(g->getGeometryType());
+  if (OGR_GT_IsSubClassOf(type, wkbGeometryCollection)) {
+    for (OGRGeometry* part : *g->toGeometryCollection()) unwrap_longitudes(part);
+    return;
+  }
+  if (type != wkbPolygon) return;
+  std::vector<double> x, y;
+  double exterior_start = 0;
+  bool first = true;
+  for (OGRLinearRing* ring : *g->toPolygon()) {
+    const int n = ring->getNumPoints();
+    x.resize(static_cast<size_t>(n));
+    y.resize(static_cast<size_t>(n));
+    ring->getPoints(x.data(), sizeof(double), y.data(), sizeof(double));
+    // A closed ring repeats its first vertex; the kernel sees the closing edge as an edge.
+    const size_t m = n > 1 && x.front() == x.back() && y.front() == y.back() ? x.size() - 1 : x.size();
+    bool changed = unwrap_ring_longitudes(std::span<double>(x.data(), m));
+    if (first) {
+      exterior_start = m ? x[0] : 0;
+    } else if (m) {
+      const double before = x[0];
+      shift_near(std::span<double>(x.data(), m), exterior_start);
+      changed = changed || x[0] != before;
+    }
+    first = false;
+    if (!changed) continue;
+    if (m < x.size()) x.back() = x.front();
+    ring->setPoints(n, x.data(), y.data());
+  }
+}
+
+// A polygon's rings, moved east by `shift` degrees, in cell coordinates; false (with
+// out.error set) for a vertex far outside the raster's coordinate range.
+bool append_rings(const GeometryJob& job, const std::string& id, const OGRPolygon& poly, double shift,
+                  PreparedGeometry& out) {
+  bool hole = false;
+  for (const OGRLinearRing* ring : poly) {
+    Ring r;
+    r.hole = hole;
+    hole = true;
+    const int count = ring->getNumPoints();
+    r.points.reserve(count);
+    for (int i = 0; i < count; ++i) {
+      const CellPoint p{job.grid.col_of_x(ring->getX(i) + shift), job.grid.row_of_y(ring->getY(i))};
+      // |cell coordinate| < 2^40 keeps the coverage kernel's integer conversions defined.
+      if (!(std::abs(p.x) < 1e12 && std::abs(p.y) < 1e12)) {
+        out.error = job.src.path + ": feature '" + id + "' has a vertex at (" + std::to_string(ring->getX(i)) + ", " +
+                    std::to_string(ring->getY(i)) + "), far outside the raster's coordinate range; fix the geometry";
+        return false;
+      }
+      r.points.push_back(p);
+    }
+    if (r.points.size() > 1 && r.points.front().x == r.points.back().x && r.points.front().y == r.points.back().y)
+      r.points.pop_back();
+    out.rings.push_back(std::move(r));
+  }
+  return true;
+}
+
 PreparedGeometry prepare_geometry(const GeometryJob& job, const std::string& id, std::unique_ptr<OGRGeometry> geom,
                                   OGRCoordinateTransformation* transform, GeosValidity& validity) {
   PreparedGeometry out;
@@ -187,6 +252,7 @@ PreparedGeometry prepare_geometry(const GeometryJob& job, const std::string& id,
     out.error = path + ": feature '" + id + "' cannot be reprojected to the raster's CRS";
     return out;
   }
+  if (job.geographic) unwrap_longitudes(geom.get());
   if (!validity.is_valid(*geom)) {
     std::unique_ptr<OGRGeometry> fixed(geom->MakeValid());
     if (!fixed) {
@@ -208,27 +274,17 @@ PreparedGeometry prepare_geometry(const GeometryJob& job, const std::string& id,
     return out;
   }
   for (const OGRPolygon* poly : polygons) {
-    bool hole = false;
-    for (const OGRLinearRing* ring : *poly) {
-      Ring r;
-      r.hole = hole;
-      hole = true;
-      const int count = ring->getNumPoints();
-      r.points.reserve(count);
-      for (int i = 0; i < count; ++i) {
-        const CellPoint p{job.grid.col_of_x(ring->getX(i)), job.grid.row_of_y(ring->getY(i))};
-        // |cell coordinate| < 2^40 keeps the coverage kernel's integer conversions defined.
-        if (!(std::abs(p.x) < 1e12 && std::abs(p.y) < 1e12)) {
-          out.error = path + ": feature '" + id + "' has a vertex at (" + std::to_string(ring->getX(i)) + ", " +
-                      std::to_string(ring->getY(i)) + "), far outside the raster's coordinate range; fix the geometry";
-          return out;
-        }
-        r.points.push_back(p);
-      }
-      if (r.points.size() > 1 && r.points.front().x == r.points.back().x && r.points.front().y == r.points.back().y)
-        r.points.pop_back();
-      out.rings.push_back(std::move(r));
+    // On a lon/lat grid a polygon is placed once for every whole turn that brings it onto the
+    // grid: a zone in 0…360 meets a −180…180 grid, and one spanning the seam meets both edges.
+    std::vector<int> turns{0};
+    if (job.geographic && poly->getExteriorRing()) {
+      OGREnvelope e;
+      poly->getExteriorRing()->getEnvelope(&e);
+      const double a = job.grid.x_of_col(0), b = job.grid.x_of_col(static_cast<double>(job.grid.width));
+      turns = turns_onto_grid(e.MinX, e.MaxX, std::min(a, b), std::max(a, b));
     }
+    for (const int turn : turns)
+      if (!append_rings(job, id, *poly, turn * 360.0, out)) return out;
   }
   return out;
 }
@@ -302,7 +358,7 @@ ZoneSet read_zones(const ZoneSource& src, const RasterInfo& raster) {
   std::deque<GeometryBatch> batches;
   std::vector<std::unique_ptr<OGRCoordinateTransformation>> thread_transform(omp_get_max_threads());
   std::vector<std::unique_ptr<GeosValidity>> thread_validity(omp_get_max_threads());
-  const GeometryJob job{src, raster.grid};
+  const GeometryJob job{src, raster.grid, raster.geographic};
   auto prepare = [&](GeometryBatch& batch) {
     auto& local = thread_transform[omp_get_thread_num()];
     if (transform && !local) local.reset(transform->Clone());

@@ -16,8 +16,10 @@ bool unwrap_ring_longitudes(std::span<double> lon) {
   const size_t n = lon.size();
   if (n < 2) return false;
   bool jumps = false;
-  for (size_t i = 0; i < n; ++i)
+  for (size_t i = 0; i < n; ++i) {
+    if (!(std::abs(lon[i]) <= 540)) return false;  // not a longitude (a corrupt export): as written
     if (std::abs(lon[(i + 1) % n] - lon[i]) > 180) jumps = true;
+  }
   if (!jumps) return false;
   double winding = 0;
   for (size_t i = 0; i < n; ++i) winding += shortest(lon[(i + 1) % n] - lon[i]);

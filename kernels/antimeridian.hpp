@@ -9,8 +9,8 @@ namespace nl {
 // Rewrites a ring's longitudes in place so that no edge (the closing one included) jumps by
 // more than 180°: a ring written 170 → −170 means the 20° across the seam, 170 → 190. A ring
 // that winds around a pole (its unwrapped edges add up to ±360°, Antarctica drawn to ±180 and
-// down the pole) is left as written, since there the long edge is the ring's own. Returns
-// whether anything changed.
+// down the pole) is left as written, since there the long edge is the ring's own, and so is a
+// ring with a value beyond ±540° (not a longitude). Returns whether anything changed.
 bool unwrap_ring_longitudes(std::span<double> lon);
 
 // Moves a ring by a whole number of turns so that its first longitude is within 180° of

@@ -25,6 +25,9 @@ TEST_CASE("antimeridian kernel: a ring written 170 -> -170 is unwrapped to 170 -
   CHECK_FALSE(unwrap_ring_longitudes(antarctica));
   CHECK(antarctica == before);
 
+  std::vector<double> corrupt{-1e307, 1e307, 1e307, -1e307};  // left for the caller to refuse or clip
+  CHECK_FALSE(unwrap_ring_longitudes(corrupt));
+
   std::vector<double> hole{-175, -172, -172};
   shift_near(hole, 175);
   CHECK(hole == std::vector<double>{185, 188, 188});

@@ -32,8 +32,10 @@
 #include "pipeline/levels.hpp"
 #include "pipeline/manifest.hpp"
 #include "pipeline/output_file.hpp"
+#include "pipeline/output_lock.hpp"
 #include "pipeline/releases.hpp"
 #include "pipeline/zonal_engine.hpp"
+#include "pipeline/zone_checks.hpp"
 #include "pipeline/zone_layer.hpp"
 
 namespace nl {
@@ -183,7 +185,11 @@ class BatchRun {
   void write_panels();
   void write_convergence();
   void write_geopackages(const std::string& latest);
-  std::vector<std::string> done_releases() const;
+  void record_failure(const ReleaseFile& release, const std::string& reason);
+  std::optional<GoodTables> kept_tables(const std::string& id);
+  std::vector<std::string> panel_releases() const;
+  std::vector<std::pair<std::string, std::string>> deleted_rasters(const std::vector<ReleaseFile>& found) const;
+  std::unique_ptr<OutputLock> lock_output() const;
   int level_index(const std::string& name) const {
     for (size_t l = 0; l < cfg_.levels.size(); ++l)
       if (cfg_.levels[l].name == name) return static_cast<int>(l);
@@ -195,6 +201,7 @@ class BatchRun {
   std::string out_, manifest_path_;
   Manifest manifest_;
   std::unique_ptr<PreparedZones> zones_;
+  std::unique_ptr<OutputLock> lock_;  // held from before the manifest is read until the run ends
   std::string settings_;  // fingerprint of settings_text and the zone files' contents
   // The Hu line's two sides as a zone layer, and the side of each unit of its level.
   std::optional<ZoneSource> hu_source_;
@@ -215,6 +222,9 @@ int BatchRun::run() {
     std::erase_if(releases, [&](const ReleaseFile& r) { return r.id != opt_.only; });
     if (releases.empty()) throw UserError("release '" + opt_.only + "' not found among the release files");
   }
+  check_zone_ids(cfg_.zones);
+  // A dry run reads only: the manifest is replaced in one rename, so it reads a whole one.
+  if (!opt_.dry_run) lock_ = lock_output();
   manifest_ = load_manifest(manifest_path_);
   if (!manifest_.units.empty() && manifest_.units != cfg_.releases.units)
     throw UserError(manifest_path_ + ": the panel holds units '" + manifest_.units + "' but the config says '" +
@@ -228,7 +238,7 @@ int BatchRun::run() {
       if (!fs::exists(z.path)) continue;
       FileStamp now = stamp_file(z.path, false);
       for (const auto& old : manifest_.zone_inputs)
-        if (old.path == now.path && old.same_size_and_time(now)) now.sha256 = old.sha256;
+        if (!opt_.verify && old.path == now.path && old.same_size_and_time(now)) now.sha256 = old.sha256;
       if (now.sha256.empty()) now.sha256 = sha256_file(now.path);
       text += "zone content " + now.path + " " + now.sha256 + "\n";
       zone_stamps.push_back(now);
@@ -254,7 +264,7 @@ int BatchRun::run() {
       } else if (it->second.settings != settings_) {
         p.action = "settings-changed";
       } else if (!fs::exists(out_ + "/releases/" + r.id)) {
-        p.action = "missing";
+        p.action = "tables-missing";
       } else {
         std::vector<FileStamp> now;
         try {
@@ -262,7 +272,8 @@ int BatchRun::run() {
         } catch (const UserError&) {
           now.clear();  // a missing quality raster: process to record the failure
         }
-        if (!now.empty() && same_inputs(now, it->second.inputs, false)) {
+        // --verify: a file replaced by one of the same size and mtime is found by its hash.
+        if (!now.empty() && !opt_.verify && same_inputs(now, it->second.inputs, false)) {
           p.action = "unchanged";
         } else {
           bool same_content = false;
@@ -285,6 +296,7 @@ int BatchRun::run() {
   if (std::any_of(plan.begin(), plan.end(), [](const Plan& p) { return p.action == "settings-changed"; }))
     log_info("the configuration or the zones changed since some tables were made: those releases are redone");
 
+  const auto deleted = deleted_rasters(releases);
   if (opt_.dry_run) {
     std::printf("release\taction\traster\tquality\n");
     for (const auto& p : plan) {
@@ -292,13 +304,19 @@ int BatchRun::run() {
       if (!p.release.quality_path.empty() && !fs::exists(p.release.quality_path)) q += " (MISSING)";
       std::printf("%s\t%s\t%s\t%s\n", p.release.id.c_str(), p.action.c_str(), p.release.path.c_str(), q.c_str());
     }
+    for (const auto& [id, path] : deleted)
+      std::printf("%s\tmissing\t%s (DELETED; tables kept)\t-\n", id.c_str(), path.c_str());
+    if (const std::string who = OutputLock::holder(out_); !who.empty())
+      log_info("note: a run holds the lock on " + out_ + " (" + who + "); this list may change when it ends");
     for (const auto& z : cfg_.zones)
       if (z.path.find(':') == std::string::npos && !fs::exists(z.path))
         throw UserError(z.path + ": zone file of layer '" + z.name + "' not found");
     size_t todo = 0;
     for (const auto& p : plan) todo += p.action != "unchanged";
     log_info("dry run: " + std::to_string(plan.size()) + " release(s), " + std::to_string(todo) +
-             " would be processed; nothing written");
+             " would be processed" +
+             (deleted.empty() ? "" : ", " + std::to_string(deleted.size()) + " missing (raster deleted)") +
+             "; nothing written");
     return 0;
   }
 
@@ -332,23 +350,13 @@ int BatchRun::run() {
       throw;
     } catch (const std::exception& e) {
       failures.push_back(p.release.id);
-      ReleaseRecord rec;
-      rec.state = "failed";
-      rec.reason = e.what();
-      rec.finished = utc_now();
-      try {
-        rec.inputs = release_stamps(p.release, false);
-      } catch (const UserError&) {
-      }
-      manifest_.releases[p.release.id] = rec;
-      if (cluster::is_writer()) save_manifest(manifest_path_, manifest_);
-      log_warning("release " + p.release.id + " failed: " + e.what());
+      record_failure(p.release, e.what());
     }
   }
   check_interrupt();
   write_panels();
   if (cfg_.convergence.enabled) write_convergence();
-  const auto done = done_releases();
+  const auto done = panel_releases();
   if (!done.empty() && !cfg_.output.geopackage_levels.empty()) write_geopackages(done.back());
   std::string summary = "run finished in " + format_number(std::round(seconds_since(t0) * 100) / 100) + " s: " +
                         std::to_string(processed) + " release(s) processed, " + std::to_string(skipped) +
@@ -357,6 +365,11 @@ int BatchRun::run() {
     summary += " (";
     for (size_t i = 0; i < failures.size(); ++i) summary += (i ? ", " : "") + failures[i];
     summary += ")";
+  }
+  if (!deleted.empty()) {
+    summary += ", " + std::to_string(deleted.size()) + " missing (";
+    for (size_t i = 0; i < deleted.size(); ++i) summary += (i ? ", " : "") + deleted[i].first;
+    summary += ": raster deleted, tables kept)";
   }
   log_info(summary + "; tables in " + out_);
   if (!failures.empty() && cluster::is_writer()) std::fprintf(stderr, "nightlights: error: %zu release(s) failed; see %s\n", failures.size(), manifest_path_.c_str());
@@ -563,7 +576,7 @@ void BatchRun::process_release(const ReleaseFile& release, const std::string& wh
     manifest_.has_grid = true;
   }
   manifest_.units = cfg_.releases.units;
-  manifest_.releases[release.id] = {"done", "", utc_now(), stamps, settings_};
+  manifest_.releases[release.id] = {"done", "", utc_now(), stamps, settings_, std::nullopt};
   if (cluster::is_writer()) save_manifest(manifest_path_, manifest_);
 }
 
@@ -594,17 +607,88 @@ void BatchRun::prepare_hu_line() {
            lc.name + " units ready in " + format_number(std::round(seconds_since(t0) * 100) / 100) + " s");
 }
 
-std::vector<std::string> BatchRun::done_releases() const {
+// Rank 0 takes the lock; the others learn whether it could, so that none waits in a collective.
+std::unique_ptr<OutputLock> BatchRun::lock_output() const {
+  std::unique_ptr<OutputLock> lock;
+  std::string error;
+  if (cluster::is_writer()) {
+    try {
+      lock = std::make_unique<OutputLock>(out_, !opt_.no_wait);
+    } catch (const UserError& e) {
+      error = e.what();
+    }
+  }
+  if (cluster::sum_over_ranks(error.empty() ? 0 : 1) > 0)
+    throw UserError(error.empty() ? out_ + ": rank 0 could not lock the output folder" : error);
+  return lock;
+}
+
+// A failed release keeps the tables of its last good run (in releases/<id> and the panel) when
+// they were made with the current settings; tables of other settings are removed, since a
+// panel never mixes them.
+std::optional<GoodTables> BatchRun::kept_tables(const std::string& id) {
+  const auto it = manifest_.releases.find(id);
+  if (it == manifest_.releases.end()) return std::nullopt;
+  const ReleaseRecord& old = it->second;
+  std::optional<GoodTables> good = old.state == "done" ? GoodTables{old.finished, old.inputs, old.settings} : old.last_good;
+  const std::string dir = out_ + "/releases/" + id;
+  if (!good || !fs::exists(dir)) return std::nullopt;
+  if (good->settings == settings_) return good;
+  std::error_code ec;
+  if (cluster::is_writer()) fs::remove_all(dir, ec);
+  return std::nullopt;
+}
+
+void BatchRun::record_failure(const ReleaseFile& release, const std::string& reason) {
+  ReleaseRecord rec;
+  rec.state = "failed";
+  rec.reason = reason;
+  rec.finished = utc_now();
+  try {
+    rec.inputs = release_stamps(release, false);
+  } catch (const UserError&) {
+  }
+  rec.last_good = kept_tables(release.id);
+  manifest_.releases[release.id] = rec;
+  if (cluster::is_writer()) save_manifest(manifest_path_, manifest_);
+  log_warning("release " + release.id + " failed: " + reason +
+              (rec.last_good ? " (its last good tables, of " + rec.last_good->finished + ", stay in the panel)" : ""));
+}
+
+// Releases whose tables the panel holds: done, or failed with their last good tables kept.
+std::vector<std::string> BatchRun::panel_releases() const {
   std::vector<std::string> ids;
   for (const auto& [id, r] : manifest_.releases)
-    if (r.state == "done" && fs::exists(out_ + "/releases/" + id)) ids.push_back(id);
+    if ((r.state == "done" || (r.state == "failed" && r.last_good)) && fs::exists(out_ + "/releases/" + id))
+      ids.push_back(id);
+  return ids;
+}
+
+// Releases with tables whose raster is gone from the disk (not merely outside --releases or
+// --only): reported, never redone, their tables kept.
+std::vector<std::pair<std::string, std::string>> BatchRun::deleted_rasters(const std::vector<ReleaseFile>& found) const {
+  std::set<std::string> found_ids;
+  for (const auto& r : found) found_ids.insert(r.id);
+  std::vector<std::pair<std::string, std::string>> ids;  // id, its raster's recorded path
+  for (const auto& id : panel_releases()) {
+    const ReleaseRecord& r = manifest_.releases.at(id);
+    const auto& inputs = r.state == "done" ? r.inputs : r.last_good->inputs;
+    if (found_ids.count(id) || inputs.empty() || (!opt_.only.empty() && id != opt_.only)) continue;
+    std::error_code ec;
+    if (!fs::exists(inputs.front().path, ec)) ids.emplace_back(id, inputs.front().path);
+  }
   return ids;
 }
 
 void BatchRun::write_panels() {
   if (!cluster::is_writer()) return;
-  const auto ids = done_releases();
-  if (ids.empty()) return;
+  const auto ids = panel_releases();
+  if (ids.empty()) {
+    // No release has tables: an old panel would list releases the manifest no longer backs.
+    std::error_code ec;
+    fs::remove_all(out_ + "/panel", ec);
+    return;
+  }
   make_directories(out_ + "/panel");
   std::vector<std::string> tables;
   for (const auto& l : cfg_.levels) tables.push_back(l.name);
@@ -632,7 +716,7 @@ void BatchRun::write_panels() {
 
 void BatchRun::write_convergence() {
   if (!cluster::is_writer()) return;
-  const auto ids = done_releases();
+  const auto ids = panel_releases();
   if (ids.empty()) return;
   std::string all = convergence_csv_header();
   const GdpTable* gdp = cfg_.convergence.gdp_path.empty() ? nullptr : &cfg_.convergence.gdp;

@@ -14,6 +14,8 @@ struct BatchOptions {
   std::string releases_glob;  // overrides releases.files
   int threads = 0;
   std::string cache_dir;      // coverage index cache; empty: off
+  bool no_wait = false;       // refuse, rather than wait, when another run holds the output's lock
+  bool verify = false;        // hash every input, even those whose size and mtime are unchanged
 };
 
 // Returns the process exit code: 0 all done, 1 some release failed, 130/143 interrupted.

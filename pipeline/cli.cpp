@@ -77,6 +77,8 @@ int nightlights_main(int argc, char** argv) {
   run->add_option("--only", b.only, "process only this release id");
   run->add_flag("--dry-run", b.dry_run, "list the releases and what would be done; write nothing");
   run->add_option("--releases", b.releases_glob, "glob of release files, overriding releases.files");
+  run->add_flag("--no-wait", b.no_wait, "when another run holds the output folder's lock, refuse instead of waiting");
+  run->add_flag("--verify", b.verify, "hash every input, also those whose size and mtime are unchanged (slower)");
   run->add_option("--threads", b.threads, "OpenMP threads (default: the config's, else all cores)")
       ->check(CLI::Range(1, 65536));
   run->add_flag("-q,--quiet", run_quiet, "no progress lines or summary");

@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -89,6 +90,13 @@ class Reader {
     return get<std::string>(n, k, "a text value");
   }
   double num(const YAML::Node& n, const std::string& k) const { return get<double>(n, k, "a number"); }
+  // `.nan` and `.inf` are YAML numbers; as a threshold, floor, cap or scale they would silently
+  // make every comparison false.
+  double finite(const YAML::Node& n, const std::string& k, const std::string& what) const {
+    const double v = num(n, k);
+    if (!std::isfinite(v)) fail(n[k], what + " must be a finite number, not " + n[k].as<std::string>());
+    return v;
+  }
   int integer(const YAML::Node& n, const std::string& k) const { return get<int>(n, k, "a whole number"); }
   bool boolean(const YAML::Node& n, const std::string& k) const { return get<bool>(n, k, "true or false"); }
   std::vector<std::string> list(const YAML::Node& n, const std::string& k) const {
@@ -106,10 +114,48 @@ class Reader {
   std::string file_;
 };
 
-std::string resolve(const std::string& base, const std::string& p) {
-  if (p.empty() || fs::path(p).is_absolute() || p.find(':') != std::string::npos) return p;
+// A plain path relative to the config's folder; absolute, virtual (/vsi…) or empty ones kept.
+std::string resolve_plain(const std::string& base, const std::string& p) {
+  if (p.empty() || fs::path(p).is_absolute()) return p;
   return (fs::path(base) / p).lexically_normal().string();
 }
+
+}  // namespace
+
+// GDAL names that are not file paths are kept as written: URLs (`https://…`, `s3://…`),
+// Windows paths (`C:\\…`, `C:/…`) and other drivers' connection strings (`PG:…`, `WFS:…`).
+// GDAL's subdataset names `DRIVER:"file"…` and `DRIVER:file:…` of the drivers below get their
+// file part resolved; any other path, `data/a:b.tif` included, resolves like a plain one.
+std::string resolve_path(const std::string& base, const std::string& p) {
+  static const std::set<std::string> file_drivers = {
+      "HDF4",          "HDF4_SDS",      "HDF4_EOS",           "HDF5",         "NETCDF",     "GPKG",
+      "NITF_IM",       "GTIFF_DIR",     "RASTERLITE",         "PDF",          "ZARR",       "SQLITE",
+      "SENTINEL2_L1B", "SENTINEL2_L1C", "SENTINEL2_L1C_TILE", "SENTINEL2_L2A"};
+  // Hand-written, not std::regex: the fuzzer feeds long paths, and regex matching recurses.
+  size_t n = 0;
+  while (n < p.size() && (std::isalnum(static_cast<unsigned char>(p[n])) || p[n] == '_')) ++n;
+  if (n == 0 || n == p.size() || p[n] != ':' || !std::isalpha(static_cast<unsigned char>(p[0])))
+    return resolve_plain(base, p);
+  std::string name = p.substr(0, n), rest = p.substr(n + 1);
+  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char ch) { return std::toupper(ch); });
+  const bool windows = n == 1 && (rest.rfind('\\', 0) == 0 || rest.rfind('/', 0) == 0);
+  if (file_drivers.count(name) && !windows) {
+    const std::string driver = p.substr(0, n + 1);
+    if (const size_t close = rest.find('"', 1); rest.rfind('"', 0) == 0 && close != std::string::npos)
+      return driver + '"' + resolve_plain(base, rest.substr(1, close - 1)) + rest.substr(close);
+    if (const size_t colon = rest.find(':'); colon != std::string::npos && rest[0] != '"')
+      return driver + resolve_plain(base, rest.substr(0, colon)) + rest.substr(colon);
+  }
+  // `C:\…`, `https://…`, `PG:dbname=x`, `WFS:http://…`: not a file here, unless one has that name.
+  std::error_code ec;  // a name too long for the file system is no file either
+  if (windows || !fs::exists(fs::path(base) / p, ec)) return p;
+  return resolve_plain(base, p);
+}
+
+namespace {
+
+// Files we read ourselves (tables, the Hu line) and the output folder are never GDAL names.
+std::string resolve(const std::string& base, const std::string& p) { return resolve_plain(base, p); }
 
 // A lookup file: YAML `regions: {Group: [codes…]}` or a two-column CSV (key,group).
 std::map<std::string, std::string> load_lookup(const std::string& path) {
@@ -202,6 +248,24 @@ GdpTable load_gdp(const std::string& path) {
   return table;
 }
 
+// A derived level's key must be carried by its finer level: its zone layer's `fields`, or none
+// for a derived level; found here, not after a release's raster pass.
+void check_level_key(const Reader& r, const YAML::Node& n, const RunConfig& c, const LevelConfig& l) {
+  if (l.from.empty() || l.key_field == "id") return;
+  const auto from = std::find_if(c.levels.begin(), c.levels.end(), [&](const auto& x) { return x.name == l.from; });
+  if (!from->zones.empty()) {
+    const auto z = std::find_if(c.zones.begin(), c.zones.end(), [&](const auto& x) { return x.name == from->zones; });
+    if (std::find(z->fields.begin(), z->fields.end(), l.key_field) != z->fields.end()) return;
+    std::string carried;
+    for (const auto& f : z->fields) carried += (carried.empty() ? "" : ", ") + f;
+    r.fail(n["key"], "level '" + l.name + "': key '" + l.key_field + "' is not a field carried by level '" + l.from +
+                         "' (carried: " + (carried.empty() ? "none" : carried) + "); add it to zones." + z->name +
+                         ".fields, or use id");
+  }
+  r.fail(n["key"], "level '" + l.name + "': key '" + l.key_field + "' is not carried by level '" + l.from +
+                       "', which is derived and carries only its id; use id or a prefix like id[0:2]");
+}
+
 RunConfig parse_checked(const std::string& text, const std::string& path, const std::string& base_dir,
                         bool read_tables) {
   Reader r(path);
@@ -227,7 +291,7 @@ RunConfig parse_checked(const std::string& text, const std::string& path, const 
   const YAML::Node rel = root["releases"];
   r.check_keys(rel, "releases", {"files", "pattern", "id", "units", "band", "assume_crs", "quality"});
   if (!rel["files"]) r.fail(rel, "releases: 'files' is required (a glob or a list of rasters)");
-  for (const auto& f : r.list(rel, "files")) c.releases.files.push_back(resolve(base_dir, f));
+  for (const auto& f : r.list(rel, "files")) c.releases.files.push_back(resolve_path(base_dir, f));
   if (!rel["pattern"]) r.fail(rel, "releases: 'pattern' is required, e.g. \"viirs_{year}_{month}.tif\"");
   c.releases.pattern = r.str(rel, "pattern");
   if (c.releases.pattern.find("{year}") == std::string::npos)
@@ -237,6 +301,7 @@ RunConfig parse_checked(const std::string& text, const std::string& path, const 
   if (c.releases.units != "nW/cm2/sr" && c.releases.units != "DN")
     r.fail(rel["units"] ? rel["units"] : rel, "releases.units must be 'nW/cm2/sr' or 'DN'");
   if (rel["band"]) c.releases.band = r.integer(rel, "band");
+  if (c.releases.band < 1) r.fail(rel["band"], "releases.band must be 1 or more (bands are numbered from 1)");
   if (rel["assume_crs"]) c.releases.assume_crs = r.str(rel, "assume_crs");
   if (rel["quality"]) {
     const YAML::Node q = rel["quality"];
@@ -269,10 +334,15 @@ RunConfig parse_checked(const std::string& text, const std::string& path, const 
         r.fail(p["negatives"], e.what());
       }
     }
-    if (p["floor"]) c.preprocess.floor = r.num(p, "floor");
-    if (p["cap"]) c.preprocess.cap = r.num(p, "cap");
-    if (p["scale"]) c.preprocess.scale = r.num(p, "scale");
-    if (p["offset"]) c.preprocess.offset = r.num(p, "offset");
+    if (p["floor"]) c.preprocess.floor = r.finite(p, "floor", "preprocess.floor");
+    if (p["cap"]) c.preprocess.cap = r.finite(p, "cap", "preprocess.cap");
+    if (p["scale"]) c.preprocess.scale = r.finite(p, "scale", "preprocess.scale");
+    if (p["offset"]) c.preprocess.offset = r.finite(p, "offset", "preprocess.offset");
+    // A zero scale turns every pixel into the offset: a constant table, never what was meant.
+    if (c.preprocess.scale == 0) r.fail(p["scale"], "preprocess.scale must not be 0");
+    if (c.preprocess.floor && c.preprocess.cap && *c.preprocess.floor > *c.preprocess.cap)
+      r.fail(p["floor"], "preprocess.floor (" + format_number(*c.preprocess.floor) + ") is above preprocess.cap (" +
+                             format_number(*c.preprocess.cap) + ")");
   }
 
   // zones
@@ -286,7 +356,7 @@ RunConfig parse_checked(const std::string& text, const std::string& path, const 
     const YAML::Node n = kv.second;
     r.check_keys(n, "zones." + z.name, {"path", "layer", "id_field", "fields", "datum", "assume_crs"});
     if (!n["path"] || !n["id_field"]) r.fail(n, "zones." + z.name + " needs 'path' and 'id_field'");
-    z.path = resolve(base_dir, r.str(n, "path"));
+    z.path = resolve_path(base_dir, r.str(n, "path"));
     z.id_field = r.str(n, "id_field");
     if (n["layer"]) z.layer = r.str(n, "layer");
     if (n["fields"]) z.fields = r.list(n, "fields");
@@ -345,6 +415,7 @@ RunConfig parse_checked(const std::string& text, const std::string& path, const 
     }
     if (l.zones.empty() == l.from.empty())
       r.fail(n, "level '" + l.name + "' needs exactly one of 'zones' (its own layer) or 'from' (a finer level)");
+    check_level_key(r, n, c, l);
     c.levels.push_back(l);
   }
   if (!c.levels.front().from.empty()) r.fail(levels[0], "the first level must have its own zones");
@@ -372,7 +443,7 @@ RunConfig parse_checked(const std::string& text, const std::string& path, const 
       r.fail(root["coverage"], e.what());
     }
   }
-  if (root["lit_threshold"]) c.lit_threshold = r.num(root, "lit_threshold");
+  if (root["lit_threshold"]) c.lit_threshold = r.finite(root, "lit_threshold", "lit_threshold");
   if (root["min_valid_fraction"]) {
     c.min_valid_fraction = r.num(root, "min_valid_fraction");
     if (!(c.min_valid_fraction >= 0 && c.min_valid_fraction <= 1))
@@ -381,6 +452,9 @@ RunConfig parse_checked(const std::string& text, const std::string& path, const 
   if (root["threads"]) {
     c.threads = r.integer(root, "threads");
     if (c.threads < 1) r.fail(root["threads"], "'threads' must be at least 1 (leave it out for all cores)");
+    // A typo (10000 for 10) would start thousands of threads on a shared node.
+    if (c.threads > kMaxThreads)
+      r.fail(root["threads"], "'threads' must be at most " + std::to_string(kMaxThreads) + " (leave it out for all cores)");
   }
 
   c.gaps.level = c.levels.front().name;
@@ -419,7 +493,7 @@ RunConfig parse_checked(const std::string& text, const std::string& path, const 
     if (const YAML::Node k = h["country"]) {
       r.check_keys(k, "hu_line.country", {"path", "layer", "assume_crs", "datum"});
       if (!k["path"]) r.fail(k, "hu_line.country needs a path");
-      c.hu_line.country_path = resolve(base_dir, r.str(k, "path"));
+      c.hu_line.country_path = resolve_path(base_dir, r.str(k, "path"));
       if (k["layer"]) c.hu_line.country_layer = r.str(k, "layer");
       if (k["assume_crs"]) c.hu_line.country_assume_crs = r.str(k, "assume_crs");
       if (k["datum"]) {
@@ -479,6 +553,9 @@ RunConfig parse_checked(const std::string& text, const std::string& path, const 
   const YAML::Node out = root["output"];
   r.check_keys(out, "output", {"directory", "geopackage", "bom"});
   if (!out["directory"]) r.fail(out, "output.directory is required");
+  // An empty directory would resolve to nothing and the tables would land in `/`.
+  if (r.str(out, "directory").find_first_not_of(" \t") == std::string::npos)
+    r.fail(out["directory"], "output.directory must not be empty (give a folder, e.g. out/)");
   c.output.directory = resolve(base_dir, r.str(out, "directory"));
   if (out["geopackage"]) {
     c.output.geopackage_levels = r.list(out, "geopackage");

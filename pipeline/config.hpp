@@ -123,6 +123,9 @@ struct RunConfig {
   int threads = 0;
 };
 
+// More threads than any node has cores: a typo, refused before it starts them.
+constexpr int kMaxThreads = 1024;
+
 // Throws UserError "FILE:LINE: problem" for any mistake.
 RunConfig load_run_config(const std::string& path);
 
@@ -130,6 +133,10 @@ RunConfig load_run_config(const std::string& path);
 // `read_tables` false leaves lookup tables unread (the fuzzer must not open arbitrary files).
 RunConfig parse_run_config(const std::string& text, const std::string& path, const std::string& base_dir,
                            bool read_tables = true);
+
+// `p` as written in a configuration in `base`: relative file paths, also the file part of
+// GDAL's `DRIVER:"file":rest` and `DRIVER:file:rest` names, resolved against `base`.
+std::string resolve_path(const std::string& base, const std::string& p);
 
 // Closest of `candidates` to `word` by edit distance, or "" when nothing is close.
 std::string closest_word(const std::string& word, const std::vector<std::string>& candidates);

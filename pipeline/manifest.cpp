@@ -39,6 +39,9 @@ Manifest load_manifest(const std::string& path) {
       r.finished = kv.second["finished"].as<std::string>("");
       r.settings = kv.second["settings"].as<std::string>("");
       r.inputs = read_stamps(kv.second["inputs"]);
+      if (const YAML::Node g = kv.second["last_good"])
+        r.last_good = GoodTables{g["finished"].as<std::string>(""), read_stamps(g["inputs"]),
+                                 g["settings"].as<std::string>("")};
       m.releases[kv.first.as<std::string>()] = r;
     }
   } catch (const YAML::Exception& e) {
@@ -62,6 +65,8 @@ void emit_stamps(YAML::Emitter& out, const char* key, const std::vector<FileStam
 
 void save_manifest(const std::string& path, const Manifest& m) {
   YAML::Emitter out;
+  out << YAML::Comment("panel/ holds the releases in state done and the failed ones with last_good (their earlier "
+                       "tables, kept)");
   out << YAML::BeginMap;
   out << YAML::Key << "tool" << YAML::Value << std::string("nightlights ") + NIGHTLIGHTS_VERSION;
   out << YAML::Key << "units" << YAML::Value << m.units;
@@ -81,6 +86,13 @@ void save_manifest(const std::string& path, const Manifest& m) {
     out << YAML::Key << "finished" << YAML::Value << r.finished;
     if (!r.settings.empty()) out << YAML::Key << "settings" << YAML::Value << r.settings;
     emit_stamps(out, "inputs", r.inputs);
+    if (r.last_good) {
+      out << YAML::Key << "last_good" << YAML::Value << YAML::BeginMap;
+      out << YAML::Key << "finished" << YAML::Value << r.last_good->finished;
+      out << YAML::Key << "settings" << YAML::Value << r.last_good->settings;
+      emit_stamps(out, "inputs", r.last_good->inputs);
+      out << YAML::EndMap;
+    }
     out << YAML::EndMap;
   }
   out << YAML::EndMap << YAML::EndMap;

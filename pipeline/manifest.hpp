@@ -2,6 +2,7 @@
 // state, the panel's units and grid. Saved atomically after every release.
 #pragma once
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -9,12 +10,21 @@
 
 namespace nl {
 
+// The tables of an earlier good run of a release that failed since: kept in releases/<id> and
+// in the panel, so that a bad re-download never takes a release's numbers away.
+struct GoodTables {
+  std::string finished;
+  std::vector<FileStamp> inputs;
+  std::string settings;
+};
+
 struct ReleaseRecord {
   std::string state;   // done | failed
   std::string reason;  // why it failed
   std::string finished;
   std::vector<FileStamp> inputs;
   std::string settings;  // fingerprint of the settings and zone contents the tables were made with
+  std::optional<GoodTables> last_good;  // failed only: the tables kept from the last good run
 };
 
 struct Manifest {

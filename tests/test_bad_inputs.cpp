@@ -8,7 +8,9 @@
 // code (1 for data errors, 2 for usage errors, never a signal), and no new table; a failing `run`
 // leaves the tables of an earlier good run into the same folder byte for byte as they were.
 // Cases that are not errors (zones outside the raster, repaired polygons, NaN pixels, nodata
-// outside the type's range) are checked for their exact numbers and warnings.
+// outside the type's range) are checked for their exact numbers and warnings. Hazards of the
+// output folder (two runs at once, inputs replaced in place or deleted, re-runs that fail) are
+// here too.
 //
 // Everything is generated here (no shared data); the whole file runs in a few seconds.
 #include <doctest/doctest.h>
@@ -23,8 +25,10 @@
 #include <limits>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "pipeline/manifest.hpp"
+#include "pipeline/output_lock.hpp"
 #include "test_support.hpp"
 
 using namespace nl::testsupport;
@@ -803,4 +807,306 @@ TEST_CASE("bad input: run config keys given twice in a section or among the zone
     expect_config_error(b, "zones-twice.yaml", t, line_number(t, "  cells: {path: other"), {"'cells' given twice"},
                         before);
   }
+}
+
+// Values that parsed but made every release fail, or gave silently wrong tables: each is now
+// refused before any release, with "FILE:LINE: message" and the earlier output untouched.
+TEST_CASE("bad input: run config values that cannot be meant are refused before any release") {
+  Run b("config-values");
+  const auto before = b.good_first_run();
+  const std::string good = Run::config_text();
+
+  SUBCASE("lit_threshold: .nan (no cell would be lit: `v > NaN` is false)") {
+    const std::string t = good + "lit_threshold: .nan\n";
+    expect_config_error(b, "lit-nan.yaml", t, line_number(t, "lit_threshold"),
+                        {"lit_threshold must be a finite number, not .nan"}, before);
+  }
+  SUBCASE("floor above cap (every valid value would be both zeroed and capped)") {
+    const std::string t = good + "preprocess: {floor: 5, cap: 2}\n";
+    expect_config_error(b, "floor-cap.yaml", t, line_number(t, "preprocess:"),
+                        {"preprocess.floor (5) is above preprocess.cap (2)"}, before);
+  }
+  SUBCASE("scale: 0 (every pixel would become the offset)") {
+    const std::string t = good + "preprocess:\n  scale: 0\n";
+    expect_config_error(b, "scale0.yaml", t, line_number(t, "  scale: 0"), {"preprocess.scale must not be 0"}, before);
+  }
+  SUBCASE("threads: 10000 (a typo that would start 10,000 threads)") {
+    const std::string t = good + "threads: 10000\n";
+    expect_config_error(b, "threads-many.yaml", t, line_number(t, "threads: 10000"),
+                        {"'threads' must be at most 1024"}, before);
+  }
+  SUBCASE("band: 0 (bands are numbered from 1; every release failed 'band out of range')") {
+    std::string t = good;
+    t.insert(t.find("  quality:"), "  band: 0\n");
+    expect_config_error(b, "band0.yaml", t, line_number(t, "  band: 0"), {"releases.band must be 1 or more"}, before);
+  }
+  SUBCASE("a level key that its finer level does not carry (found after the raster pass before)") {
+    std::string t = good;
+    t.insert(t.find("output:"), "  - {name: half, from: cell, key: name}\n");
+    expect_config_error(b, "key.yaml", t, line_number(t, "name: half"),
+                        {"level 'half': key 'name' is not a field carried by level 'cell' (carried: none); add it "
+                         "to zones.cells.fields, or use id"},
+                        before);
+  }
+}
+
+// Zone layers a run cannot use: one line naming the file and the feature(s), exit 1, nothing
+// written. Before, an empty layer failed every release one by one (and changed the manifest);
+// an empty id or two ids differing only by spaces gave tables with a blank or a doubled unit.
+TEST_CASE("bad input: run zone layers with no features, an empty id or ids differing by spaces are refused") {
+  Run b("zone-ids");
+  const auto before = b.good_first_run();
+  const auto expect_refused = [&](const std::string& name, const std::string& features, const std::string& message) {
+    write_text(b.dir + "/" + name, features);
+    std::string t = Run::config_text();
+    t.replace(t.find("cells.geojson"), 13, name);
+    write_text(b.dir + "/" + name + ".yaml", t);
+    const CommandResult r = b.run_batch("", b.dir + "/" + name + ".yaml");
+    INFO(r.output);
+    CHECK(r.exit_code == 1);
+    CHECK(lines_of(r.output).size() == 1);
+    CHECK(last_line(r.output) == "nightlights: error: " + b.dir + "/" + name + ": " + message);
+    CHECK(snapshot(b.out) == before);
+  };
+  const std::string w = box_json(10, 20, 10.625, 18.75), e = box_json(10.625, 20, 11.25, 18.75);
+  SUBCASE("no features") {
+    expect_refused("empty.geojson", feature_collection({}), "layer 'empty' of zones.cells has no features");
+  }
+  SUBCASE("an empty-string id") {
+    expect_refused("blank.geojson", feature_collection({{"w", w}, {"", e}}),
+                   "feature 2 has an empty id in field 'id'; every zone needs an id");
+  }
+  SUBCASE("ids that differ only by surrounding spaces") {
+    expect_refused("spaces.geojson", feature_collection({{"w", w}, {"e", e}, {" w ", box_json(10, 18.75, 11.25, 18.7)}}),
+                   "ids 'w' (feature 1) and ' w ' (feature 3) in field 'id' differ only by surrounding spaces; fix "
+                   "the layer so that each unit has one id");
+  }
+}
+
+// =============================================================================================
+// run: hazards of the output folder
+
+namespace {
+// Every file of the output folder but the lock file, whose text names the current holder. It
+// is not even opened: closing any descriptor of a file releases this process's fcntl lock on it.
+std::map<std::string, std::string> tables_and_manifest(const std::string& out) {
+  std::map<std::string, std::string> files;
+  for (const auto& e : fs::recursive_directory_iterator(out))
+    if (e.is_regular_file() && e.path().filename() != ".lock")
+      files[fs::relative(e.path(), out).string()] = read_file(e.path().string());
+  return files;
+}
+
+// A command started now and collected later (its output read to the end when collected).
+struct Background {
+  FILE* pipe;
+  explicit Background(const std::string& command) : pipe(popen((command + " 2>&1").c_str(), "r")) {}
+  CommandResult finish() {
+    CommandResult r;
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) r.output.append(buf, n);
+    const int status = pclose(pipe);
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return r;
+  }
+};
+
+std::string run_command(const Run& b, const std::string& flags) {
+  return "NIGHTLIGHTS_CACHE_DIR='" + temp_dir("lock-cache") + "' '" + exe() + "' run '" + b.cfg + "' " + flags;
+}
+}  // namespace
+
+// Two runs with --only into one folder both exited 0, and the manifest and panel kept the
+// release of whichever saved last: each had read the manifest before the other wrote it.
+TEST_CASE("bad input: two runs into one folder at once keep both releases (the second waits for the lock)") {
+  Run b("two-runs");
+  b.add_release(2020);
+  b.add_release(2021);
+  Background first(run_command(b, "--only 2020")), second(run_command(b, "--only 2021"));
+  const CommandResult r1 = first.finish(), r2 = second.finish();
+  INFO(r1.output << "\n---\n" << r2.output);
+  CHECK(r1.exit_code == 0);
+  CHECK(r2.exit_code == 0);
+  const nl::Manifest m = nl::load_manifest(b.manifest());
+  CHECK(m.releases.size() == 2);  // both, whichever ran first
+  CHECK(m.releases.at("2020").state == "done");
+  CHECK(m.releases.at("2021").state == "done");
+  const auto rows = lines_of(read_file(b.out + "/panel/cell.csv"));
+  CHECK(rows.size() == 1 + 2 * 2);  // header, 2 zones × 2 releases
+}
+
+TEST_CASE("bad input: run --no-wait into a folder another run holds is refused naming the holder, a waiting run goes on after") {
+  Run b("lock");
+  b.good_first_run();
+  b.add_release(2021);
+  const auto before = tables_and_manifest(b.out);
+  char host[256] = "";
+  gethostname(host, sizeof host - 1);
+  const std::string holder = "pid " + std::to_string(getpid()) + " on host " + host + " since ";
+  std::optional<Background> waiting;
+  {
+    // fcntl locks belong to a process: this test process holds it, the runs are other processes.
+    nl::OutputLock held(b.out, false);
+    const CommandResult r = b.run_batch("--no-wait");
+    INFO(r.output);
+    CHECK(r.exit_code == 1);
+    CHECK(lines_of(r.output).size() == 1);
+    CHECK(last_line(r.output).rfind("nightlights: error: " + b.out + " is locked by another run (" + holder, 0) == 0);
+    CHECK(contains(r.output, "); it ends by itself, or run again without --no-wait to wait for it"));
+    CHECK(tables_and_manifest(b.out) == before);  // nothing written
+
+    // Without --no-wait the run says whom it waits for and waits: nothing is written meanwhile.
+    waiting.emplace(run_command(b, ""));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    CHECK(tables_and_manifest(b.out) == before);
+    // --dry-run reads only: it takes no lock and answers at once, noting the holder.
+    const CommandResult dry = b.run_batch("--dry-run");
+    INFO(dry.output);
+    CHECK(dry.exit_code == 0);
+    CHECK(contains(dry.output, "2021\tnew\t"));
+    CHECK(contains(dry.output, "note: a run holds the lock on " + b.out + " (" + holder));
+  }  // released
+  const CommandResult r = waiting->finish();
+  INFO(r.output);
+  CHECK(r.exit_code == 0);
+  CHECK(contains(r.output, "nightlights: warning: waiting for the lock on " + b.out + " held by " + holder));
+  CHECK(contains(r.output, "1 release(s) processed, 1 unchanged, 0 failed"));
+  CHECK(fs::exists(b.out + "/releases/2021/cell.csv"));
+  CHECK(read_file(b.out + "/.lock").empty());  // no stale holder once the run ended
+}
+
+// Size and mtime decide first: a release replaced by a different file of the same size and
+// mtime (a re-download copied with `cp -p`, a restored backup) is not redone unless --verify.
+TEST_CASE("bad input: run --verify redoes a release replaced by another file of the same size and mtime") {
+  Run b("verify");
+  b.good_first_run();
+  const std::string raster = b.raster(2020);
+  const auto write_plain = [&](float value) {  // uncompressed: the size depends only on the grid
+    write_geotiff(raster, 10, 10, kRunGt, std::vector<float>(100, value), std::nullopt, 16, "EPSG:4326", "NONE");
+  };
+  write_plain(1.0f);
+  CommandResult r = b.run_batch();
+  REQUIRE(r.exit_code == 0);
+  const auto size = fs::file_size(raster);
+  const auto mtime = fs::last_write_time(raster);
+  const std::string table = read_file(b.out + "/releases/2020/cell.csv");
+  write_plain(3.0f);
+  REQUIRE(fs::file_size(raster) == size);
+  fs::last_write_time(raster, mtime);
+
+  r = b.run_batch();
+  {
+    INFO(r.output);  // the trade-off: not hashed, not seen
+    CHECK(r.exit_code == 0);
+    CHECK(contains(r.output, "0 release(s) processed, 1 unchanged, 0 failed"));
+    CHECK(read_file(b.out + "/releases/2020/cell.csv") == table);
+  }
+  r = b.run_batch("--verify");
+  INFO(r.output);
+  CHECK(r.exit_code == 0);
+  CHECK(contains(r.output, "release 2020 (1/1, changed)"));
+  CHECK(contains(r.output, "1 release(s) processed, 0 unchanged, 0 failed"));
+  CHECK(read_file(b.out + "/releases/2020/cell.csv") != table);
+  // Every pixel is now 3: each zone's mean is 3 (it was 1).
+  const auto lines = csv_lines(b.out + "/releases/2020/cell.csv");
+  REQUIRE(lines.size() == 3);
+  const size_t mean = static_cast<size_t>(std::find(lines[0].begin(), lines[0].end(), "mean") - lines[0].begin());
+  REQUIRE(mean < lines[0].size());
+  CHECK(std::stod(lines[1].at(mean)) == doctest::Approx(3).epsilon(1e-12));
+  CHECK(std::stod(lines[2].at(mean)) == doctest::Approx(3).epsilon(1e-12));
+}
+
+// The rule: a release whose re-run fails keeps the tables of its last good run, in
+// releases/<id> and in the panel, and the manifest says so (state failed, with last_good).
+// Before, the panel dropped such a release while its tables stayed on disk, and when every
+// release failed the panel was not rebuilt at all and listed releases the manifest marked failed.
+TEST_CASE("bad input: a failed re-run keeps the last good tables in the panel and the manifest says so") {
+  Run b("last-good");
+  b.good_first_run();
+  b.add_release(2021);
+  REQUIRE(b.run_batch().exit_code == 0);
+  const auto good = snapshot(b.out);
+  const nl::Manifest good_manifest = nl::load_manifest(b.manifest());
+
+  const auto expect_kept = [&](const std::vector<std::string>& failed, const CommandResult& r) {
+    INFO(r.output);
+    CHECK(r.exit_code == 1);
+    const nl::Manifest m = nl::load_manifest(b.manifest());
+    for (const auto& id : failed) {
+      CAPTURE(id);
+      CHECK(contains(r.output, "nightlights: warning: release " + id + " failed: " + b.raster(std::stoi(id)) +
+                                   ": cannot open as a raster"));
+      CHECK(contains(r.output, "(its last good tables, of " + good_manifest.releases.at(id).finished +
+                                   ", stay in the panel)"));
+      CHECK(m.releases.at(id).state == "failed");
+      REQUIRE(m.releases.at(id).last_good.has_value());
+      CHECK(m.releases.at(id).last_good->finished == good_manifest.releases.at(id).finished);
+      CHECK(m.releases.at(id).last_good->inputs.at(0).sha256 == good_manifest.releases.at(id).inputs.at(0).sha256);
+    }
+    // The kept tables and the panel are the good run's, byte for byte.
+    for (const auto& [path, bytes] : good) {
+      if (path == "manifest.yaml" || path == ".lock") continue;
+      CAPTURE(path);
+      CHECK(read_file(b.out + "/" + path) == bytes);
+    }
+    CHECK(contains(read_file(b.manifest()), "last_good:"));
+  };
+
+  SUBCASE("one of two releases fails: the panel still holds both") {
+    fs::resize_file(b.raster(2021), 0);  // a bad re-download
+    expect_kept({"2021"}, b.run_batch());
+  }
+  SUBCASE("every release fails: the panel is rebuilt from the kept tables") {
+    fs::resize_file(b.raster(2020), 0);
+    fs::resize_file(b.raster(2021), 0);
+    const CommandResult r = b.run_batch();
+    expect_kept({"2020", "2021"}, r);
+    CHECK(contains(r.output, "0 release(s) processed, 0 unchanged, 2 failed (2020, 2021)"));
+    // Failing again keeps the same last good tables (not the failed attempt as 'last good').
+    expect_kept({"2020", "2021"}, b.run_batch());
+  }
+  SUBCASE("the restored file is redone and the release is done again") {
+    const std::string saved = b.dir + "/saved.tif";
+    fs::copy_file(b.raster(2021), saved);
+    fs::resize_file(b.raster(2021), 0);
+    expect_kept({"2021"}, b.run_batch());
+    fs::copy_file(saved, b.raster(2021), fs::copy_options::overwrite_existing);
+    const CommandResult r = b.run_batch();
+    INFO(r.output);
+    CHECK(r.exit_code == 0);
+    CHECK(contains(r.output, "release 2021 (2/2, retry)"));
+    const nl::Manifest m = nl::load_manifest(b.manifest());
+    CHECK(m.releases.at("2021").state == "done");
+    CHECK_FALSE(m.releases.at("2021").last_good.has_value());
+    CHECK(read_file(b.out + "/panel/cell.csv") == good.at("panel/cell.csv"));
+  }
+}
+
+// A processed release whose raster was deleted (archived, moved away) is not in the list of
+// release files any more: it vanished from --dry-run and the summary without a word while its
+// tables stayed in the panel. It is reported as `missing`; its tables are kept.
+TEST_CASE("bad input: a processed release whose raster was deleted is reported as missing, its tables kept") {
+  Run b("deleted-raster");
+  b.good_first_run();
+  b.add_release(2021);
+  REQUIRE(b.run_batch().exit_code == 0);
+  const std::string panel = read_file(b.out + "/panel/cell.csv");
+  fs::remove(b.raster(2020));
+  fs::remove(b.quality(2020));
+
+  CommandResult r = b.run_batch("--dry-run");
+  {
+    INFO(r.output);
+    CHECK(r.exit_code == 0);
+    CHECK(contains(r.output, "2021\tunchanged\t"));
+    CHECK(contains(r.output, "2020\tmissing\t" + b.raster(2020) + " (DELETED; tables kept)\t-\n"));
+    CHECK(contains(r.output, "dry run: 1 release(s), 0 would be processed, 1 missing (raster deleted); nothing written"));
+  }
+  r = b.run_batch();
+  INFO(r.output);
+  CHECK(r.exit_code == 0);
+  CHECK(contains(r.output, "0 release(s) processed, 1 unchanged, 0 failed, 1 missing (2020: raster deleted, tables kept)"));
+  CHECK(fs::exists(b.out + "/releases/2020/cell.csv"));
+  CHECK(read_file(b.out + "/panel/cell.csv") == panel);
 }

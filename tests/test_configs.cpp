@@ -135,3 +135,60 @@ TEST_CASE("configs: a mapping where a key, name or list item belongs is an error
     }
   }
 }
+
+// Relative paths with ':' were kept as written, so they were opened relative to the working
+// directory instead of the config's folder. GDAL's subdataset names keep their driver prefix
+// with the file part resolved; URLs, Windows paths and connection strings stay as written.
+TEST_CASE("configs: paths with ':' resolve against the config's folder, GDAL prefixes and URLs kept") {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"data/a:b.gpkg", "/cfg/data/a:b.gpkg"},                        // a plain file with ':'
+      {"HDF5:\"x.h5\"://HDFEOS/GRIDS/a", "HDF5:\"/cfg/x.h5\"://HDFEOS/GRIDS/a"},
+      {"NETCDF:\"sub/x.nc\":radiance", "NETCDF:\"/cfg/sub/x.nc\":radiance"},
+      {"GPKG:x.gpkg:counties", "GPKG:/cfg/x.gpkg:counties"},
+      {"HDF5:\"/abs/x.h5\"://a", "HDF5:\"/abs/x.h5\"://a"},            // already absolute
+      {"/vsicurl/https://example.org/z.gpkg", "/vsicurl/https://example.org/z.gpkg"},
+      {"https://example.org/z.geojson", "https://example.org/z.geojson"},
+      {"C:\\data\\z.gpkg", "C:\\data\\z.gpkg"},
+      {"C:/data/z.gpkg", "C:/data/z.gpkg"},
+      {"PG:dbname=zones", "PG:dbname=zones"},
+      {"WFS:http://example.org/wfs", "WFS:http://example.org/wfs"},
+      {"z.gpkg", "/cfg/z.gpkg"},
+  };
+  std::string zones;
+  for (size_t i = 0; i < cases.size(); ++i) {
+    std::string quoted;  // YAML single quotes: backslashes and double quotes as they are
+    for (char ch : cases[i].first) quoted += ch == '\'' ? std::string("''") : std::string(1, ch);
+    zones += "  z" + std::to_string(i) + ": {path: '" + quoted + "', id_field: id}\n";
+  }
+  const std::string text = "releases:\n  files: 'rel/a:b_*.tif'\n  pattern: \"{year}.tif\"\n  units: DN\nzones:\n" +
+                           zones + "levels:\n  - {name: county, zones: z0}\noutput: {directory: 'out:1'}\n";
+  const RunConfig c = parse_run_config(text, "my.yaml", "/cfg");
+  REQUIRE(c.zones.size() == cases.size());
+  for (size_t i = 0; i < cases.size(); ++i) {
+    CAPTURE(cases[i].first);
+    CHECK(c.zones[i].path == cases[i].second);
+  }
+  CHECK(c.releases.files.at(0) == "/cfg/rel/a:b_*.tif");
+  CHECK(c.output.directory == "/cfg/out:1");
+}
+
+// `directory: ""` resolved to "" and the run wrote manifest.yaml, releases/ and panel/ into `/`.
+TEST_CASE("configs: an empty output.directory is an error with its line") {
+  const std::string head = "releases:\n  files: x.tif\n  pattern: \"{year}.tif\"\n  units: DN\nzones:\n"
+                           "  c: {path: z.gpkg, id_field: id}\nlevels:\n  - {name: county, zones: c}\n";
+  for (const std::string value : {"\"\"", "'  '"}) {
+    CAPTURE(value);
+    try {
+      parse_run_config(head + "output: {directory: " + value + "}\n", "my.yaml", "/tmp");
+      FAIL("expected an error");
+    } catch (const UserError& e) {
+      CHECK(std::string(e.what()) == "my.yaml:9: output.directory must not be empty (give a folder, e.g. out/)");
+    }
+  }
+  try {
+    parse_run_config(head + "output: {bom: true}\n", "my.yaml", "/tmp");
+    FAIL("expected an error");
+  } catch (const UserError& e) {
+    CHECK(std::string(e.what()) == "my.yaml:9: output.directory is required");
+  }
+}

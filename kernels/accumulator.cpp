@@ -27,9 +27,16 @@ void ZoneAccumulator::merge(const ZoneAccumulator& o) {
   max = std::max(max, o.max);
 }
 
-void accumulate_window(const xt::xtensor<double, 2>& raw, std::span<const double> row_area_km2,
-                       std::span<const WindowRun> runs, const PreprocessOptions& preprocess,
-                       double lit_threshold, std::vector<std::pair<uint32_t, ZoneAccumulator>>& partials) {
+namespace {
+
+// The one pass behind both overloads. Row areas (kPerCell false): a cell's area is its row's,
+// so a run's area-weighted sums are its plain sums times that area. Cell areas: each cell's
+// own area enters the run's sums.
+template <bool kPerCell>
+void accumulate(const xt::xtensor<double, 2>& raw, std::span<const double> row_area_km2,
+                const xt::xtensor<double, 2>* cell_area_km2, std::span<const WindowRun> runs,
+                const PreprocessOptions& preprocess, double lit_threshold,
+                std::vector<std::pair<uint32_t, ZoneAccumulator>>& partials) {
   const ValuePreprocessor physical(preprocess);
   const size_t ncols = raw.shape()[1];
   const double* data = raw.data();
@@ -44,12 +51,15 @@ void accumulate_window(const xt::xtensor<double, 2>& raw, std::span<const double
     for (; i < runs.size() && runs[i].zone == zone; ++i) {
       const WindowRun& run = runs[i];
       const double* v = data + static_cast<size_t>(run.row) * ncols;
+      const double* a = kPerCell ? cell_area_km2->data() + static_cast<size_t>(run.row) * ncols : nullptr;
       double n = 0, nodata = 0, s = 0, sd = 0, sd2 = 0, lit = 0;
+      double va = 0, na = 0, sa = 0, la = 0;  // per-cell areas only
       double mn = acc.min, mx = acc.max;
       for (int32_t c = run.col_begin; c < run.col_end; ++c) {
         const double x = physical(v[c]);
         if (std::isnan(x)) {
           nodata += 1;
+          if constexpr (kPerCell) na += a[c];
           continue;
         }
         if (std::isnan(shift)) shift = x;
@@ -59,18 +69,30 @@ void accumulate_window(const xt::xtensor<double, 2>& raw, std::span<const double
         sd += d;
         sd2 += d * d;
         lit += x > lit_threshold ? 1.0 : 0.0;
+        if constexpr (kPerCell) {
+          va += a[c];
+          sa += a[c] * x;
+          la += x > lit_threshold ? a[c] : 0.0;
+        }
         mn = std::min(mn, x);
         mx = std::max(mx, x);
       }
       const double f = run.fraction;
-      const double area = row_area_km2[run.row];
       acc.count += f * n;
       acc.nodata_count += f * nodata;
-      acc.valid_area += f * area * n;
-      acc.nodata_area += f * area * nodata;
       acc.sum += f * s;
-      acc.sum_area += f * area * s;
-      acc.lit_area += f * area * lit;
+      if constexpr (kPerCell) {
+        acc.valid_area += f * va;
+        acc.nodata_area += f * na;
+        acc.sum_area += f * sa;
+        acc.lit_area += f * la;
+      } else {
+        const double area = row_area_km2[run.row];
+        acc.valid_area += f * area * n;
+        acc.nodata_area += f * area * nodata;
+        acc.sum_area += f * area * s;
+        acc.lit_area += f * area * lit;
+      }
       acc.min = mn;
       acc.max = mx;
       wsd += f * sd;
@@ -79,6 +101,21 @@ void accumulate_window(const xt::xtensor<double, 2>& raw, std::span<const double
     if (acc.count > 0) acc.m2 = std::max(0.0, wsd2 - wsd * wsd / acc.count);
     partials.emplace_back(zone, acc);
   }
+}
+
+}  // namespace
+
+void accumulate_window(const xt::xtensor<double, 2>& raw, std::span<const double> row_area_km2,
+                       std::span<const WindowRun> runs, const PreprocessOptions& preprocess,
+                       double lit_threshold, std::vector<std::pair<uint32_t, ZoneAccumulator>>& partials) {
+  accumulate<false>(raw, row_area_km2, nullptr, runs, preprocess, lit_threshold, partials);
+}
+
+void accumulate_window(const xt::xtensor<double, 2>& raw, const xt::xtensor<double, 2>& cell_area_km2,
+                       std::span<const WindowRun> runs, const PreprocessOptions& preprocess,
+                       double lit_threshold, std::vector<std::pair<uint32_t, ZoneAccumulator>>& partials) {
+  if (cell_area_km2.shape() != raw.shape()) throw std::invalid_argument("cell area window shape differs");
+  accumulate<true>(raw, {}, &cell_area_km2, runs, preprocess, lit_threshold, partials);
 }
 
 namespace {

@@ -50,6 +50,10 @@ struct WindowRun {
 void accumulate_window(const xt::xtensor<double, 2>& raw, std::span<const double> row_area_km2,
                        std::span<const WindowRun> runs, const PreprocessOptions& preprocess,
                        double lit_threshold, std::vector<std::pair<uint32_t, ZoneAccumulator>>& partials);
+// The same with each cell's own area (a projected grid whose cell areas vary along rows too).
+void accumulate_window(const xt::xtensor<double, 2>& raw, const xt::xtensor<double, 2>& cell_area_km2,
+                       std::span<const WindowRun> runs, const PreprocessOptions& preprocess,
+                       double lit_threshold, std::vector<std::pair<uint32_t, ZoneAccumulator>>& partials);
 
 // The statistics of DESIGN.md's table, by name.
 enum class Statistic {

@@ -9,6 +9,7 @@ namespace nl {
 namespace {
 double authalic_q(double phi, double ecc) {
   const double s = std::sin(phi);
+  if (ecc == 0) return 2.0 * s;  // the sphere: the limit of the series
   const double es = ecc * s;
   return s / (1.0 - es * es) + (1.0 / (2.0 * ecc)) * std::log((1.0 + es) / (1.0 - es));
 }
@@ -16,7 +17,7 @@ double authalic_q(double phi, double ecc) {
 
 double ellipsoid_band_area_km2(double lat1_deg, double lat2_deg, double dlon_deg, const Ellipsoid& e) {
   const double deg = std::numbers::pi / 180.0;
-  const double f = 1.0 / e.inverse_flattening;
+  const double f = e.inverse_flattening > 0 ? 1.0 / e.inverse_flattening : 0.0;  // 0: a sphere
   const double a = e.semi_major_m;
   const double b = a * (1.0 - f);
   const double ecc = std::sqrt(f * (2.0 - f));

@@ -418,7 +418,7 @@ void BatchRun::process_release(const ReleaseFile& release, const std::string& wh
     if (sigterm_after_windows_ >= 0 && n == sigterm_after_windows_) std::raise(SIGTERM);
     check_interrupt();
   };
-  const ZonalResult result = run_zonal(raster, zones_->index, raster_row_areas_km2(raster), zo);
+  const ZonalResult result = run_zonal(raster, zones_->index, raster_cell_areas(raster), zo);
   const double zonal_seconds = seconds_since(t_zonal);
 
   // Levels: own layers take their slice of the combined zones; the rest merge finer levels.

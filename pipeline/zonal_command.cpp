@@ -57,7 +57,7 @@ void run_zonal_command(const ZonalCommandOptions& o) {
   const double prepare_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_prepare).count();
   const ZoneSet& zones = prepared.layers.front();
   const CoverageIndex& index = prepared.index;
-  const std::vector<double> areas = raster_row_areas_km2(raster);
+  const CellAreas areas = raster_cell_areas(raster);
 
   ZonalOptions zopt;
   zopt.threads = o.threads;

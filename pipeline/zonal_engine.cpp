@@ -16,7 +16,6 @@
 #include <exception>
 #include <mutex>
 
-#include "kernels/cell_area.hpp"
 #include "pipeline/cluster.hpp"
 #include "pipeline/diagnostics.hpp"
 
@@ -257,17 +256,6 @@ CoverageIndex build_coverage_index(std::vector<std::vector<Ring>>&& zones, const
   return index;
 }
 
-std::vector<double> raster_row_areas_km2(const RasterInfo& raster) {
-  if (raster.geographic) return geographic_row_cell_areas_km2(raster.grid);
-  if (!raster.equal_area)
-    log_warning(raster.path + ": projected grid that is not equal-area; using the nominal cell area "
-                "from the geotransform, which overstates or understates true areas away from the "
-                "projection's standard lines — warp to an equal-area or lon/lat grid for true areas");
-  const double unit = raster.linear_unit_m;
-  const double area = std::abs(raster.grid.cell_width * raster.grid.cell_height) * unit * unit * 1e-6;
-  return std::vector<double>(static_cast<size_t>(raster.grid.height), area);
-}
-
 namespace {
 
 // The read windows that hold at least one accumulation tile with runs, each with the positions
@@ -332,8 +320,8 @@ void warn_of_fill_values(const RasterInfo& raster, const std::vector<ZoneAccumul
 
 }  // namespace
 
-ZonalResult run_zonal(const RasterInfo& raster, const CoverageIndex& index,
-                      const std::vector<double>& row_area_km2, const ZonalOptions& options) {
+ZonalResult run_zonal(const RasterInfo& raster, const CoverageIndex& index, const CellAreas& areas,
+                      const ZonalOptions& options) {
   const ReadPlan plan = plan_reads(raster, index);
   std::vector<std::vector<std::pair<uint32_t, ZoneAccumulator>>> partials(plan.tiles.size());
 
@@ -349,9 +337,11 @@ ZonalResult run_zonal(const RasterInfo& raster, const CoverageIndex& index,
 #pragma omp parallel num_threads(threads)
   {
     std::unique_ptr<RasterReader> reader, quality_reader;
-    xt::xtensor<double, 2> values, quality;
+    std::unique_ptr<CellAreaCalculator> cell_areas;
+    xt::xtensor<double, 2> values, quality, cell_area;
     try {
       reader = std::make_unique<RasterReader>(raster);
+      if (areas.per_cell) cell_areas = std::make_unique<CellAreaCalculator>(raster);
       if (options.quality) quality_reader = std::make_unique<RasterReader>(options.quality->raster);
     } catch (...) {
       std::lock_guard lock(failure_mutex);
@@ -375,10 +365,15 @@ ZonalResult run_zonal(const RasterInfo& raster, const CoverageIndex& index,
             preprocess_window(quality, quality_preprocess);
             apply_quality_mask(values, quality, options.quality->min_count);
           }
-          const std::span<const double> areas(row_area_km2.data() + tile.row0, static_cast<size_t>(tile.rows));
           const auto runs = index.window_runs(plan.tiles[t]);
           check_runs(runs, tile, index.zone_count, plan.tiles[t]);
-          accumulate_window(values, areas, runs, options.preprocess, options.lit_threshold, partials[t]);
+          if (cell_areas) {
+            cell_areas->window_km2(tile, cell_area);
+            accumulate_window(values, cell_area, runs, options.preprocess, options.lit_threshold, partials[t]);
+          } else {
+            const std::span<const double> rows(areas.row_km2.data() + tile.row0, static_cast<size_t>(tile.rows));
+            accumulate_window(values, rows, runs, options.preprocess, options.lit_threshold, partials[t]);
+          }
           index.release_window(plan.tiles[t]);
         }
         if (options.after_window) options.after_window();

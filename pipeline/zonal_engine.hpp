@@ -1,7 +1,7 @@
-// The streaming zonal engine: a coverage index (each zone's coverage runs, bucketed by window)
-// and the OpenMP loop that reads each window once, preprocesses it and feeds every zone's
-// accumulator. Per-window partials are merged in window order, so any thread count gives the
-// same bits.
+// The streaming zonal engine: a coverage index (each zone's coverage runs, bucketed by
+// accumulation tile) and the OpenMP loop that reads each block-shaped window once,
+// preprocesses it and feeds every zone's accumulator. Per-tile partials are merged in tile
+// order, so any thread count and any block structure of the file give the same bits.
 #pragma once
 #include <atomic>
 #include <cstdlib>
@@ -15,6 +15,7 @@
 #include "kernels/accumulator.hpp"
 #include "kernels/coverage.hpp"
 #include "kernels/preprocess.hpp"
+#include "pipeline/cell_areas.hpp"
 #include "pipeline/raster_source.hpp"
 
 namespace nl {
@@ -76,10 +77,6 @@ size_t index_memory_budget();
 CoverageIndex build_coverage_index(std::vector<std::vector<Ring>>&& zones, const WindowLayout& layout,
                                    CoverageMode mode, size_t memory_budget = index_memory_budget());
 
-// Cell area (km²) of each raster row: ellipsoidal on geographic grids, nominal on equal-area
-// projections; other projections get nominal areas with a warning.
-std::vector<double> raster_row_areas_km2(const RasterInfo& raster);
-
 struct QualityMask {
   RasterInfo raster;
   double min_count = 1;
@@ -103,7 +100,7 @@ struct ZonalResult {
 };
 
 // Throws UserError on a read error in any window (the run never yields a partial sum).
-ZonalResult run_zonal(const RasterInfo& raster, const CoverageIndex& index,
-                      const std::vector<double>& row_area_km2, const ZonalOptions& options);
+ZonalResult run_zonal(const RasterInfo& raster, const CoverageIndex& index, const CellAreas& areas,
+                      const ZonalOptions& options);
 
 }  // namespace nl

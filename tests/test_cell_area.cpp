@@ -1,6 +1,9 @@
 // Ellipsoidal cell areas against DESIGN.md's published values and the WGS84 surface area.
 #include <doctest/doctest.h>
 
+#include <cmath>
+#include <numbers>
+
 #include "kernels/cell_area.hpp"
 
 using namespace nl;
@@ -25,4 +28,10 @@ TEST_CASE("cell area: a global 1-degree grid sums to the WGS84 surface area") {
   for (double a : rows) total += a * 360;
   CHECK(total == doctest::Approx(510065621.7).epsilon(1e-9));
   CHECK(rows[0] == doctest::Approx(rows[179]).epsilon(1e-9));  // symmetric about the equator
+}
+
+TEST_CASE("cell area: a sphere (inverse flattening 0, as GDAL reports one) gets a²·Δλ·|sin φ₂ − sin φ₁|") {
+  const double a = 6371000, deg = std::numbers::pi / 180;
+  const double expected = a * a * 10 * deg * (std::sin(40 * deg) - std::sin(20 * deg)) * 1e-6;
+  CHECK(ellipsoid_band_area_km2(20, 40, 10, Ellipsoid{a, 0}) == doctest::Approx(expected).epsilon(1e-14));
 }

@@ -215,8 +215,22 @@ std::optional<double> positive_number(const std::string& text) {
 
 // A population table: CSV with columns code and population (others ignored), one row per unit.
 std::map<std::string, double> load_population(const std::string& path) {
+  const auto text = read_whole_file(path);
+  if (!text) throw UserError(path + ": a population table not found or unreadable");
+  return parse_population_table(*text, path);
+}
+
+GdpTable load_gdp(const std::string& path) {
+  const auto text = read_whole_file(path);
+  if (!text) throw UserError(path + ": a GDP table not found or unreadable");
+  return parse_gdp_table(*text, path);
+}
+
+}  // namespace
+
+std::map<std::string, double> parse_population_table(const std::string& text, const std::string& path) {
   std::map<std::string, double> table;
-  for (const auto& row : read_csv_table(path, "a population table", {"code", "population"}).rows) {
+  for (const auto& row : parse_csv_table(text, path, "a population table", {"code", "population"}).rows) {
     const std::string& code = row.cells[0];
     const std::string where = path + ":" + std::to_string(row.line) + ": ";
     const auto value = positive_number(row.cells[1]);
@@ -227,9 +241,9 @@ std::map<std::string, double> load_population(const std::string& path) {
 }
 
 // A GDP table: CSV with columns code, year and gdp (others ignored), one row per unit and year.
-GdpTable load_gdp(const std::string& path) {
+GdpTable parse_gdp_table(const std::string& text, const std::string& path) {
   GdpTable table;
-  for (const auto& row : read_csv_table(path, "a GDP table", {"code", "year", "gdp"}).rows) {
+  for (const auto& row : parse_csv_table(text, path, "a GDP table", {"code", "year", "gdp"}).rows) {
     const std::string &code = row.cells[0], &year_text = row.cells[1], &gdp_text = row.cells[2];
     const std::string where = path + ":" + std::to_string(row.line) + ": ";
     int year = 0;
@@ -247,6 +261,8 @@ GdpTable load_gdp(const std::string& path) {
   }
   return table;
 }
+
+namespace {
 
 // A derived level's key must be carried by its finer level: its zone layer's `fields`, or none
 // for a derived level; found here, not after a release's raster pass.

@@ -141,4 +141,9 @@ std::string resolve_path(const std::string& base, const std::string& p);
 // Closest of `candidates` to `word` by edit distance, or "" when nothing is close.
 std::string closest_word(const std::string& word, const std::vector<std::string>& candidates);
 
+// The population (code,population) and GDP (code,year,gdp) tables from their CSV text; `path`
+// names them in the one-line errors (PATH:LINE: …).
+std::map<std::string, double> parse_population_table(const std::string& text, const std::string& path);
+GdpTable parse_gdp_table(const std::string& text, const std::string& path);
+
 }  // namespace nl

@@ -81,7 +81,12 @@ std::string csv_field(std::string_view text) {
 CsvTable read_csv_table(const std::string& path, const std::string& what, const std::vector<std::string>& columns) {
   const auto text = read_whole_file(path);
   if (!text) throw UserError(path + ": " + what + " not found or unreadable");
-  std::istringstream in(*text);
+  return parse_csv_table(*text, path, what, columns);
+}
+
+CsvTable parse_csv_table(const std::string& text, const std::string& path, const std::string& what,
+                         const std::vector<std::string>& columns) {
+  std::istringstream in(text);
   std::string line;
   std::getline(in, line);
   if (line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);

@@ -55,6 +55,9 @@ struct CsvTable {
 // columns ignored). Throws UserError "PATH: WHAT not found", "PATH:1: WHAT needs the columns …"
 // or "PATH:N: fewer cells than the header has columns".
 CsvTable read_csv_table(const std::string& path, const std::string& what, const std::vector<std::string>& columns);
+// The same from text already read (`path` names it in messages).
+CsvTable parse_csv_table(const std::string& text, const std::string& path, const std::string& what,
+                         const std::vector<std::string>& columns);
 
 // Creates a directory and its parents; throws UserError naming it on failure.
 void make_directories(const std::string& path);

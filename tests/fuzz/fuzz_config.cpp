@@ -1,6 +1,7 @@
 // libFuzzer target: the run configuration parser, release-name patterns and level keys must
 // answer every input with a value or one of our errors — never a crash, hang or UB.
-// Input: three parts separated by a 0x00 byte: YAML text, "pattern\nfile name", "key\ncode".
+// Input: four parts separated by a 0x00 byte: YAML text, "pattern\nfile name", "key\ncode",
+// and CSV text read both as a population and as a GDP table.
 #include <cstddef>
 #include <cstdint>
 #include <stdexcept>
@@ -13,10 +14,10 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string input(reinterpret_cast<const char*>(data), size);
-  std::string parts[3];
+  std::string parts[4];
   size_t part = 0;
   for (char c : input) {
-    if (c == '\0' && part < 2) ++part;
+    if (c == '\0' && part < 3) ++part;
     else parts[part] += c;
   }
   nl::set_silent(true);
@@ -40,6 +41,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const nl::RunConfig c = nl::parse_run_config(text, "fuzz-key.yaml", "/nonexistent", false);
     nl::level_key(c.levels[1], code, {"f"}, {code});
   } catch (const nl::UserError&) {
+  }
+  for (int table = 0; table < 2; ++table) {
+    try {
+      if (table == 0) nl::parse_population_table(parts[3], "fuzz.csv");
+      else nl::parse_gdp_table(parts[3], "fuzz.csv");
+    } catch (const nl::UserError&) {
+    }
   }
   return 0;
 }

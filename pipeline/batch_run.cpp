@@ -519,10 +519,13 @@ void BatchRun::process_release(const ReleaseFile& release, const std::string& wh
     }
   } guard{stage};
   const std::string bom = cfg_.output.bom ? "\xEF\xBB\xBF" : "";
-  for (size_t l = 0; l < levels.size(); ++l)
+  for (size_t l = 0; l < levels.size(); ++l) {
+    const auto brightness =
+        gap_brightness(levels, level_index(cfg_.gaps.level), static_cast<int>(l), cfg_.min_valid_fraction);
     write_file_atomically(stage + "/" + levels[l].name + ".csv",
                           bom + level_csv(release.id, levels[l], cfg_.stats, cfg_.min_valid_fraction, reference,
-                                          region_of_level[l]));
+                                          region_of_level[l], &brightness));
+  }
   if (!gaps_text.empty()) write_file_atomically(stage + "/gaps.csv", bom + gaps_text);
   if (!hu_text.empty()) write_file_atomically(stage + "/hu_line.csv", bom + hu_text);
   if (!inequality_text.empty()) write_file_atomically(stage + "/inequality.csv", bom + inequality_text);

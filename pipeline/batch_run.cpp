@@ -24,6 +24,7 @@
 #include "pipeline/coverage_cache.hpp"
 #include "pipeline/diagnostics.hpp"
 #include "pipeline/file_identity.hpp"
+#include "pipeline/gap_sentences.hpp"
 #include "pipeline/gdal_env.hpp"
 #include "pipeline/geopackage_writer.hpp"
 #include "pipeline/hu_line.hpp"
@@ -210,6 +211,7 @@ class BatchRun {
   void prepare_hu_line();
   std::atomic<int64_t> windows_done_{0};
   int64_t sigterm_after_windows_ = -1;
+  std::string gap_words_;  // the last processed release's gap table in words, for the summary
 };
 
 int BatchRun::run() {
@@ -372,6 +374,7 @@ int BatchRun::run() {
     summary += ": raster deleted, tables kept)";
   }
   log_info(summary + "; tables in " + out_);
+  if (!gap_words_.empty()) log_info(gap_words_);
   if (!failures.empty() && cluster::is_writer()) std::fprintf(stderr, "nightlights: error: %zu release(s) failed; see %s\n", failures.size(), manifest_path_.c_str());
   return failures.empty() ? 0 : 1;
 }
@@ -464,7 +467,7 @@ void BatchRun::process_release(const ReleaseFile& release, const std::string& wh
   }
 
   double reference = 0;
-  std::string gaps_text;
+  std::string gaps_text, words;
   if (!cfg_.gaps.region_level.empty()) {
     const int base = level_index(cfg_.gaps.level), region = level_index(cfg_.gaps.region_level);
     const auto unit_map = map_units(levels, base, region);
@@ -473,6 +476,8 @@ void BatchRun::process_release(const ReleaseFile& release, const std::string& wh
     const GapTable gaps = gap_table(cfg_.gaps, levels[base], group, cfg_.min_valid_fraction, population_of(base));
     reference = gaps.reference_brightness;
     gaps_text = gaps_csv(release.id, gaps, cfg_.gaps, population_of(base) != nullptr);
+    words = "release " + release.id + " in words (rounded; gaps.csv holds the full values):";
+    for (const auto& sentence : gap_sentences(gaps, cfg_.gaps, cfg_.min_valid_fraction)) words += "\n  " + sentence;
   }
 
   std::string hu_text, inequality_text;
@@ -532,10 +537,13 @@ void BatchRun::process_release(const ReleaseFile& release, const std::string& wh
     }
   } guard{stage};
   const std::string bom = cfg_.output.bom ? "\xEF\xBB\xBF" : "";
-  for (size_t l = 0; l < levels.size(); ++l)
+  for (size_t l = 0; l < levels.size(); ++l) {
+    const auto brightness =
+        gap_brightness(levels, level_index(cfg_.gaps.level), static_cast<int>(l), cfg_.min_valid_fraction);
     write_file_atomically(stage + "/" + levels[l].name + ".csv",
                           bom + level_csv(release.id, levels[l], cfg_.stats, cfg_.min_valid_fraction, reference,
-                                          region_of_level[l]));
+                                          region_of_level[l], &brightness));
+  }
   if (!gaps_text.empty()) write_file_atomically(stage + "/gaps.csv", bom + gaps_text);
   if (!hu_text.empty()) write_file_atomically(stage + "/hu_line.csv", bom + hu_text);
   if (!inequality_text.empty()) write_file_atomically(stage + "/inequality.csv", bom + inequality_text);
@@ -577,6 +585,7 @@ void BatchRun::process_release(const ReleaseFile& release, const std::string& wh
   }
   manifest_.units = cfg_.releases.units;
   manifest_.releases[release.id] = {"done", "", utc_now(), stamps, settings_, std::nullopt};
+  gap_words_ = words;  // only a release whose tables are in place is told about
   if (cluster::is_writer()) save_manifest(manifest_path_, manifest_);
 }
 

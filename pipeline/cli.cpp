@@ -4,11 +4,13 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "pipeline/batch_run.hpp"
 #include "pipeline/build_info.hpp"
 #include "pipeline/cluster.hpp"
+#include "pipeline/config.hpp"
 #include "pipeline/coverage_cache.hpp"
 #include "pipeline/decode_floor.hpp"
 #include "pipeline/diagnostics.hpp"
@@ -32,6 +34,26 @@ std::vector<std::string> split_list(const std::string& s) {
   return out;
 }
 
+// "statistics, comma-separated, of: count, nodata_count, …" from the accumulator's own list.
+std::string statistics_help() {
+  std::string names;
+  for (Statistic s : all_statistics()) names += (names.empty() ? "" : ", ") + std::string(statistic_name(s));
+  return "statistics, comma-separated, of: " + names;
+}
+
+// CLI11 would only say "The following argument was not expected"; name the word and the closest
+// command instead. Empty when argv[1] is an option or a known command (hidden ones included).
+std::string unknown_command(CLI::App& app, int argc, char** argv) {
+  if (argc < 2 || argv[1][0] == '-') return "";
+  const std::string word = argv[1];
+  std::vector<std::string> names;
+  for (const CLI::App* sub : app.get_subcommands({})) names.push_back(sub->get_name());
+  if (std::find(names.begin(), names.end(), word) != names.end()) return "";
+  const std::string hint = closest_word(word, names);
+  return "unknown command '" + word + "'" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
+         "; nightlights --help lists the commands";
+}
+
 }  // namespace
 
 int nightlights_main(int argc, char** argv) {
@@ -45,55 +67,70 @@ int nightlights_main(int argc, char** argv) {
   double nodata = 0, floor = 0;
   bool quiet = false;
   auto* zonal = app.add_subcommand("zonal", "statistics of one raster band per polygon of a layer");
-  zonal->add_option("-r,--raster", z.raster, "raster (any GDAL name, e.g. f.tif, HDF5:\"f.h5\"://x)")->required();
-  zonal->add_option("-b,--band", z.band, "band number")->capture_default_str();
-  zonal->add_option("-p,--polygons", z.zones.path, "zone polygons (any OGR source)")->required();
-  zonal->add_option("-l,--layer", z.zones.layer, "layer name (default: the first)");
-  zonal->add_option("-f,--id-field", z.zones.id_field, "field with a unique id per polygon")->required();
-  zonal->add_option("--include", include, "fields to carry into the table, comma-separated");
-  zonal->add_option("-s,--stats", stats, "statistics, comma-separated")->capture_default_str();
-  zonal->add_option("--coverage", coverage, "exact | center | all-touched")->capture_default_str();
-  auto* nodata_opt = zonal->add_option("--nodata", nodata, "raw value meaning no data (overrides the band's)");
-  auto* floor_opt = zonal->add_option("--floor", floor, "valid values below this become 0 (background)");
-  zonal->add_option("--lit-threshold", z.lit_threshold, "a cell is lit when its value is above this")->capture_default_str();
-  zonal->add_option("--assume-crs", z.assume_crs, "CRS for a raster or layer that has none, e.g. EPSG:4326");
+  zonal->add_option("-r,--raster", z.raster, "raster (any GDAL name, e.g. f.tif, HDF5:\"f.h5\"://x)")
+      ->required()->type_name("RASTER");
+  zonal->add_option("-b,--band", z.band, "band number")->capture_default_str()->type_name("N");
+  zonal->add_option("-p,--polygons", z.zones.path, "zone polygons (any OGR source)")->required()->type_name("PATH");
+  zonal->add_option("-l,--layer", z.zones.layer, "layer name (default: the first)")->type_name("NAME");
+  zonal->add_option("-f,--id-field", z.zones.id_field, "field with a unique id per polygon")
+      ->required()->type_name("FIELD");
+  zonal->add_option("--include", include, "fields to carry into the table, comma-separated")->type_name("FIELDS");
+  zonal->add_option("-s,--stats", stats, statistics_help())->capture_default_str()->type_name("STATS");
+  zonal->add_option("--coverage", coverage, "exact | center | all-touched")->capture_default_str()->type_name("MODE");
+  auto* nodata_opt = zonal->add_option("--nodata", nodata, "raw value meaning no data (overrides the band's)")
+      ->type_name("VALUE");
+  auto* floor_opt = zonal->add_option("--floor", floor, "valid values below this become 0 (background)")
+      ->type_name("VALUE");
+  zonal->add_option("--lit-threshold", z.lit_threshold, "a cell is lit when its value is above this")
+      ->capture_default_str()->type_name("VALUE");
+  zonal->add_option("--assume-crs", z.assume_crs, "CRS for a raster or layer that has none, e.g. EPSG:4326")
+      ->type_name("CRS");
   zonal->add_option("--datum", [&](const CLI::results_t& r) { z.zones.datum = parse_datum(r[0]); return true; },
-                    "datum of the polygons' lon/lat: wgs84 | gcj02");
+                    "datum of the polygons' lon/lat: wgs84 | gcj02")->default_str("wgs84")->type_name("DATUM");
   zonal->add_option("--threads", z.threads, "OpenMP threads (default: OMP_NUM_THREADS or all cores)")
-      ->check(CLI::Range(1, 65536));
+      ->check(CLI::Range(1, 65536).description(""))->type_name("N");
   zonal->add_flag("--bom", z.bom, "start the CSV with a UTF-8 byte-order mark (for spreadsheets)");
   zonal->add_flag("-q,--quiet", quiet, "no progress or summary");
   bool no_cache = false;
   std::string cache_dir = CoverageCache::default_directory();
-  zonal->add_option("--cache-dir", cache_dir, "folder of the coverage index cache")->capture_default_str();
+  zonal->add_option("--cache-dir", cache_dir, "folder of the coverage index cache")->capture_default_str()
+      ->type_name("DIR");
   zonal->add_flag("--no-cache", no_cache, "neither read nor write the coverage index cache");
-  zonal->add_option("-o,--output", z.output, "output CSV")->required();
+  zonal->add_option("-o,--output", z.output, "output CSV")->required()->type_name("PATH");
 
   BatchOptions b;
   bool run_quiet = false;
   auto* run = app.add_subcommand("run", "batch over a folder of releases as a YAML config describes");
-  run->add_option("config", b.config, "the YAML configuration (see configs/)")->required();
+  run->add_option("config", b.config, "the YAML configuration (see configs/)")->required()->type_name("CONFIG.yaml");
   run->add_flag("--force", b.force, "redo every release, changed or not");
-  run->add_option("--only", b.only, "process only this release id");
+  run->add_option("--only", b.only, "process only this release id")->type_name("RELEASE");
   run->add_flag("--dry-run", b.dry_run, "list the releases and what would be done; write nothing");
-  run->add_option("--releases", b.releases_glob, "glob of release files, overriding releases.files");
+  run->add_option("--releases", b.releases_glob, "glob of release files, overriding releases.files")
+      ->type_name("GLOB");
   run->add_flag("--no-wait", b.no_wait, "when another run holds the output folder's lock, refuse instead of waiting");
   run->add_flag("--verify", b.verify, "hash every input, also those whose size and mtime are unchanged (slower)");
   run->add_option("--threads", b.threads, "OpenMP threads (default: the config's, else all cores)")
-      ->check(CLI::Range(1, 65536));
+      ->check(CLI::Range(1, 65536).description(""))->type_name("N");
   run->add_flag("-q,--quiet", run_quiet, "no progress lines or summary");
   bool run_no_cache = false;
   std::string run_cache_dir = CoverageCache::default_directory();
-  run->add_option("--cache-dir", run_cache_dir, "folder of the coverage index cache")->capture_default_str();
+  run->add_option("--cache-dir", run_cache_dir, "folder of the coverage index cache")->capture_default_str()
+      ->type_name("DIR");
   run->add_flag("--no-cache", run_no_cache, "neither read nor write the coverage index cache");
 
   std::string decode_raster;
   int decode_band = 1, decode_threads = 0;
   auto* decode = app.add_subcommand("decode-floor", "benchmark floor: read every block of a band, nothing else");
-  decode->add_option("-r,--raster", decode_raster, "raster")->required();
-  decode->add_option("-b,--band", decode_band, "band number");
-  decode->add_option("--threads", decode_threads, "OpenMP threads")->check(CLI::Range(1, 65536));
+  decode->group("");  // for scripts/bench only: callable, but not listed in nightlights --help
+  decode->add_option("-r,--raster", decode_raster, "raster")->required()->type_name("RASTER");
+  decode->add_option("-b,--band", decode_band, "band number")->capture_default_str()->type_name("N");
+  decode->add_option("--threads", decode_threads, "OpenMP threads")
+      ->check(CLI::Range(1, 65536).description(""))->type_name("N");
 
+  if (const std::string unknown = unknown_command(app, argc, argv); !unknown.empty()) {
+    std::fprintf(stderr, "nightlights: error: %s\n", unknown.c_str());
+    return 2;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

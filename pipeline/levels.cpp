@@ -171,9 +171,36 @@ GapTable gap_table(const GapsConfig& config, const LevelUnits& units,
   return table;
 }
 
+std::vector<double> gap_brightness(const std::vector<LevelUnits>& levels, int base, int level,
+                                   double min_valid_fraction) {
+  const LevelUnits& units = levels[level];
+  auto brightness = [](const ZoneAccumulator& a) {
+    return statistic_value(a, Statistic::mean_area).value_or(NAN);
+  };
+  std::vector<double> out(units.codes.size());
+  std::vector<int64_t> map;
+  try {
+    if (base >= 0 && level != base) map = map_units(levels, base, level);
+  } catch (const UserError&) {
+    // not made of the gap table's units: their own brightness
+  }
+  if (map.empty()) {
+    for (size_t u = 0; u < out.size(); ++u) out[u] = brightness(units.acc[u]);
+    return out;
+  }
+  // The gap table's merge: included members, in the base level's unit order.
+  std::vector<ZoneAccumulator> counted(units.codes.size());
+  for (size_t u = 0; u < map.size(); ++u)
+    if (unit_included(levels[base].acc[u], min_valid_fraction))
+      counted[static_cast<size_t>(map[u])].merge(levels[base].acc[u]);
+  for (size_t u = 0; u < out.size(); ++u) out[u] = brightness(counted[u]);
+  return out;
+}
+
 std::string level_csv(const std::string& release, const LevelUnits& level,
                       const std::vector<Statistic>& stats, double min_valid_fraction,
-                      double reference_brightness, const std::vector<std::string>& region_of_unit) {
+                      double reference_brightness, const std::vector<std::string>& region_of_unit,
+                      const std::vector<double>* brightness) {
   std::string out = "release,code";
   for (const auto& f : level.field_names) {
     out += ',';
@@ -203,8 +230,9 @@ std::string level_csv(const std::string& release, const LevelUnits& level,
       if (auto v = statistic_value(level.acc[u], s)) out += format_number(*v);
     }
     out += ",";
-    if (auto b = statistic_value(level.acc[u], Statistic::mean_area); b && reference_brightness > 0)
-      out += format_number(1.0 - *b / reference_brightness);
+    const double b = brightness ? (*brightness)[u]
+                                : statistic_value(level.acc[u], Statistic::mean_area).value_or(NAN);
+    if (!std::isnan(b) && reference_brightness > 0) out += format_number(1.0 - b / reference_brightness);
     out += "\n";
   }
   return out;

@@ -61,11 +61,21 @@ GapTable gap_table(const GapsConfig& config, const LevelUnits& units, const std:
 std::vector<double> level_population(const std::vector<LevelUnits>& levels, int from, int level,
                                      const std::map<std::string, double>& by_code);
 
+// Each unit's brightness (Σ sum_area / Σ valid area, NaN where undefined) for gap_to_reference.
+// A level made of `base`'s units (gaps.level) counts only its members the gap table counts
+// (included), merged in the same order, so a group's row has gaps.csv's brightness to the last
+// bit and the reference's own gap is exactly 0. Any other level, `base` itself included: each
+// unit's own mean_area.
+std::vector<double> gap_brightness(const std::vector<LevelUnits>& levels, int base, int level,
+                                   double min_valid_fraction);
+
 // Tables as CSV text (header + rows), with `release` as the first column.
-// `region_of_unit` (may be empty) adds a `region` column.
+// `region_of_unit` (may be empty) adds a `region` column. `brightness` (may be null: each unit's
+// mean_area) is what gap_to_reference compares with the reference.
 std::string level_csv(const std::string& release, const LevelUnits& level, const std::vector<Statistic>& stats,
                       double min_valid_fraction, double reference_brightness,
-                      const std::vector<std::string>& region_of_unit = {});
+                      const std::vector<std::string>& region_of_unit = {},
+                      const std::vector<double>* brightness = nullptr);
 // `with_population` adds population, population_share, light_per_person and
 // units_without_population.
 std::string gaps_csv(const std::string& release, const GapTable& table, const GapsConfig& config,

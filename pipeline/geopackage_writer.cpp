@@ -50,6 +50,7 @@ void write_level_geopackage(const std::string& path, const std::string& layer_na
 
   const std::string temp = temporary_path(path, ".gpkg");
   std::remove(temp.c_str());
+  const TemporaryFileGuard remove_on_failure(temp);
   GDALDriver* driver = GetGDALDriverManager()->GetDriverByName("GPKG");
   if (!driver) throw UserError("GDAL has no GPKG driver; cannot write " + path);
   std::unique_ptr<GDALDataset> ds(driver->Create(temp.c_str(), 0, 0, 0, GDT_Unknown, nullptr));

@@ -132,6 +132,7 @@ std::pair<double, double> write_hu_line_zones(const HuLineDefinition& line, cons
 
   const std::string temp = temporary_path(path, ".gpkg");
   std::remove(temp.c_str());
+  const TemporaryFileGuard remove_on_failure(temp);
   GDALDriver* driver = GetGDALDriverManager()->GetDriverByName("GPKG");
   std::unique_ptr<GDALDataset> out(driver->Create(temp.c_str(), 0, 0, 0, GDT_Unknown, nullptr));
   if (!out) throw UserError(path + ": cannot create the Hu line GeoPackage");

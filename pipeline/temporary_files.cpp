@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdint>
+#include <cstdio>
 #include <ctime>
 #include <filesystem>
 #include <regex>
@@ -29,6 +30,10 @@ std::string temporary_host() {
 std::string temporary_path(const std::string& target, const std::string& suffix) {
   static const std::string host = temporary_host();
   return target + ".tmp." + host + "." + std::to_string(getpid()) + "." + std::to_string(std::time(nullptr)) + suffix;
+}
+
+TemporaryFileGuard::~TemporaryFileGuard() {
+  for (const char* companion : {"", "-journal", "-wal", "-shm"}) std::remove((path_ + companion).c_str());
 }
 
 std::optional<TemporaryName> parse_temporary_name(const std::string& name) {

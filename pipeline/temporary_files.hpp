@@ -12,6 +12,20 @@ namespace nl {
 // so GeoPackage temporaries end in ".gpkg").
 std::string temporary_path(const std::string& target, const std::string& suffix = "");
 
+// Removes a temporary (and an SQLite -journal/-wal/-shm beside it) when it goes out of scope:
+// a write that throws midway (a full disk) leaves nothing; after the rename there is nothing left
+// to remove. Declare it before the dataset writing the file, so the file is closed first.
+class TemporaryFileGuard {
+ public:
+  explicit TemporaryFileGuard(std::string path) : path_(std::move(path)) {}
+  ~TemporaryFileGuard();
+  TemporaryFileGuard(const TemporaryFileGuard&) = delete;
+  TemporaryFileGuard& operator=(const TemporaryFileGuard&) = delete;
+
+ private:
+  std::string path_;
+};
+
 struct TemporaryName {
   std::string host;  // empty: an older name (".tmp.<pid>") that does not say which host
   int64_t pid = 0;

@@ -29,6 +29,7 @@ class TemporaryFileGuard {
 struct TemporaryName {
   std::string host;  // empty: an older name (".tmp.<pid>") that does not say which host
   int64_t pid = 0;
+  int64_t created = 0;  // Unix seconds in the name; 0 in the older name
 };
 // Who wrote a temporary, from its file name (GeoPackage -journal/-wal/-shm companions too);
 // nothing when the name is not one of ours.
@@ -38,9 +39,11 @@ std::optional<TemporaryName> parse_temporary_name(const std::string& file_name);
 std::string temporary_host();
 
 // Removes the temporaries in `dir` (and its subfolders when `recursive`) that no live job can
-// still be writing: those of dead processes on this host (kill(pid, 0) fails with ESRCH), and
-// those from other hosts — or from unknown hosts — whose mtime is older than `max_age_seconds`
-// (another node's processes cannot be asked). Returns how many were removed; never throws.
+// still be writing: those of dead processes on this host (kill(pid, 0) fails with ESRCH, or the
+// PID's process started after the temporary was named: the PID was reused), and those from
+// other hosts — or from unknown hosts — whose mtime is older than `max_age_seconds` (another
+// node's processes cannot be asked). Older names count only for our own kinds of file
+// (.csv, .yaml, .json, .nlcov, .gpkg). Returns how many were removed; never throws.
 size_t remove_stale_temporaries(const std::string& dir, bool recursive, int64_t max_age_seconds = 24 * 3600);
 
 }  // namespace nl

@@ -46,6 +46,7 @@ TEST_CASE("temporary files: the name holds host, PID and time, and parses back")
   REQUIRE(parsed);
   CHECK(parsed->host == "node-7.hpc.example");
   CHECK(parsed->pid == 4242);
+  CHECK(parsed->created == 1764370000);
   // The older name, without host or time.
   parsed = nl::parse_temporary_name("coverage-ab.nlcov.tmp.977");
   REQUIRE(parsed);
@@ -53,6 +54,7 @@ TEST_CASE("temporary files: the name holds host, PID and time, and parses back")
   CHECK(parsed->pid == 977);
   CHECK_FALSE(nl::parse_temporary_name("gaps.csv"));
   CHECK_FALSE(nl::parse_temporary_name("notes.tmp.txt"));
+  CHECK_FALSE(nl::parse_temporary_name("photo.jpg.tmp.3"));  // older form: only our kinds of file
 }
 
 // Jobs on several nodes share an output folder: a temporary is removed only when its writer is
@@ -68,6 +70,7 @@ TEST_CASE("temporary files: only those of dead local processes and day-old forei
       {"releases/2008/county.csv.tmp." + host + "." + dead + "." + t, true},     // in a subfolder
       {"x.gpkg.tmp." + host + "." + dead + "." + t + ".gpkg-journal", true},     // a GeoPackage journal
       {"b.csv.tmp." + host + "." + me + "." + t, false},                         // live PID here
+      {"reused.csv.tmp." + host + "." + me + ".1000000000", true},              // PID reused: named in 2001
       {"old-but-live.csv.tmp." + host + "." + me + "." + t, false},              // live PID, old mtime
       {"c.csv.tmp.node-9.hpc.example.12345." + t, false},                        // other host, recent
       {"d.csv.tmp.node-9.hpc.example.12345." + t, true},                         // other host, 2 days old
@@ -79,7 +82,7 @@ TEST_CASE("temporary files: only those of dead local processes and day-old forei
     const bool old = name.rfind("d.", 0) == 0 || name.rfind("coverage-e", 0) == 0 || name.rfind("old-", 0) == 0;
     make_file(dir + "/" + name, old ? two_days_ago : an_hour_ago);
   }
-  CHECK(nl::remove_stale_temporaries(dir, true) == 5);
+  CHECK(nl::remove_stale_temporaries(dir, true) == 6);
   for (const auto& [name, removed] : files) {
     INFO(name);
     CHECK(fs::exists(dir + "/" + name) == !removed);

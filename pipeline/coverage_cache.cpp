@@ -319,7 +319,7 @@ uint64_t cache_max_bytes() {
   return static_cast<uint64_t>(std::llround(mb * 1e6));
 }
 
-std::vector<CacheEntry> list_cache(const std::string& directory) {
+std::vector<CacheEntry> list_cache(const std::string& directory, bool describe) {
   std::vector<CacheEntry> entries;
   std::error_code ec;
   for (fs::directory_iterator it(directory, ec), end; !ec && it != end; it.increment(ec)) {
@@ -331,13 +331,14 @@ std::vector<CacheEntry> list_cache(const std::string& directory) {
   std::sort(entries.begin(), entries.end(), [](const CacheEntry& a, const CacheEntry& b) {
     return a.last_used != b.last_used ? a.last_used < b.last_used : a.path < b.path;
   });
-  for (auto& e : entries) e.description = describe_entry(e.path);
+  if (describe)
+    for (auto& e : entries) e.description = describe_entry(e.path);
   return entries;
 }
 
 std::vector<CacheEntry> clear_cache(const std::string& directory) {
   std::vector<CacheEntry> removed;
-  for (auto& e : list_cache(directory)) {
+  for (auto& e : list_cache(directory, false)) {
     std::error_code ec;
     if (fs::remove(e.path, ec)) removed.push_back(std::move(e));
   }
@@ -346,7 +347,7 @@ std::vector<CacheEntry> clear_cache(const std::string& directory) {
 }
 
 void evict_least_recently_used(const std::string& directory, uint64_t max_bytes, const std::string& keep) {
-  const auto entries = list_cache(directory);
+  const auto entries = list_cache(directory, false);  // runs at every cache use: no headers read
   uint64_t total = 0;
   for (const auto& e : entries) total += e.bytes;
   // A job on another node may have an evicted entry mapped: unlinking leaves its mapping whole.

@@ -52,8 +52,8 @@ struct CacheEntry {
   int64_t last_used = 0;    // mtime (Unix seconds): set on every use
   std::string description;  // grid, coverage mode and zone sources, from the header
 };
-// The entries in `directory`, least recently used first.
-std::vector<CacheEntry> list_cache(const std::string& directory);
+// The entries in `directory`, least recently used first; `describe` reads each one's header.
+std::vector<CacheEntry> list_cache(const std::string& directory, bool describe = true);
 // Removes every entry (and stale temporaries, never a live job's); returns the entries removed.
 std::vector<CacheEntry> clear_cache(const std::string& directory);
 // Removes least recently used entries until the folder's entries total at most `max_bytes`;

@@ -35,6 +35,7 @@
 #include "pipeline/output_file.hpp"
 #include "pipeline/output_lock.hpp"
 #include "pipeline/releases.hpp"
+#include "pipeline/temporary_files.hpp"
 #include "pipeline/zonal_engine.hpp"
 #include "pipeline/zone_checks.hpp"
 #include "pipeline/zone_layer.hpp"
@@ -329,6 +330,9 @@ int BatchRun::run() {
   // Remembered mtimes of touched files and zone hashes, so the next run need not hash again.
   if (cluster::is_writer()) save_manifest(manifest_path_, manifest_);
   if (cluster::is_writer()) remove_stale_staging(out_ + "/releases");
+  // Temporaries of jobs killed mid-write (or stopped by a full disk): those of dead processes on
+  // this host, and day-old ones of other hosts; a live job's are never touched.
+  if (cluster::is_writer()) remove_stale_temporaries(out_, true);
   if (const char* n = std::getenv("NIGHTLIGHTS_TEST_SIGTERM_AFTER_WINDOWS")) sigterm_after_windows_ = std::atoll(n);
   std::signal(SIGTERM, on_signal);
   std::signal(SIGINT, on_signal);

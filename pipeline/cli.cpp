@@ -9,6 +9,7 @@
 
 #include "pipeline/batch_run.hpp"
 #include "pipeline/build_info.hpp"
+#include "pipeline/cache_command.hpp"
 #include "pipeline/cluster.hpp"
 #include "pipeline/config.hpp"
 #include "pipeline/coverage_cache.hpp"
@@ -118,6 +119,11 @@ int nightlights_main(int argc, char** argv) {
       ->type_name("DIR");
   run->add_flag("--no-cache", run_no_cache, "neither read nor write the coverage index cache");
 
+  std::string cache_action, cache_command_dir = CoverageCache::default_directory();
+  auto* cache = app.add_subcommand("cache", "list or clear the coverage index cache");
+  cache->add_option("action", cache_action, "list | clear")->required()->check(CLI::IsMember({"list", "clear"}));
+  cache->add_option("--cache-dir", cache_command_dir, "folder of the coverage index cache")->capture_default_str();
+
   std::string decode_raster;
   int decode_band = 1, decode_threads = 0;
   auto* decode = app.add_subcommand("decode-floor", "benchmark floor: read every block of a band, nothing else");
@@ -151,6 +157,7 @@ int nightlights_main(int argc, char** argv) {
       b.cache_dir = run_no_cache ? "" : run_cache_dir;
       return run_batch(b);
     }
+    if (cache->parsed()) return run_cache_command(cache_action, cache_command_dir);
     if (decode->parsed()) {
       const DecodeFloorResult r = decode_floor(decode_raster, decode_band, decode_threads);
       std::printf("decode-floor: %lld cells in %lld windows, %.3f s (checksum %g)\n", r.cells, r.windows, r.seconds,

@@ -11,6 +11,7 @@
 #include "pipeline/diagnostics.hpp"
 #include "pipeline/gdal_env.hpp"
 #include "pipeline/output_file.hpp"
+#include "pipeline/temporary_files.hpp"
 
 namespace nl {
 
@@ -47,8 +48,9 @@ void write_level_geopackage(const std::string& path, const std::string& layer_na
     numeric[i] = all_numbers && type_of(header[i]) != OFTString;
   }
 
-  const std::string temp = path + ".tmp." + std::to_string(getpid()) + ".gpkg";
+  const std::string temp = temporary_path(path, ".gpkg");
   std::remove(temp.c_str());
+  const TemporaryFileGuard remove_on_failure(temp);
   GDALDriver* driver = GetGDALDriverManager()->GetDriverByName("GPKG");
   if (!driver) throw UserError("GDAL has no GPKG driver; cannot write " + path);
   std::unique_ptr<GDALDataset> ds(driver->Create(temp.c_str(), 0, 0, 0, GDT_Unknown, nullptr));

@@ -12,6 +12,7 @@
 
 #include "pipeline/diagnostics.hpp"
 #include "pipeline/gdal_env.hpp"
+#include "pipeline/temporary_files.hpp"
 #include "pipeline/zone_layer.hpp"
 
 namespace nl {
@@ -129,8 +130,9 @@ std::pair<double, double> write_hu_line_zones(const HuLineDefinition& line, cons
   std::unique_ptr<OGRGeometry> nation(parts.getNumGeometries() == 1 ? parts.clone() : parts.UnionCascaded());
   if (!nation) throw UserError(country.path + ": the union of the country's polygons failed");
 
-  const std::string temp = path + ".tmp." + std::to_string(getpid()) + ".gpkg";
+  const std::string temp = temporary_path(path, ".gpkg");
   std::remove(temp.c_str());
+  const TemporaryFileGuard remove_on_failure(temp);
   GDALDriver* driver = GetGDALDriverManager()->GetDriverByName("GPKG");
   std::unique_ptr<GDALDataset> out(driver->Create(temp.c_str(), 0, 0, 0, GDT_Unknown, nullptr));
   if (!out) throw UserError(path + ": cannot create the Hu line GeoPackage");

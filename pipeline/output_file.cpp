@@ -13,11 +13,12 @@
 #include <sstream>
 
 #include "pipeline/diagnostics.hpp"
+#include "pipeline/temporary_files.hpp"
 
 namespace nl {
 
 AtomicOutput::AtomicOutput(std::string path) : path_(std::move(path)) {
-  temp_path_ = path_ + ".tmp." + std::to_string(getpid());
+  temp_path_ = temporary_path(path_);
   file_ = std::fopen(temp_path_.c_str(), "wb");
   if (!file_)
     throw UserError(path_ + ": cannot write output (" + std::strerror(errno) +

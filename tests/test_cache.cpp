@@ -14,8 +14,8 @@
 #include <map>
 #include <set>
 
-#include "pipeline/temporary_files.hpp"
-#include "pipeline/zonal_command.hpp"
+#include "pipeline/io/temporary_files.hpp"
+#include "pipeline/app/zonal_command.hpp"
 
 #include "test_support.hpp"
 

@@ -7,7 +7,7 @@
 #include <cmath>
 #include <map>
 
-#include "pipeline/levels.hpp"
+#include "pipeline/analysis/levels.hpp"
 #include "test_support.hpp"
 
 using namespace nl::testsupport;

@@ -4,7 +4,7 @@
 
 #include <cmath>
 
-#include "pipeline/gap_sentences.hpp"
+#include "pipeline/analysis/gap_sentences.hpp"
 
 namespace {
 

@@ -23,8 +23,8 @@
 #include <map>
 #include <set>
 
-#include "pipeline/manifest.hpp"
-#include "pipeline/temporary_files.hpp"
+#include "pipeline/io/manifest.hpp"
+#include "pipeline/io/temporary_files.hpp"
 #include "test_support.hpp"
 
 using namespace nl::testsupport;

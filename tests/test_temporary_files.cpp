@@ -10,7 +10,7 @@
 #include <ctime>
 #include <map>
 
-#include "pipeline/temporary_files.hpp"
+#include "pipeline/io/temporary_files.hpp"
 #include "test_support.hpp"
 
 using namespace nl::testsupport;

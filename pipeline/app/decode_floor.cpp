@@ -13,7 +13,7 @@
 
 namespace nl {
 
-DecodeFloorResult decode_floor(const std::string& path, int band, int threads) {
+DecodeFloorResult decode_floor(const std::string& path, int band, int threads, bool through_cache) {
   const auto t0 = std::chrono::steady_clock::now();
   const RasterInfo info = inspect_raster(path, band, "EPSG:4326");
   const WindowLayout layout = block_aligned_layout(info.grid.width, info.grid.height, info.block_width, info.block_height);
@@ -36,7 +36,9 @@ DecodeFloorResult decode_floor(const std::string& path, int band, int threads) {
     for (int64_t w = 0; w < n; ++w) {
       if (!reader) continue;
       try {
-        reader->read(layout.window(w), values);
+        const Window window = layout.window(w);
+        reader->read(window, through_cache);
+        reader->copy_to(window, values);
         checksum += values.data()[0];
       } catch (...) {
         std::lock_guard lock(mutex);

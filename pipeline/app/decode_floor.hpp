@@ -1,5 +1,7 @@
-// `nightlights decode-floor`: reads every block of a raster band with N threads (one dataset
-// handle each) and does nothing else — the floor against which the zonal engine is benchmarked.
+// `nightlights decode-floor`: decodes every block of a raster band once with N threads (one
+// dataset handle each) and does nothing else — the floor against which the zonal engine is
+// benchmarked. The floor is ReadBlock per block (no block cache), as the engine reads;
+// `through_cache` reads the same windows through RasterIO and GDAL's block cache instead.
 #pragma once
 #include <string>
 
@@ -12,6 +14,6 @@ struct DecodeFloorResult {
   double checksum = 0;  // keeps the reads from being optimised away
 };
 
-DecodeFloorResult decode_floor(const std::string& raster, int band, int threads);
+DecodeFloorResult decode_floor(const std::string& raster, int band, int threads, bool through_cache = false);
 
 }  // namespace nl

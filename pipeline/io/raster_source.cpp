@@ -170,11 +170,12 @@ RasterReader::~RasterReader() {
   if (dataset_) GDALClose(dataset_);
 }
 
-void RasterReader::read(const Window& w) {
+void RasterReader::read(const Window& w, bool through_cache) {
   window_ = w;
   const auto cells = static_cast<size_t>(w.cells());
   native_.resize(cells * static_cast<size_t>(type_size_));
   if (mask_band_) mask_.resize(cells);
+  if (!through_cache && !mask_band_ && block_aligned(w)) return read_blocks(w);
   CPLErrorReset();
   // In the band's own type: GDAL fills the cells a VRT or mosaic has no source for with the
   // nodata value converted to the *requested* type, so a Float64 read of a Float32 band gives
@@ -187,13 +188,44 @@ void RasterReader::read(const Window& w) {
   };
   CPLErr err = io(band_, native_.data(), static_cast<GDALDataType>(type_));
   if (err == CE_None && mask_band_) err = io(mask_band_, mask_.data(), GDT_Byte);
-  if (err != CE_None || CPLGetLastErrorType() == CE_Failure) {
-    const std::string why = last_gdal_error();
-    const Window bad = first_unreadable_block(w);
-    throw UserError(info_.path + ": read error in the block at row " + std::to_string(bad.row0) + ", column " +
-                    std::to_string(bad.col0) + " (" + std::to_string(bad.cols) + "x" + std::to_string(bad.rows) +
-                    " cells): " + why + " — the file is damaged or truncated; re-download or re-create it");
-  }
+  if (err != CE_None || CPLGetLastErrorType() == CE_Failure) throw read_error(first_unreadable_block(w), last_gdal_error());
+}
+
+bool RasterReader::block_aligned(const Window& w) const {
+  const int64_t bw = info_.block_width, bh = info_.block_height;
+  if (bw <= 0 || bh <= 0) return false;
+  const int64_t col_end = w.col0 + w.cols, row_end = w.row0 + w.rows;
+  return w.col0 % bw == 0 && w.row0 % bh == 0 && (col_end % bw == 0 || col_end == info_.grid.width) &&
+         (row_end % bh == 0 || row_end == info_.grid.height);
+}
+
+// Each block decoded once with ReadBlock, straight from the driver into the window (or through
+// one block of scratch for a block on the raster's edge): no copy through GDAL's block cache,
+// which a window read once never hits again.
+void RasterReader::read_blocks(const Window& w) {
+  const int64_t bw = info_.block_width, bh = info_.block_height;
+  const auto tsize = static_cast<size_t>(type_size_);
+  for (int64_t r = w.row0; r < w.row0 + w.rows; r += bh)
+    for (int64_t c = w.col0; c < w.col0 + w.cols; c += bw) {
+      const int64_t rows = std::min(bh, info_.grid.height - r), cols = std::min(bw, info_.grid.width - c);
+      unsigned char* at = native_.data() + static_cast<size_t>((r - w.row0) * w.cols + (c - w.col0)) * tsize;
+      // A whole block as wide as the window lands in place; any other goes through scratch.
+      const bool direct = cols == bw && rows == bh && w.cols == bw;
+      if (!direct) block_.resize(static_cast<size_t>(bw * bh) * tsize);
+      CPLErrorReset();
+      const CPLErr err = band_->ReadBlock(static_cast<int>(c / bw), static_cast<int>(r / bh), direct ? at : block_.data());
+      if (err != CE_None || CPLGetLastErrorType() == CE_Failure) throw read_error(Window{r, c, rows, cols}, last_gdal_error());
+      if (direct) continue;
+      for (int64_t i = 0; i < rows; ++i)
+        std::memcpy(at + static_cast<size_t>(i * w.cols) * tsize, block_.data() + static_cast<size_t>(i * bw) * tsize,
+                    static_cast<size_t>(cols) * tsize);
+    }
+}
+
+UserError RasterReader::read_error(const Window& block, const std::string& why) const {
+  return UserError(info_.path + ": read error in the block at row " + std::to_string(block.row0) + ", column " +
+                   std::to_string(block.col0) + " (" + std::to_string(block.cols) + "x" + std::to_string(block.rows) +
+                   " cells): " + why + " — the file is damaged or truncated; re-download or re-create it");
 }
 
 // A window holds several blocks: the one to name is found by reading them one at a time (the

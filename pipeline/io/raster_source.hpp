@@ -15,6 +15,8 @@ class GDALRasterBand;
 
 namespace nl {
 
+class UserError;
+
 struct RasterInfo {
   std::string path;     // as given to GDAL (may be a subdataset name)
   int band = 1;
@@ -42,8 +44,11 @@ class RasterReader {
   RasterReader& operator=(const RasterReader&) = delete;
 
   // Decodes `window` in the band's own type (and its mask, where GDAL's mask is more than the
-  // nodata value). Throws UserError naming the file and the block on any read error.
-  void read(const Window& window);
+  // nodata value): block by block with ReadBlock when the window is made of whole blocks (no
+  // copy through GDAL's block cache), else through RasterIO; `through_cache` forces RasterIO
+  // (the benchmark's second floor). Throws UserError naming the file and the block on any read
+  // error.
+  void read(const Window& window, bool through_cache = false);
   // Raw values (no scale/offset) of `part`, a rectangle inside the window last read, into
   // `out` (resized); cells GDAL's mask marks invalid are NaN.
   void copy_to(const Window& part, xt::xtensor<double, 2>& out) const;
@@ -54,7 +59,10 @@ class RasterReader {
   }
 
  private:
+  bool block_aligned(const Window& w) const;
+  void read_blocks(const Window& w);
   Window first_unreadable_block(const Window& w);
+  UserError read_error(const Window& block, const std::string& why) const;
 
   const RasterInfo& info_;
   GDALDataset* dataset_ = nullptr;
@@ -63,7 +71,7 @@ class RasterReader {
   int type_ = 0;                         // GDALDataType of the band
   int type_size_ = 0;
   Window window_;
-  std::vector<unsigned char> native_, mask_;
+  std::vector<unsigned char> native_, mask_, block_;
 };
 
 // A user's nodata value as the band's pixels hold it (a Float32 band compares in float).

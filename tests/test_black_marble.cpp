@@ -392,3 +392,73 @@ TEST_CASE("black marble: two files of one tile and date are an error naming both
   const auto ok = nightlights("run -q " + dir + "/c2.yaml");
   CHECK_MESSAGE(ok.exit_code == 0, ok.output);
 }
+
+TEST_CASE("black marble: the China presets pass --dry-run on files named like the real ones") {
+  if (!have_shared_data()) {
+    MESSAGE("shared data not found; skipped");
+    return;
+  }
+  const std::string configs = std::string(NIGHTLIGHTS_SOURCE_DIR) + "/configs/";
+  const std::string dir = temp_dir("bm-presets");
+  // Stand-ins (a dry run opens no raster): three months of three tiles, a collection-1 copy
+  // that releases.collection: "002" leaves out, and two years of the annual product.
+  for (const char* doy : {"001", "032", "060"})
+    for (const char* tile : {"h29v05", "h30v05", "h31v05"})
+      write_text(dir + "/VNP46A3.A2022" + doy + "." + tile + ".002.2022076204953.h5", "stand-in\n");
+  write_text(dir + "/VNP46A3.A2022001.h29v05.001.2022050000000.h5", "stand-in\n");
+  for (const char* year : {"2020", "2021"})
+    for (const char* tile : {"h29v05", "h30v05"})
+      write_text(dir + "/VNP46A4.A" + std::string(year) + "001." + tile + ".002.2022090120315.h5", "stand-in\n");
+  const auto m = nightlights("run " + configs + "china-black-marble-monthly.yaml --dry-run --releases '" + dir + "/VNP46A3.*.h5'");
+  INFO(m.output);
+  CHECK(m.exit_code == 0);
+  // Day 032 is 1 February, day 060 is 1 March (2022 is not a leap year).
+  for (const char* id : {"2022-01", "2022-02", "2022-03"})
+    CHECK(m.output.find(std::string(id) + "\tnew\t3 tile(s): h29v05 h30v05 h31v05") != std::string::npos);
+  CHECK(m.output.find("3 release(s), 3 would be processed") != std::string::npos);
+  const auto a = nightlights("run " + configs + "china-black-marble-annual.yaml --dry-run --releases '" + dir + "/VNP46A4.*.h5'");
+  INFO(a.output);
+  CHECK(a.exit_code == 0);
+  CHECK(a.output.find("2020\tnew\t2 tile(s): h29v05 h30v05") != std::string::npos);
+  CHECK(a.output.find("2021\tnew\t2 tile(s): h29v05 h30v05") != std::string::npos);
+  CHECK_FALSE(fs::exists(configs + "../out/china-black-marble-monthly/manifest.yaml"));  // nothing written
+}
+
+TEST_CASE("black marble: a collection 1 tile (VNP_Grid_DNB group, A2 layers) and tile attributes that disagree with the name") {
+  const std::string dir = temp_dir("bm-c1");
+  fs::create_directories(dir + "/tiles");
+  write_text(dir + "/zones.geojson",
+             geojson_polygons({{"block", {{{112.0, 35.25}, {112.5, 35.25}, {112.5, 35.0}, {112.0, 35.0}}}}}));
+  // Daily VNP46A2, collection 1: Gap_Filled_DNB_BRDF-Corrected_NTL with Mandatory_Quality_Flag.
+  BlackMarbleTile t;
+  t.group = kGroupCollection1;
+  t.layers.push_back(radiance_layer("Gap_Filled_DNB_BRDF-Corrected_NTL", [](int r, int c) { return stored_radiance(29, 5, r, c); }, 0));
+  t.layers.push_back(flag_layer("Mandatory_Quality_Flag", stored_quality));
+  write_black_marble_tile(dir + "/tiles/VNP46A2.A2020061.h29v05.001.2020100000000.h5", t);
+  // The same tile named h29v05 but saying it is h30v05 inside.
+  t.h_attr = "30";
+  write_black_marble_tile(dir + "/tiles/VNP46A2.A2020062.h29v05.001.2020100000000.h5", t);
+  const std::string cfg =
+      "releases:\n  files: tiles/*.h5\n  pattern: \"VNP46A2.A{year}{doy}.{tile}.*.h5\"\n  product: black-marble\n"
+      "  units: nW/cm2/sr\n  quality: {keep: [0]}\n"
+      "zones:\n  zone: {path: zones.geojson, id_field: id}\nlevels:\n  - {name: zone, zones: zone}\n"
+      "stats: " + stats_line() + "\noutput:\n  directory: out\n";
+  write_text(dir + "/a2.yaml", cfg);
+  const auto r = nightlights("run " + dir + "/a2.yaml");
+  INFO(r.output);
+  CHECK(r.exit_code == 1);
+  CHECK(r.output.find("VNP46A2.A2020062.h29v05.001.2020100000000.h5: the name says tile h29v05 but the file's "
+                      "HorizontalTileNumber is 30") != std::string::npos);
+  // The daily release id, and the brute-force count of flag-0 cells with radiance.
+  double count = 0, sum = 0;
+  for (int row = 1140; row < 1200; ++row)
+    for (int c = 480; c < 600; ++c)
+      if (stored_radiance(29, 5, row, c) != 65535 && stored_quality(row, c) == 0) {
+        count += 1;
+        sum += 0.1 * stored_radiance(29, 5, row, c);
+      }
+  const auto zone = rows_by_zone(dir + "/out/releases/2020-03-01/zone.csv").at("block");
+  CHECK(std::stod(zone[4]) == doctest::Approx(count).epsilon(1e-12));
+  CHECK(std::stod(zone[9]) == doctest::Approx(sum).epsilon(1e-12));
+  CHECK(nl::load_manifest(dir + "/out/manifest.yaml").releases.at("2020-03-02").state == "failed");
+}

@@ -276,7 +276,13 @@ void parse_black_marble(const Reader& r, const YAML::Node& rel, ReleasesConfig& 
   }
   for (const char* key : {"layer", "collection", "missing_tiles"})
     if (rel[key] && !b.enabled) r.fail(rel[key], std::string("releases.") + key + " needs releases.product: black-marble");
-  if (!b.enabled) return;
+  if (!b.enabled) {
+    // Tiles of GeoTIFF products (EOG's six monthly tiles) are not mosaicked yet.
+    if (c.pattern.find("{tile}") != std::string::npos)
+      r.fail(rel["pattern"], "releases.pattern: {tile} needs releases.product: black-marble (other tiled products "
+                             "are not mosaicked yet: mosaic them with gdalbuildvrt and give the VRT)");
+    return;
+  }
   if (c.pattern.find("{tile}") == std::string::npos)
     r.fail(rel["pattern"], "releases.pattern of a black-marble product must contain {tile}, e.g. \"VNP46A3.A{year}{doy}.{tile}.*.h5\"");
   if (rel["layer"]) b.layer = r.str(rel, "layer");

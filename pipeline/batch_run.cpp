@@ -598,7 +598,7 @@ void BatchRun::process_release(const ReleaseFile& release, const std::string& wh
   prov << "\n  ],\n  \"zones_repaired\": [";
   for (size_t i = 0; i < zones_->layers.size(); ++i) prov << (i ? ", " : "") << zones_->layers[i].repaired;
   prov << "],\n  \"timings_s\": {\"zones_prepared\": " << zones_->prepare_seconds << ", \"zonal\": " << zonal_seconds << ", \"total\": " << seconds_since(t0)
-       << "},\n  \"cells_read\": " << result.cells_read;
+       << "},\n  \"cells_read\": " << result.cells_read << ",\n  \"negative_cells\": " << result.negative_cells;
   if (!release.tiles.empty())
     prov << ",\n  \"tiles_needed\": " << mosaic.needed << ",\n  \"tiles_missing\": " << tile_list_json(mosaic.missing);
   prov << "\n}\n";

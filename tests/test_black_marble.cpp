@@ -219,6 +219,9 @@ TEST_CASE("black marble: a zone across the corner of four tiles equals the same 
     INFO(id);
     check_same_numbers(bm.at(id), row);
   }
+  // Not only close: the same pixels through the HDF5 tiles and through the GeoTIFF give the
+  // same bytes (the engine's sums are per fixed accumulation tile, whatever the container).
+  CHECK(read_file(dir + "/out/releases/2020-03/zone.csv") == read_file(dir + "/out_tif/releases/2020-03/zone.csv"));
   // The corner zone has valid cells in all four tiles: its count is well above one tile's share.
   CHECK(std::stod(bm.at("corner")[4]) > 1000);
 
@@ -461,4 +464,26 @@ TEST_CASE("black marble: a collection 1 tile (VNP_Grid_DNB group, A2 layers) and
   CHECK(std::stod(zone[4]) == doctest::Approx(count).epsilon(1e-12));
   CHECK(std::stod(zone[9]) == doctest::Approx(sum).epsilon(1e-12));
   CHECK(nl::load_manifest(dir + "/out/manifest.yaml").releases.at("2020-03-02").state == "failed");
+}
+
+TEST_CASE("black marble: negative radiance after scale and offset is counted in provenance.json") {
+  const std::string dir = temp_dir("bm-negative");
+  fs::create_directories(dir + "/tiles");
+  // offset -0.5: stored values below 5 give negative radiance.
+  write_tile(dir + "/tiles/" + tile_name(29, 5), 29, 5, -0.5);
+  // The whole tile, so every cell is read: the count is over the 2400 x 2400 cells.
+  write_text(dir + "/zones.geojson", geojson_polygons({{"tile", {{{110.0, 40.0}, {120.0, 40.0}, {120.0, 30.0}, {110.0, 30.0}}}}}));
+  write_text(dir + "/bm.yaml", bm_config());
+  const auto r = nightlights("run -q " + dir + "/bm.yaml");
+  REQUIRE_MESSAGE(r.exit_code == 0, r.output);
+  int64_t negative = 0;
+  for (int row = 0; row < 2400; ++row)
+    for (int c = 0; c < 2400; ++c) {
+      const double x = stored_radiance(29, 5, row, c);
+      if (x != 65535 && 0.1 * x - 0.5 < 0) ++negative;
+    }
+  CHECK(negative > 0);
+  const std::string prov = read_file(dir + "/out/releases/2020-03/provenance.json");
+  CHECK_MESSAGE(prov.find("\"negative_cells\": " + std::to_string(negative) + ",") != std::string::npos, prov);
+  CHECK(prov.find("\"tiles_needed\": 1") != std::string::npos);
 }

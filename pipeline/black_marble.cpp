@@ -332,66 +332,80 @@ BlackMarbleMosaic::~BlackMarbleMosaic() {
   if (!quality_vrt.empty()) VSIUnlink(quality_vrt.c_str());
 }
 
+namespace {
+
+// The VRT sources of a release's tiles, and the radiance layer's attributes they share.
+struct MosaicSources {
+  std::string radiance, quality;
+  std::optional<LayerInfo> first;
+  std::string first_path;
+};
+
+// Checks one tile and adds its radiance (and quality) layer, placed in the lattice from `corner`.
+void add_tile(const TileFile& f, const BlackMarbleConfig& config, TileId corner, MosaicSources& m) {
+  const std::string product = black_marble_product(fs::path(f.path).filename().string());
+  const std::string layer = config.layer.empty() ? black_marble_default_layer(product) : config.layer;
+  check_hdf5_file(f.path);
+  const LayerInfo info = open_layer(f.path, f.tile, layer);
+  if (!m.first) {
+    m.first = info;
+    m.first_path = f.path;
+  } else if (info.scale != m.first->scale || info.offset != m.first->offset || info.fill != m.first->fill ||
+             info.data_type != m.first->data_type) {
+    throw UserError(f.path + ": layer '" + layer + "' has other scale/offset/fill/type than in " + m.first_path +
+                    "; the tiles of one release must agree");
+  }
+  m.radiance += source_xml("SimpleSource", info.subdataset, f.tile, corner);
+  if (!config.quality) return;
+  const std::string qlayer =
+      config.quality_layer.empty() ? black_marble_default_quality_layer(product, layer) : config.quality_layer;
+  if (qlayer.empty()) throw UserError(f.path + ": " + product + " has no usual quality layer; set releases.quality.layer");
+  const LayerInfo q = open_layer(f.path, f.tile, qlayer);
+  if (q.data_type != "Byte")
+    throw UserError(f.path + ": quality layer '" + qlayer + "' is " + q.data_type + ", not an 8-bit flag layer");
+  m.quality += source_xml("ComplexSource", q.subdataset, f.tile, corner, keep_lut(config.keep));
+}
+
+}  // namespace
+
 void build_black_marble_mosaic(const std::vector<TileFile>& tiles, const std::vector<TileId>& needed,
                                const BlackMarbleConfig& config, const std::string& tag, BlackMarbleMosaic& out) {
   configure_gdal();
   if (needed.empty()) throw UserError("black-marble release " + tag + ": the zones meet no Black Marble tile");
+  // The lattice: the rectangle of tiles around the needed ones, whatever files are present.
   TileId lo = needed.front(), hi = needed.front();
   for (const TileId& t : needed) {
     lo = {std::min(lo.h, t.h), std::min(lo.v, t.v)};
     hi = {std::max(hi.h, t.h), std::max(hi.v, t.v)};
   }
-  const int cols = hi.h - lo.h + 1, rows = hi.v - lo.v + 1;
   auto inside = [&](TileId t) { return t.h >= lo.h && t.h <= hi.h && t.v >= lo.v && t.v <= hi.v; };
-  std::string radiance_sources, quality_sources;
-  std::optional<LayerInfo> first;
-  std::string first_path;
-  std::vector<TileId> present;
   // Sources in tile order: the mosaic is the same whatever order the files were listed in.
   std::vector<TileFile> sorted = tiles;
   std::sort(sorted.begin(), sorted.end(), [](const TileFile& a, const TileFile& b) { return a.tile < b.tile; });
+  MosaicSources sources;
+  std::vector<TileId> present;
   for (const TileFile& f : sorted) {
     if (!inside(f.tile)) continue;  // no zone needs it
-    const std::string product = black_marble_product(fs::path(f.path).filename().string());
-    const std::string layer = config.layer.empty() ? black_marble_default_layer(product) : config.layer;
-    check_hdf5_file(f.path);
-    const LayerInfo info = open_layer(f.path, f.tile, layer);
-    if (!first) {
-      first = info;
-      first_path = f.path;
-    } else if (info.scale != first->scale || info.offset != first->offset || info.fill != first->fill ||
-               info.data_type != first->data_type) {
-      throw UserError(f.path + ": layer '" + layer + "' has other scale/offset/fill/type than in " + first_path +
-                      "; the tiles of one release must agree");
-    }
-    radiance_sources += source_xml("SimpleSource", info.subdataset, f.tile, lo);
-    if (config.quality) {
-      const std::string qlayer =
-          config.quality_layer.empty() ? black_marble_default_quality_layer(product, layer) : config.quality_layer;
-      if (qlayer.empty())
-        throw UserError(f.path + ": " + product + " has no usual quality layer; set releases.quality.layer");
-      const LayerInfo q = open_layer(f.path, f.tile, qlayer);
-      if (q.data_type != "Byte")
-        throw UserError(f.path + ": quality layer '" + qlayer + "' is " + q.data_type +
-                        ", not an 8-bit flag layer");
-      quality_sources += source_xml("ComplexSource", q.subdataset, f.tile, lo, keep_lut(config.keep));
-    }
+    add_tile(f, config, lo, sources);
     present.push_back(f.tile);
   }
   for (const TileId& t : needed)
     if (std::find(present.begin(), present.end(), t) == present.end()) out.missing.push_back(t);
   out.needed = needed.size();
-  if (!first) throw UserError("black-marble release " + tag + ": none of the " + std::to_string(needed.size()) +
-                              " tiles the zones need is present");
-  std::string band = "    <NoDataValue>" + number_text(first->fill.value_or(65535)) + "</NoDataValue>\n" +
-                     "    <Offset>" + number_text(first->offset) + "</Offset>\n    <Scale>" + number_text(first->scale) +
-                     "</Scale>\n";
+  if (!sources.first)
+    throw UserError("black-marble release " + tag + ": none of the " + std::to_string(needed.size()) +
+                    " tiles the zones need is present");
+  const LayerInfo& first = *sources.first;
+  const int cols = hi.h - lo.h + 1, rows = hi.v - lo.v + 1;
+  const std::string band = "    <NoDataValue>" + number_text(first.fill.value_or(65535)) + "</NoDataValue>\n" +
+                           "    <Offset>" + number_text(first.offset) + "</Offset>\n    <Scale>" +
+                           number_text(first.scale) + "</Scale>\n";
   out.radiance_vrt = "/vsimem/nightlights-black-marble-" + tag + ".vrt";
-  write_vsimem(out.radiance_vrt, vrt_header(lo, cols, rows, first->data_type) + band + radiance_sources +
+  write_vsimem(out.radiance_vrt, vrt_header(lo, cols, rows, first.data_type) + band + sources.radiance +
                                      "  </VRTRasterBand>\n</VRTDataset>\n");
   if (config.quality) {
     out.quality_vrt = "/vsimem/nightlights-black-marble-" + tag + "-quality.vrt";
-    write_vsimem(out.quality_vrt, vrt_header(lo, cols, rows, "Byte") + quality_sources +
+    write_vsimem(out.quality_vrt, vrt_header(lo, cols, rows, "Byte") + sources.quality +
                                       "  </VRTRasterBand>\n</VRTDataset>\n");
   }
 }

@@ -235,6 +235,34 @@ TEST_CASE("black marble: a zone across the corner of four tiles equals the same 
   REQUIRE_MESSAGE(c.exit_code == 0, c.output);
   CHECK(read_file(dir + "/out2/releases/2020-03/zone.csv") == read_file(dir + "/out/releases/2020-03/zone.csv"));
 
+  // The tool's own mosaic of the four tiles: geotransform (110, 1/240, 0, 40, 0, -1/240) exactly,
+  // and the centre of cell (1234, 567) of h30v05 reads that cell's stored value.
+  {
+    std::vector<TileFile> files;
+    for (auto [h, v] : tiles) files.push_back({{h, v}, dir + "/tiles/" + tile_name(h, v)});
+    BlackMarbleMosaic mosaic;
+    build_black_marble_mosaic(files, {{29, 5}, {30, 6}}, BlackMarbleConfig{}, "test-corner", mosaic);
+    GDALDataset* ds = static_cast<GDALDataset*>(GDALOpen(mosaic.radiance_vrt.c_str(), GA_ReadOnly));
+    REQUIRE(ds);
+    double gt[6];
+    REQUIRE(ds->GetGeoTransform(gt) == CE_None);
+    CHECK(gt[0] == 110.0);
+    CHECK(gt[1] == 1.0 / 240);
+    CHECK(gt[2] == 0.0);
+    CHECK(gt[3] == 40.0);
+    CHECK(gt[4] == 0.0);
+    CHECK(gt[5] == -1.0 / 240);
+    CHECK(ds->GetRasterXSize() == 4800);
+    const int r = 1234, c = 567;
+    const double lon = 120 + (c + 0.5) / 240, lat = 40 - (r + 0.5) / 240;
+    const int col = static_cast<int>(std::floor((lon - gt[0]) / gt[1])), row = static_cast<int>(std::floor((lat - gt[3]) / gt[5]));
+    uint16_t value = 0;
+    REQUIRE(ds->GetRasterBand(1)->RasterIO(GF_Read, col, row, 1, 1, &value, 1, 1, GDT_UInt16, 0, 0, nullptr) == CE_None);
+    CHECK(value == stored_radiance(30, 5, r, c));
+    CHECK(ds->GetRasterBand(1)->GetScale() == 0.1);
+    CHECK(ds->GetRasterBand(1)->GetOffset() == 0.25);
+    GDALClose(ds);
+  }
   // A cell centre of h30v05 lands in the cell GDAL reports for that lon/lat on the mosaic.
   {
     GDALDataset* ds = static_cast<GDALDataset*>(GDALOpen((dir + "/mosaic_2020_03.tif").c_str(), GA_ReadOnly));

@@ -27,8 +27,8 @@
 #include <set>
 #include <thread>
 
-#include "pipeline/manifest.hpp"
-#include "pipeline/output_lock.hpp"
+#include "pipeline/io/manifest.hpp"
+#include "pipeline/io/output_lock.hpp"
 #include "test_support.hpp"
 
 using namespace nl::testsupport;

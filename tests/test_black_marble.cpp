@@ -9,10 +9,10 @@
 #include <map>
 
 #include "black_marble_tiles.hpp"
-#include "pipeline/black_marble.hpp"
-#include "pipeline/diagnostics.hpp"
-#include "pipeline/manifest.hpp"
-#include "pipeline/releases.hpp"
+#include "pipeline/io/black_marble.hpp"
+#include "pipeline/io/diagnostics.hpp"
+#include "pipeline/io/manifest.hpp"
+#include "pipeline/io/releases.hpp"
 #include "test_support.hpp"
 
 using namespace nl;

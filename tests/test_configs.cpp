@@ -2,9 +2,9 @@
 // stand-in files named like EOG's releases.
 #include <doctest/doctest.h>
 
-#include "pipeline/config.hpp"
-#include "pipeline/diagnostics.hpp"
-#include "pipeline/releases.hpp"
+#include "pipeline/io/config.hpp"
+#include "pipeline/io/diagnostics.hpp"
+#include "pipeline/io/releases.hpp"
 #include "test_support.hpp"
 
 using namespace nl;

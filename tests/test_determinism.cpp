@@ -6,7 +6,7 @@
 #include <random>
 
 #include "geometry_reference.hpp"
-#include "pipeline/cluster.hpp"
+#include "pipeline/engine/cluster.hpp"
 #include "test_support.hpp"
 
 using namespace nl;

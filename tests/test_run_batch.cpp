@@ -12,15 +12,19 @@
 #include <doctest/doctest.h>
 
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <ctime>
 #include <map>
 #include <set>
 
-#include "pipeline/manifest.hpp"
+#include "pipeline/io/manifest.hpp"
+#include "pipeline/io/temporary_files.hpp"
 #include "test_support.hpp"
 
 using namespace nl::testsupport;
@@ -1164,4 +1168,32 @@ TEST_CASE("run: population table gives shares, light per person and population-w
   auto bad = run_batch(cfg, "--force");
   CHECK(bad.exit_code != 0);
   CHECK(bad.output.find("population.csv:2: population must be a positive number, got 'many'") != std::string::npos);
+}
+
+// A job killed mid-write (or stopped by a full disk) leaves NAME.tmp.HOST.PID.SECONDS files;
+// the next run removes those whose writer is dead on this host, but never a live job's, nor a
+// recent one of another node sharing the folder.
+TEST_CASE("run: temporaries of dead writers in the output folder are removed at start, live ones kept") {
+  SKIP_WITHOUT_VIIRS();
+  Batch b("run-temporaries");
+  b.copy_month(2021, 5);
+  const std::string cfg = b.config("run.yaml", {"rel/viirs_ayodhya_*.tif"}, "out");
+  const std::string out = b.out("out");
+  fs::create_directories(out + "/releases/2021-04");
+  const pid_t child = fork();  // a PID no process has any more: a reaped child's
+  if (child == 0) _exit(0);
+  REQUIRE(child > 0);
+  REQUIRE(waitpid(child, nullptr, 0) == child);
+  const std::string host = nl::temporary_host(), t = std::to_string(std::time(nullptr));
+  const std::string dead_gpkg = out + "/.hu_line_zones.new.gpkg.tmp." + host + "." + std::to_string(child) + "." + t + ".gpkg";
+  const std::string dead_csv = out + "/releases/2021-04/cell.csv.tmp." + host + "." + std::to_string(child) + "." + t;
+  const std::string live = out + "/panel.csv.tmp." + host + "." + std::to_string(getpid()) + "." + t;
+  const std::string other_node = out + "/gaps.csv.tmp.node-3.example.77." + t;
+  for (const auto& p : {dead_gpkg, dead_csv, live, other_node}) write_text(p, "partial");
+  auto r = run_batch(cfg);
+  REQUIRE_MESSAGE(r.exit_code == 0, r.output);
+  CHECK_FALSE(fs::exists(dead_gpkg));
+  CHECK_FALSE(fs::exists(dead_csv));
+  CHECK(fs::exists(live));
+  CHECK(fs::exists(other_node));
 }

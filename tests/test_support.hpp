@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "kernels/coverage.hpp"
-#include "pipeline/gdal_env.hpp"
-#include "pipeline/output_file.hpp"
+#include "pipeline/io/gdal_env.hpp"
+#include "pipeline/io/output_file.hpp"
 
 namespace nl::testsupport {
 

@@ -7,10 +7,10 @@
 #include <stdexcept>
 #include <string>
 
-#include "pipeline/config.hpp"
-#include "pipeline/diagnostics.hpp"
-#include "pipeline/levels.hpp"
-#include "pipeline/releases.hpp"
+#include "pipeline/io/config.hpp"
+#include "pipeline/io/diagnostics.hpp"
+#include "pipeline/analysis/levels.hpp"
+#include "pipeline/io/releases.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string input(reinterpret_cast<const char*>(data), size);

@@ -1,0 +1,426 @@
+#include "pipeline/engine/zonal_engine.hpp"
+
+#include <omp.h>
+
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <cstdio>
+#include <cstring>
+#include <new>
+#include <exception>
+#include <mutex>
+
+#include "pipeline/engine/cluster.hpp"
+#include "pipeline/io/diagnostics.hpp"
+
+namespace nl {
+
+namespace {
+
+// Splits a zone's coverage runs at window columns, calling emit(window, run) for the runs in rows
+// [row_begin, row_end) (one row of windows), left to right.
+template <typename Emit>
+void split_runs_for_window_row(const std::vector<CoverageRun>& runs, uint32_t zone, int64_t wrow,
+                               const WindowLayout& layout, Emit&& emit) {
+  const int64_t rpw = layout.rows_per_window, cpw = layout.cols_per_window, wcols = layout.window_cols();
+  const int64_t row_begin = wrow * rpw, row_end = row_begin + rpw;
+  auto it = std::lower_bound(runs.begin(), runs.end(), row_begin,
+                             [](const CoverageRun& r, int64_t row) { return r.row < row; });
+  for (; it != runs.end() && it->row < row_end; ++it) {
+    const auto local_row = static_cast<int32_t>(it->row - row_begin);
+    int64_t c = it->col_begin;
+    while (c < it->col_end) {
+      const int64_t wcol = c / cpw, col0 = wcol * cpw;
+      const int64_t end = std::min<int64_t>(it->col_end, col0 + cpw);
+      emit(static_cast<size_t>(wrow * wcols + wcol),
+           WindowRun{zone, local_row, static_cast<int32_t>(c - col0), static_cast<int32_t>(end - col0), it->fraction});
+      c = end;
+    }
+  }
+}
+
+// A band's array: one allocation of its exact size, backed by transparent huge pages where the
+// kernel offers them — first-touch page faults on ~100 MB of runs were a tenth of a cold run on
+// a virtual machine.
+WindowRun* allocate_runs(size_t count) {
+  constexpr size_t kHugePage = size_t(2) << 20;
+  const size_t bytes = std::max<size_t>(kHugePage, (count * sizeof(WindowRun) + kHugePage - 1) / kHugePage * kHugePage);
+  void* p = std::aligned_alloc(kHugePage, bytes);
+  if (!p) throw std::bad_alloc();
+#ifdef MADV_HUGEPAGE
+  if (count * sizeof(WindowRun) >= kHugePage) madvise(p, bytes, MADV_HUGEPAGE);  // advice only
+#endif
+  return static_cast<WindowRun*>(p);
+}
+
+// An unlinked file in $TMPDIR that bands beyond the memory budget are appended to.
+class ScratchFile {
+ public:
+  ~ScratchFile() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  uint64_t append(const WindowRun* runs, size_t count) {
+    if (fd_ < 0) open();
+    const uint64_t at = size_;
+    const char* p = reinterpret_cast<const char*>(runs);
+    size_t left = count * sizeof(WindowRun);
+    while (left > 0) {
+      const ssize_t n = ::write(fd_, p, left);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0)
+        throw UserError(path_ + ": cannot write the coverage index's overflow (" + std::strerror(n < 0 ? errno : ENOSPC) +
+                        "); free space in $TMPDIR or raise NIGHTLIGHTS_INDEX_MEMORY_MB");
+      p += n;
+      left -= static_cast<size_t>(n);
+    }
+    size_ += count * sizeof(WindowRun);
+    return at;
+  }
+  bool used() const { return fd_ >= 0; }
+  std::shared_ptr<const MappedFile> map() const {
+    auto m = map_file_readonly(fd_);
+    if (!m) throw UserError(path_ + ": cannot map the coverage index's overflow file");
+    return m;
+  }
+
+ private:
+  void open() {
+    const char* tmp = std::getenv("TMPDIR");
+    std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/nightlights-index-XXXXXX";
+    fd_ = ::mkstemp(pattern.data());
+    if (fd_ < 0)
+      throw UserError(pattern + ": cannot create a scratch file for the coverage index (" + std::strerror(errno) +
+                      "); set TMPDIR to a writable folder");
+    path_ = pattern;
+    ::unlink(pattern.c_str());  // gone when closed, even after a crash
+  }
+  int fd_ = -1;
+  uint64_t size_ = 0;
+  std::string path_;
+};
+
+}  // namespace
+
+MappedFile::~MappedFile() {
+  if (data) ::munmap(const_cast<void*>(data), size);
+}
+
+std::shared_ptr<const MappedFile> map_file_readonly(int fd) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || st.st_size <= 0) return nullptr;
+  void* p = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
+  if (p == MAP_FAILED) return nullptr;
+  auto m = std::make_shared<MappedFile>();
+  m->data = p;
+  m->size = static_cast<size_t>(st.st_size);
+  return m;
+}
+
+void CoverageIndex::release_window(int64_t w) const {
+  const int64_t b = w / layout.window_cols();
+  if (!release_after_use || !band_in_file[b]) return;
+  const auto runs = window_runs(w);
+  if (runs.empty()) return;
+  // Whole pages around the window's runs: a neighbour sharing an edge page re-reads it from the
+  // page cache if it still needs it — the mapping is of an unchanged file, so nothing is lost.
+  const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const auto begin = reinterpret_cast<uintptr_t>(runs.data()) / page * page;
+  const auto end = reinterpret_cast<uintptr_t>(runs.data() + runs.size());
+  ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+}
+
+size_t index_memory_budget() {
+  size_t mb = 128;
+  if (const char* v = std::getenv("NIGHTLIGHTS_INDEX_MEMORY_MB"); v && *v) {
+    char* end = nullptr;
+    const unsigned long long parsed = std::strtoull(v, &end, 10);
+    if (end && *end == '\0') mb = static_cast<size_t>(parsed);
+  }
+  return mb << 20;
+}
+
+CoverageIndex build_coverage_index(std::vector<std::vector<Ring>>&& zones, const WindowLayout& layout,
+                                   CoverageMode mode, size_t memory_budget) {
+  CoverageIndex index;
+  index.layout = layout;
+  index.mode = mode;
+  index.zone_count = zones.size();
+  const auto nwindows = static_cast<size_t>(layout.count());
+  const int64_t wrows = nwindows ? layout.window_rows() : 0, wcols = layout.window_cols();
+  const int64_t rpw = layout.rows_per_window;
+  index.offsets.assign(nwindows + 1, 0);
+  index.band_runs.assign(static_cast<size_t>(wrows), nullptr);
+  index.band_in_file.assign(static_cast<size_t>(wrows), 0);
+
+  // Rows each zone can touch, [first, last], conservative; zones off the grid never enter.
+  const size_t n = zones.size();
+  std::vector<int64_t> first_row(n, 0), last_row(n, -1);
+#pragma omp parallel for schedule(dynamic, 64)
+  for (size_t z = 0; z < n; ++z) {
+    double lo = HUGE_VAL, hi = -HUGE_VAL;
+    for (const Ring& ring : zones[z])
+      for (const CellPoint& p : ring.points) {
+        lo = std::min(lo, p.y);
+        hi = std::max(hi, p.y);
+      }
+    if (!(lo <= hi) || hi < 0 || lo >= static_cast<double>(layout.height)) continue;
+    first_row[z] = std::max<int64_t>(0, static_cast<int64_t>(std::floor(lo)));
+    last_row[z] = std::min<int64_t>(layout.height - 1, static_cast<int64_t>(std::ceil(hi)));
+  }
+  std::vector<uint32_t> order;
+  for (size_t z = 0; z < n; ++z)
+    if (last_row[z] >= first_row[z]) order.push_back(static_cast<uint32_t>(z));
+  std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return first_row[a] < first_row[b]; });
+
+  std::vector<std::vector<CoverageRun>> coverage(n);
+  std::vector<uint32_t> active;  // zones crossing the current band, ascending
+  size_t next = 0, in_memory = 0;
+  uint64_t total = 0;
+  ScratchFile scratch;
+  std::vector<std::pair<int64_t, uint64_t>> spilled;  // (band, offset in the scratch file)
+  std::vector<uint64_t> counts, position;
+  for (int64_t b = 0; b < wrows; ++b) {
+    const int64_t row_end = std::min<int64_t>(layout.height, (b + 1) * rpw);
+    const size_t begin = next;
+    while (next < order.size() && first_row[order[next]] < row_end) ++next;
+#pragma omp parallel for schedule(dynamic, 1)
+    for (size_t k = begin; k < next; ++k) {
+      const uint32_t z = order[k];
+      coverage[z] = polygon_coverage(zones[z], layout.width, layout.height, mode);
+      std::vector<Ring>().swap(zones[z]);
+    }
+    active.insert(active.end(), order.begin() + static_cast<std::ptrdiff_t>(begin),
+                  order.begin() + static_cast<std::ptrdiff_t>(next));
+    std::sort(active.begin(), active.end());
+
+    // A counting sort of the band's runs by window, zones in order within each window: counts
+    // per (zone, window) in parallel, positions from them, then the fill in parallel.
+    const size_t na = active.size(), wc = static_cast<size_t>(wcols);
+    const size_t band_first_window = static_cast<size_t>(b) * wc;
+    counts.assign(na * wc, 0);
+#pragma omp parallel for schedule(dynamic, 8)
+    for (size_t a = 0; a < na; ++a)
+      split_runs_for_window_row(coverage[active[a]], active[a], b, layout,
+                                [&](size_t w, const WindowRun&) { ++counts[a * wc + (w - band_first_window)]; });
+    position.resize(na * wc);
+    uint64_t band_size = 0;
+    for (size_t c = 0; c < wc; ++c) {
+      index.offsets[band_first_window + c] = total + band_size;
+      for (size_t a = 0; a < na; ++a) {
+        position[a * wc + c] = band_size;
+        band_size += counts[a * wc + c];
+      }
+    }
+    if (band_size > 0) {
+      std::unique_ptr<WindowRun[], CoverageIndex::FreeDeleter> runs(allocate_runs(band_size));
+      WindowRun* out = runs.get();
+#pragma omp parallel for schedule(dynamic, 8)
+      for (size_t a = 0; a < na; ++a)
+        split_runs_for_window_row(coverage[active[a]], active[a], b, layout, [&](size_t w, const WindowRun& run) {
+          out[position[a * wc + (w - band_first_window)]++] = run;
+        });
+      const size_t bytes = band_size * sizeof(WindowRun);
+      if (in_memory + bytes <= memory_budget) {
+        in_memory += bytes;
+        index.band_runs[b] = out;
+        index.owned.push_back(std::move(runs));
+      } else {
+        spilled.emplace_back(b, scratch.append(out, band_size));
+      }
+    }
+    total += band_size;
+    // Zones whose last row is in this band are done.
+    std::erase_if(active, [&](uint32_t z) {
+      if (last_row[z] >= row_end) return false;
+      std::vector<CoverageRun>().swap(coverage[z]);
+      return true;
+    });
+  }
+  index.offsets[nwindows] = total;
+  if (scratch.used()) {
+    auto mapping = scratch.map();
+    const auto* base = static_cast<const WindowRun*>(mapping->data);
+    for (const auto& [b, at] : spilled) {
+      index.band_runs[b] = base + at / sizeof(WindowRun);
+      index.band_in_file[b] = 1;
+    }
+    index.mappings.push_back(std::move(mapping));
+    index.release_after_use = true;
+  }
+  return index;
+}
+
+namespace {
+
+// The read windows that hold at least one accumulation tile with runs, each with the positions
+// (in `tiles`, ascending) of its tiles: reads are block-shaped, sums are tile-shaped.
+struct ReadPlan {
+  WindowLayout reads;
+  std::vector<int64_t> tiles;  // accumulation tiles with runs, in tile order
+  std::vector<int64_t> windows;                     // read windows with work, ascending
+  std::vector<std::vector<size_t>> tiles_of_window;  // [i] positions in `tiles` of windows[i]
+};
+
+ReadPlan plan_reads(const RasterInfo& raster, const CoverageIndex& index) {
+  ReadPlan plan;
+  const WindowLayout& tiles = index.layout;
+  plan.reads = read_layout(tiles, raster.block_width, raster.block_height);
+  const int64_t per_row = plan.reads.rows_per_window / tiles.rows_per_window;
+  const int64_t per_col = plan.reads.cols_per_window / tiles.cols_per_window;
+  std::vector<std::vector<size_t>> by_window(static_cast<size_t>(plan.reads.count()));
+  for (int64_t t = 0; t < tiles.count(); ++t) {
+    if (index.offsets[t + 1] == index.offsets[t]) continue;
+    const int64_t r = t / tiles.window_cols() / per_row, c = t % tiles.window_cols() / per_col;
+    by_window[static_cast<size_t>(r * plan.reads.window_cols() + c)].push_back(plan.tiles.size());
+    plan.tiles.push_back(t);
+  }
+  for (size_t w = 0; w < by_window.size(); ++w)
+    if (!by_window[w].empty()) {
+      plan.windows.push_back(static_cast<int64_t>(w));
+      plan.tiles_of_window.push_back(std::move(by_window[w]));
+    }
+  return plan;
+}
+
+// Runs may come from a file: never let a damaged one index outside the tile or the zones.
+void check_runs(std::span<const WindowRun> runs, const Window& tile, size_t zone_count, int64_t t) {
+  for (const WindowRun& run : runs)
+    if (run.zone >= zone_count || run.row < 0 || run.row >= tile.rows || run.col_begin < 0 ||
+        run.col_end > tile.cols || run.col_begin >= run.col_end || !(run.fraction > 0 && run.fraction <= 1))
+      throw UserError("the coverage index is damaged (tile " + std::to_string(t) +
+                      "); delete the cache folder's .nlcov files or run with --no-cache");
+}
+
+// A fill value nobody declared as nodata (-3.4e38, -1e32) enters sums as if it were light and
+// swamps them; no night-light product has radiance beyond ±1e30. Said once per raster.
+void warn_of_fill_values(const RasterInfo& raster, const std::vector<ZoneAccumulator>& zones) {
+  constexpr double kImplausible = 1e30;
+  double lowest = HUGE_VAL, highest = -HUGE_VAL;
+  size_t affected = 0;
+  for (const ZoneAccumulator& z : zones) {
+    if (!(z.count > 0)) continue;
+    lowest = std::min(lowest, z.min);
+    highest = std::max(highest, z.max);
+    affected += (z.min < -kImplausible || z.max > kImplausible) ? 1 : 0;
+  }
+  if (affected == 0 || cluster::rank() != 0) return;
+  const double v = lowest < -kImplausible ? lowest : highest;
+  char value[32];
+  std::snprintf(value, sizeof value, "%.7g", v);
+  log_warning(raster.path + ": valid values as large as " + value + " entered the sums of " + std::to_string(affected) +
+              " zone(s); this looks like a fill value not declared as nodata — pass --nodata " + value +
+              " (preprocess.nodata in a run's configuration)");
+}
+
+// Valid raw values that scale and offset make negative (read per accumulation tile, once).
+int64_t count_negative(const xt::xtensor<double, 2>& raw, const PreprocessOptions& p) {
+  int64_t n = 0;
+  for (const double x : raw)
+    if (x - x == 0 && !(p.nodata && x == *p.nodata) && x * p.scale + p.offset < 0) ++n;
+  return n;
+}
+
+}  // namespace
+
+ZonalResult run_zonal(const RasterInfo& raster, const CoverageIndex& index, const CellAreas& areas,
+                      const ZonalOptions& options) {
+  const ReadPlan plan = plan_reads(raster, index);
+  std::vector<std::vector<std::pair<uint32_t, ZoneAccumulator>>> partials(plan.tiles.size());
+
+  std::exception_ptr failure;
+  std::mutex failure_mutex;
+  std::atomic<bool> failed{false};
+  std::atomic<int64_t> done{0};
+  Progress progress(options.progress);
+  const int threads = options.threads > 0 ? options.threads : omp_get_max_threads();
+  std::atomic<int64_t> negative_cells{0};
+  PreprocessOptions quality_preprocess;
+  if (options.quality) quality_preprocess.nodata = options.quality->raster.nodata;
+
+#pragma omp parallel num_threads(threads)
+  {
+    std::unique_ptr<RasterReader> reader, quality_reader;
+    std::unique_ptr<CellAreaCalculator> cell_areas;
+    xt::xtensor<double, 2> values, quality, cell_area;
+    try {
+      reader = std::make_unique<RasterReader>(raster);
+      if (areas.per_cell) cell_areas = std::make_unique<CellAreaCalculator>(raster);
+      if (options.quality) quality_reader = std::make_unique<RasterReader>(options.quality->raster);
+    } catch (...) {
+      std::lock_guard lock(failure_mutex);
+      if (!failure) failure = std::current_exception();
+      failed = true;
+    }
+    // Ranks take read windows round-robin; threads share a rank's windows dynamically.
+    const size_t ranks = static_cast<size_t>(cluster::size()), my_rank = static_cast<size_t>(cluster::rank());
+#pragma omp for schedule(dynamic, 1)
+    for (size_t i = 0; i < plan.windows.size(); ++i) {
+      if (failed || i % ranks != my_rank) continue;
+      try {
+        const Window read = plan.reads.window(plan.windows[i]);
+        reader->read(read);
+        if (quality_reader) quality_reader->read(read);
+        for (const size_t t : plan.tiles_of_window[i]) {
+          const Window tile = index.layout.window(plan.tiles[t]);
+          reader->copy_to(tile, values);
+          negative_cells += count_negative(values, options.preprocess);
+          if (quality_reader) {
+            quality_reader->copy_to(tile, quality);
+            preprocess_window(quality, quality_preprocess);
+            apply_quality_mask(values, quality, options.quality->min_count);
+          }
+          const auto runs = index.window_runs(plan.tiles[t]);
+          check_runs(runs, tile, index.zone_count, plan.tiles[t]);
+          if (cell_areas) {
+            cell_areas->window_km2(tile, cell_area);
+            accumulate_window(values, cell_area, runs, options.preprocess, options.lit_threshold, partials[t]);
+          } else {
+            const std::span<const double> rows(areas.row_km2.data() + tile.row0, static_cast<size_t>(tile.rows));
+            accumulate_window(values, rows, runs, options.preprocess, options.lit_threshold, partials[t]);
+          }
+          index.release_window(plan.tiles[t]);
+        }
+        if (options.after_window) options.after_window();
+        progress.update(static_cast<double>(++done) / static_cast<double>(plan.windows.size()));
+      } catch (...) {
+        std::lock_guard lock(failure_mutex);
+        if (!failure) failure = std::current_exception();
+        failed = true;
+      }
+    }
+  }
+  std::string local_error;
+  if (failure) {
+    if (cluster::size() == 1) std::rethrow_exception(failure);
+    try {
+      std::rethrow_exception(failure);
+    } catch (const UserError& e) {
+      local_error = e.what();
+    } catch (const std::exception& e) {
+      local_error = std::string("internal error: ") + e.what();
+    }
+  }
+  // Every rank's partials reach rank 0, which merges them in tile order: the same bits for any
+  // number of ranks and threads, and for any block structure of the file.
+  cluster::gather_partials(partials, local_error);
+  progress.finish();
+
+  ZonalResult result;
+  result.zones.resize(index.zone_count);
+  for (size_t t = 0; t < plan.tiles.size(); ++t)
+    for (const auto& [zone, acc] : partials[t]) result.zones[zone].merge(acc);
+  for (const int64_t w : plan.windows) result.cells_read += plan.reads.window(w).cells();
+  cluster::broadcast_accumulators(result.zones);
+  result.windows_read = static_cast<int64_t>(plan.windows.size());
+  result.negative_cells = cluster::sum_over_ranks(negative_cells.load());
+  warn_of_fill_values(raster, result.zones);
+  return result;
+}
+
+}  // namespace nl

@@ -1,0 +1,109 @@
+// The streaming zonal engine: a coverage index (each zone's coverage runs, bucketed by
+// accumulation tile) and the OpenMP loop that reads each block-shaped window once,
+// preprocesses it and feeds every zone's accumulator. Per-tile partials are merged in tile
+// order, so any thread count and any block structure of the file give the same bits.
+#pragma once
+#include <atomic>
+#include <cstdlib>
+#include <functional>
+#include <memory>
+#include <span>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kernels/accumulator.hpp"
+#include "kernels/coverage.hpp"
+#include "kernels/preprocess.hpp"
+#include "pipeline/engine/cell_areas.hpp"
+#include "pipeline/io/raster_source.hpp"
+
+namespace nl {
+
+// A read-only memory map of a file (the cache, or a scratch file an index spilled to).
+struct MappedFile {
+  const void* data = nullptr;
+  size_t size = 0;
+  MappedFile() = default;
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  ~MappedFile();
+};
+// Maps the whole of an open file read-only; nullptr if it cannot (the caller closes fd).
+std::shared_ptr<const MappedFile> map_file_readonly(int fd);
+
+// Every window's runs, grouped by zone (zones ascending). Runs are numbered across the whole
+// index (window w's are [offsets[w], offsets[w+1])) and stored per row of windows (a band):
+// each band's runs are contiguous, in owned memory or in a mapped file.
+struct CoverageIndex {
+  WindowLayout layout;
+  CoverageMode mode = CoverageMode::exact;
+  size_t zone_count = 0;
+  std::vector<uint64_t> offsets;
+  std::vector<const WindowRun*> band_runs;  // [band] its first run
+  std::vector<uint8_t> band_in_file;        // [band] 1 if band_runs points into a mapped file
+  // Drop a file-backed window's pages once it is accumulated: an index larger than memory's
+  // budget then costs only the windows in flight.
+  bool release_after_use = false;
+
+  struct FreeDeleter {
+    void operator()(WindowRun* p) const { std::free(p); }
+  };
+  std::vector<std::unique_ptr<WindowRun[], FreeDeleter>> owned;
+  std::vector<std::shared_ptr<const MappedFile>> mappings;
+
+  std::span<const WindowRun> band(int64_t b) const {
+    const int64_t wcols = layout.window_cols();
+    return {band_runs[b], static_cast<size_t>(offsets[(b + 1) * wcols] - offsets[b * wcols])};
+  }
+  std::span<const WindowRun> window_runs(int64_t w) const {
+    const int64_t b = w / layout.window_cols();
+    return {band_runs[b] + (offsets[w] - offsets[b * layout.window_cols()]),
+            static_cast<size_t>(offsets[w + 1] - offsets[w])};
+  }
+  size_t total_runs() const { return offsets.empty() ? 0 : offsets.back(); }
+  // Hands a file-backed window's pages back to the kernel (they are re-read on the next touch).
+  void release_window(int64_t w) const;
+};
+
+// In-memory budget for an index's runs (NIGHTLIGHTS_INDEX_MEMORY_MB, default 128 MB): bands
+// beyond it are written to a scratch file in $TMPDIR and mapped, so memory stays bounded on a
+// global grid while a country's counties (~80 MB) stay in memory.
+size_t index_memory_budget();
+
+// Coverage of every zone, built one row of windows at a time: a zone is rasterised (in
+// parallel with the others entering that band) when the bands reach its first row and dropped
+// after its last, so only the zones crossing the current band are held. Consumes the rings.
+CoverageIndex build_coverage_index(std::vector<std::vector<Ring>>&& zones, const WindowLayout& layout,
+                                   CoverageMode mode, size_t memory_budget = index_memory_budget());
+
+struct QualityMask {
+  RasterInfo raster;
+  double min_count = 1;
+};
+
+struct ZonalOptions {
+  int threads = 0;  // 0: OpenMP's default
+  double lit_threshold = 0;
+  PreprocessOptions preprocess;
+  std::optional<QualityMask> quality;
+  bool progress = true;
+  // Called after each window completes (from any thread); a test hook and cancellation point:
+  // throwing from it aborts the run.
+  std::function<void()> after_window;
+};
+
+struct ZonalResult {
+  std::vector<ZoneAccumulator> zones;
+  int64_t cells_read = 0;
+  // Valid cells read whose value after scale and offset is negative (before any negatives
+  // policy): collection 2 Black Marble has shown them, and they are reported, never hidden.
+  int64_t negative_cells = 0;
+  int64_t windows_read = 0;
+};
+
+// Throws UserError on a read error in any window (the run never yields a partial sum).
+ZonalResult run_zonal(const RasterInfo& raster, const CoverageIndex& index, const CellAreas& areas,
+                      const ZonalOptions& options);
+
+}  // namespace nl

@@ -1,0 +1,48 @@
+#include "pipeline/io/diagnostics.hpp"
+
+#include <unistd.h>
+
+#include <mutex>
+
+namespace nl {
+
+namespace {
+bool g_quiet = false;
+bool g_silent = false;
+std::mutex g_progress_mutex;
+}  // namespace
+
+void set_quiet(bool quiet) { g_quiet = quiet || g_silent; }
+void set_silent(bool silent) { g_silent = g_quiet = silent; }
+bool is_quiet() { return g_quiet; }
+
+void log_info(const std::string& message) {
+  if (!g_quiet) std::fprintf(stderr, "nightlights: %s\n", message.c_str());
+}
+
+void log_warning(const std::string& message) {
+  if (g_silent) return;
+  std::fprintf(stderr, "nightlights: warning: %s\n", message.c_str());
+}
+
+Progress::Progress(bool enabled) : enabled_(enabled && !g_quiet && isatty(STDERR_FILENO)) {}
+
+void Progress::update(double fraction) {
+  if (!enabled_) return;
+  std::lock_guard lock(g_progress_mutex);
+  const int step = static_cast<int>(fraction * 40.0 + 1e-9);  // 2.5 % steps as GDAL prints
+  while (printed_ < step && printed_ < 40) {
+    ++printed_;
+    if (printed_ % 4 == 0) std::fprintf(stderr, "%d", printed_ / 4 * 10);
+    else std::fputc('.', stderr);
+  }
+  std::fflush(stderr);
+}
+
+void Progress::finish() {
+  if (!enabled_) return;
+  update(1.0);
+  std::fprintf(stderr, " - done.\n");
+}
+
+}  // namespace nl

@@ -1,0 +1,43 @@
+// The release manifest of an output folder: each release's inputs (size, mtime, SHA-256) and
+// state, the panel's units and grid. Saved atomically after every release.
+#pragma once
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pipeline/io/file_identity.hpp"
+
+namespace nl {
+
+// The tables of an earlier good run of a release that failed since: kept in releases/<id> and
+// in the panel, so that a bad re-download never takes a release's numbers away.
+struct GoodTables {
+  std::string finished;
+  std::vector<FileStamp> inputs;
+  std::string settings;
+};
+
+struct ReleaseRecord {
+  std::string state;   // done | failed
+  std::string reason;  // why it failed
+  std::string finished;
+  std::vector<FileStamp> inputs;
+  std::string settings;  // fingerprint of the settings and zone contents the tables were made with
+  std::optional<GoodTables> last_good;  // failed only: the tables kept from the last good run
+  std::vector<std::string> missing_tiles;  // needed tiles absent from a tiled release
+};
+
+struct Manifest {
+  std::string units;
+  std::string grid;  // GridGeometry::describe() of the panel's grid
+  double grid_values[6] = {0, 0, 0, 0, 0, 0};  // origin x, y, cell w, h, width, height
+  bool has_grid = false;
+  std::vector<FileStamp> zone_inputs;  // the zone files' last seen stamps and hashes
+  std::map<std::string, ReleaseRecord> releases;
+};
+
+Manifest load_manifest(const std::string& path);  // empty when the file does not exist
+void save_manifest(const std::string& path, const Manifest& manifest);
+
+}  // namespace nl

@@ -1,0 +1,269 @@
+#include "pipeline/io/releases.hpp"
+
+#include <glob.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <stdexcept>
+
+#include "pipeline/io/diagnostics.hpp"
+
+namespace nl {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// One element of a release-name pattern: a literal character, `?`, `*`, or a placeholder of
+// `digits` digits.
+struct PatternToken {
+  enum Kind { literal, any_char, any_run, digits, tile } kind;
+  char ch = 0;
+  int count = 0;
+  std::string key;
+};
+
+std::vector<PatternToken> tokenize_pattern(const std::string& pattern) {
+  std::vector<PatternToken> tokens;
+  std::vector<std::string> keys;
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    const char ch = pattern[i];
+    if (ch == '{') {
+      const size_t close = pattern.find('}', i);
+      if (close == std::string::npos) throw std::invalid_argument("unclosed '{' in pattern '" + pattern + "'");
+      const std::string key = pattern.substr(i + 1, close - i - 1);
+      if (key != "year" && key != "month" && key != "day" && key != "doy" && key != "tile")
+        throw std::invalid_argument("unknown placeholder {" + key + "} in pattern '" + pattern +
+                                    "' (use {year}, {month}, {day}, {doy}, {tile})");
+      if (std::find(keys.begin(), keys.end(), key) != keys.end())
+        throw std::invalid_argument("placeholder {" + key + "} appears twice in pattern '" + pattern + "'");
+      keys.push_back(key);
+      const int width = key == "year" ? 4 : key == "doy" ? 3 : key == "tile" ? 6 : 2;
+      tokens.push_back({key == "tile" ? PatternToken::tile : PatternToken::digits, 0, width, key});
+      i = close;
+    } else if (ch == '*') {
+      // `**` means what `*` means; merging them keeps the table below small.
+      if (tokens.empty() || tokens.back().kind != PatternToken::any_run) tokens.push_back({PatternToken::any_run, 0, 0, {}});
+    } else if (ch == '?') {
+      tokens.push_back({PatternToken::any_char, 0, 0, {}});
+    } else {
+      tokens.push_back({PatternToken::literal, ch, 0, {}});
+    }
+  }
+  return tokens;
+}
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// {tile}: a Black Marble tile id hHHvVV.
+bool is_tile_at(const std::string& name, size_t j) { return parse_tile_id(name.substr(j, 6)).has_value(); }
+
+bool is_leap(int year) { return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0; }
+
+// Month and day of a day of year; false when the day does not exist in that year.
+bool month_day_of(int year, int doy, int& month, int& day) {
+  static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (doy < 1) return false;
+  for (month = 1; month <= 12; ++month) {
+    const int n = kDays[month - 1] + (month == 2 && is_leap(year));
+    if (doy <= n) {
+      day = doy;
+      return true;
+    }
+    doy -= n;
+  }
+  return false;
+}
+
+std::string two_digit(int n) {
+  std::string s = n < 10 ? "0" : "";  // by append: GCC 12 warns falsely on "literal" + string
+  s.append(std::to_string(n));
+  return s;
+}
+
+}  // namespace
+
+std::optional<NameMatch> match_release_name(const std::string& name, const std::string& pattern,
+                                           const std::string& id_format) {
+  // A table of "tokens t… match name[j…]" instead of a backtracking regex: time and memory are
+  // (tokens × name length), whatever the pattern (std::regex took minutes, and deep recursion,
+  // on `**************` against a long name).
+  const std::vector<PatternToken> tokens = tokenize_pattern(pattern);
+  const size_t nt = tokens.size(), nn = name.size();
+  std::vector<uint8_t> match((nt + 1) * (nn + 1), 0);
+  auto at = [&](size_t t, size_t j) -> uint8_t& { return match[t * (nn + 1) + j]; };
+  at(nt, nn) = 1;
+  for (size_t t = nt; t-- > 0;) {
+    const PatternToken& tok = tokens[t];
+    for (size_t j = nn + 1; j-- > 0;) {
+      bool ok = false;
+      switch (tok.kind) {
+        case PatternToken::literal:
+          ok = j < nn && name[j] == tok.ch && at(t + 1, j + 1);
+          break;
+        case PatternToken::any_char:
+          ok = j < nn && at(t + 1, j + 1);
+          break;
+        case PatternToken::any_run:
+          ok = at(t + 1, j) || (j < nn && at(t, j + 1));
+          break;
+        case PatternToken::digits:
+          ok = j + tok.count <= nn && at(t + 1, j + tok.count) &&
+               std::all_of(name.begin() + j, name.begin() + j + tok.count, is_digit);
+          break;
+        case PatternToken::tile:
+          ok = j + tok.count <= nn && at(t + 1, j + tok.count) && is_tile_at(name, j);
+          break;
+      }
+      at(t, j) = ok;
+    }
+  }
+  if (!at(0, 0)) return std::nullopt;
+  // Read the placeholders off one match; a `*` takes as much as it can (a regex's greedy `.*`).
+  std::map<std::string, std::string> values;
+  size_t j = 0;
+  for (size_t t = 0; t < nt; ++t) {
+    const PatternToken& tok = tokens[t];
+    if (tok.kind == PatternToken::any_run) {
+      size_t k = nn;
+      while (!at(t + 1, k)) --k;
+      j = k;
+    } else if (tok.kind == PatternToken::digits || tok.kind == PatternToken::tile) {
+      values[tok.key] = name.substr(j, tok.count);
+      j += tok.count;
+    } else {
+      ++j;
+    }
+  }
+  if (values.count("month")) {
+    const int month = std::stoi(values["month"]);
+    if (month < 1 || month > 12) return std::nullopt;
+  }
+  if (values.count("day")) {
+    const int day = std::stoi(values["day"]);
+    if (day < 1 || day > 31) return std::nullopt;
+  }
+  if (values.count("doy")) {
+    int month = 0, day = 0;
+    if (!month_day_of(std::stoi(values["year"]), std::stoi(values["doy"]), month, day)) return std::nullopt;
+    if (!values.count("month")) values["month"] = two_digit(month);
+    if (!values.count("day")) values["day"] = two_digit(day);
+  }
+  NameMatch result;
+  if (values.count("tile")) result.tile = values["tile"];
+  std::string format = id_format;
+  if (format.empty()) {
+    for (const char* k : {"year", "month", "day"})  // {doy} gave month and day
+      if (values.count(k)) format += std::string(format.empty() ? "" : "-") + "{" + k + "}";
+  }
+  std::string id;
+  for (size_t i = 0; i < format.size(); ++i) {
+    if (format[i] != '{') {
+      id += format[i];
+      continue;
+    }
+    const size_t close = format.find('}', i);
+    if (close == std::string::npos) throw std::invalid_argument("unclosed '{' in id format '" + format + "'");
+    const std::string key = format.substr(i + 1, close - i - 1);
+    if (!values.count(key)) throw std::invalid_argument("id format uses {" + key + "}, which the pattern does not capture");
+    id += values[key];
+    i = close;
+  }
+  result.id = id;
+  return result;
+}
+
+std::optional<std::string> release_id_from_name(const std::string& name, const std::string& pattern,
+                                                const std::string& id_format) {
+  const auto m = match_release_name(name, pattern, id_format);
+  if (!m) return std::nullopt;
+  return m->id;
+}
+
+std::string quality_path_for(const std::string& release_path, const QualityConfig& q) {
+  const fs::path p(release_path);
+  if (!q.replace_from.empty()) {
+    std::string name = p.filename().string();
+    const size_t at = name.rfind(q.replace_from);
+    if (at == std::string::npos) return "";
+    name.replace(at, q.replace_from.size(), q.replace_to);
+    return (p.parent_path() / name).string();
+  }
+  std::string out = q.template_name;
+  auto substitute = [&](const std::string& key, const std::string& value) {
+    for (size_t at; (at = out.find(key)) != std::string::npos;) out.replace(at, key.size(), value);
+  };
+  substitute("{stem}", p.stem().string());
+  substitute("{name}", p.filename().string());
+  substitute("{dir}", p.parent_path().string());
+  if (fs::path(out).is_relative()) out = (p.parent_path() / out).string();
+  return out;
+}
+
+namespace {
+
+std::vector<std::string> expand_globs(const std::vector<std::string>& specs) {
+  std::vector<std::string> paths;
+  for (const auto& spec : specs) {
+    glob_t g{};
+    const int rc = glob(spec.c_str(), 0, nullptr, &g);
+    if (rc == 0)
+      for (size_t i = 0; i < g.gl_pathc; ++i) paths.emplace_back(g.gl_pathv[i]);
+    globfree(&g);
+    if (rc == GLOB_NOMATCH && spec.find_first_of("*?[") == std::string::npos)
+      throw UserError(spec + ": release file not found");
+  }
+  std::sort(paths.begin(), paths.end());
+  paths.erase(std::unique(paths.begin(), paths.end()), paths.end());
+  return paths;
+}
+
+// A Black Marble file's id follows its product's period unless releases.id says otherwise.
+std::string id_format_for(const ReleasesConfig& config, const std::string& name) {
+  if (!config.id_format.empty() || !config.black_marble.enabled) return config.id_format;
+  return black_marble_id_format(black_marble_product(name));
+}
+
+}  // namespace
+
+std::vector<ReleaseFile> find_releases(const ReleasesConfig& config) {
+  const std::vector<std::string> paths = expand_globs(config.files);
+  std::map<std::string, ReleaseFile> by_id;
+  std::map<std::pair<std::string, std::string>, std::string> seen;  // (id, tile) -> path
+  const std::string collection = config.black_marble.collection.empty() ? "" : "." + config.black_marble.collection + ".";
+  for (const auto& path : paths) {
+    const std::string name = fs::path(path).filename().string();
+    if (!collection.empty() && name.find(collection) == std::string::npos) continue;
+    std::optional<NameMatch> m;
+    try {
+      m = match_release_name(name, config.pattern, id_format_for(config, name));
+    } catch (const std::invalid_argument& e) {
+      throw UserError(std::string("releases.pattern: ") + e.what());
+    }
+    if (!m) continue;  // e.g. the quality rasters beside the releases
+    if (auto [it, fresh] = seen.emplace(std::pair{m->id, m->tile}, path); !fresh)
+      throw UserError("release " + m->id + (m->tile.empty() ? "" : " tile " + m->tile) + " matches two files: " +
+                      it->second + " and " + path +
+                      (m->tile.empty() ? " — make releases.pattern more specific"
+                                       : " — pick one with releases.collection (e.g. \"002\") or remove one"));
+    auto [rit, fresh] = by_id.try_emplace(m->id);
+    ReleaseFile& r = rit->second;
+    if (fresh) {
+      r = ReleaseFile{m->id, path, config.quality ? quality_path_for(path, *config.quality) : "", {}};
+      if (config.quality && r.quality_path.empty())
+        throw UserError(path + ": the quality rule (replace '" + config.quality->replace_from + "') does not apply to this name");
+    }
+    if (!m->tile.empty()) r.tiles.push_back({*parse_tile_id(m->tile), path});
+  }
+  std::vector<ReleaseFile> releases;
+  for (auto& [id, r] : by_id) {
+    std::sort(r.tiles.begin(), r.tiles.end(), [](const TileFile& a, const TileFile& b) { return a.tile < b.tile; });
+    if (!r.tiles.empty()) r.path = r.tiles.front().path;
+    releases.push_back(std::move(r));
+  }
+  return releases;
+}
+
+}  // namespace nl

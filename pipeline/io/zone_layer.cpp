@@ -1,0 +1,459 @@
+#include "pipeline/io/zone_layer.hpp"
+
+#include <gdal_priv.h>
+#include <geos_c.h>
+#include <ogrsf_frmts.h>
+#include <omp.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <deque>
+#include <exception>
+#include <memory>
+#include <span>
+#include <unordered_map>
+
+#include "kernels/antimeridian.hpp"
+#include "pipeline/io/diagnostics.hpp"
+#include "pipeline/io/gdal_env.hpp"
+
+namespace nl {
+
+namespace {
+
+struct DatasetCloser {
+  void operator()(GDALDataset* d) const { GDALClose(d); }
+};
+
+std::string list_layers(GDALDataset* ds) {
+  std::string names;
+  for (int i = 0; i < ds->GetLayerCount(); ++i)
+    names += (i ? ", " : "") + std::string(ds->GetLayer(i)->GetName());
+  return names;
+}
+
+std::string list_fields(OGRFeatureDefn* defn) {
+  std::string names;
+  for (int i = 0; i < defn->GetFieldCount(); ++i)
+    names += (i ? ", " : "") + std::string(defn->GetFieldDefn(i)->GetNameRef());
+  return names;
+}
+
+// Appends the polygonal parts of g (Polygon, MultiPolygon, curves, collections) to `polygons`;
+// returns false if g holds points or lines only.
+bool collect_polygons(const OGRGeometry* g, std::vector<const OGRPolygon*>& polygons,
+                      std::vector<std::unique_ptr<OGRGeometry>>& owned) {
+  const auto type = wkbFlatten(g->getGeometryType());
+  if (type == wkbPolygon) {
+    polygons.push_back(g->toPolygon());
+    return true;
+  }
+  if (type == wkbCurvePolygon || type == wkbMultiSurface) {
+    owned.emplace_back(g->getLinearGeometry());
+    return collect_polygons(owned.back().get(), polygons, owned);
+  }
+  if (type == wkbMultiPolygon || type == wkbGeometryCollection) {
+    bool any = false;
+    for (const OGRGeometry* part : *g->toGeometryCollection())
+      any = collect_polygons(part, polygons, owned) || any;
+    return any || type == wkbMultiPolygon;
+  }
+  return false;
+}
+
+// What prepare_geometry needs besides the feature: the source (path, datum) and the grid.
+struct GeometryJob {
+  const ZoneSource& src;
+  const GridGeometry& grid;
+  bool geographic = false;  // lon/lat grid: rings are unwrapped and placed across the seam
+};
+
+// A feature's geometry made ready for the coverage kernel, or why it cannot be.
+struct PreparedGeometry {
+  std::vector<Ring> rings;
+  std::string error;
+  uint8_t repaired = 0, empty = 0;
+};
+
+struct GeometryBatch {
+  size_t first = 0;  // index of the batch's first feature
+  std::vector<std::unique_ptr<OGRGeometry>> geometries;
+  std::vector<PreparedGeometry> results;
+};
+
+// GEOS validity straight from OGR's coordinate arrays, one context per thread: OGR's IsValid
+// creates a context per call and copies through WKB both ways, a tenth of the check's cost on a
+// country's counties. Polygons and multipolygons only; anything else is left to OGR.
+class GeosValidity {
+ public:
+  GeosValidity() : ctx_(GEOS_init_r()) {}
+  ~GeosValidity() { GEOS_finish_r(ctx_); }
+  GeosValidity(const GeosValidity&) = delete;
+  GeosValidity& operator=(const GeosValidity&) = delete;
+
+  bool is_valid(const OGRGeometry& g) {
+    GEOSGeometry* geos = build(g);
+    if (!geos) return g.IsValid();  // a type or ring GEOS will not build here: OGR decides, as before
+    const char valid = GEOSisValid_r(ctx_, geos);
+    GEOSGeom_destroy_r(ctx_, geos);
+    return valid == 1;
+  }
+
+ private:
+  GEOSGeometry* ring(const OGRLinearRing& r) {
+    const int n = r.getNumPoints();
+    xy_.resize(2 * static_cast<size_t>(n));
+    r.getPoints(xy_.data(), 2 * sizeof(double), xy_.data() + 1, 2 * sizeof(double));
+    GEOSCoordSequence* seq = GEOSCoordSeq_copyFromBuffer_r(ctx_, xy_.data(), static_cast<unsigned>(n), 0, 0);
+    return seq ? GEOSGeom_createLinearRing_r(ctx_, seq) : nullptr;  // the ring owns seq, or frees it on failure
+  }
+  GEOSGeometry* polygon(const OGRPolygon& p) {
+    std::vector<GEOSGeometry*> rings;
+    for (const OGRLinearRing* r : p) {
+      GEOSGeometry* g = ring(*r);
+      if (!g) {
+        for (GEOSGeometry* made : rings) GEOSGeom_destroy_r(ctx_, made);
+        return nullptr;
+      }
+      rings.push_back(g);
+    }
+    if (rings.empty()) return GEOSGeom_createEmptyPolygon_r(ctx_);
+    return GEOSGeom_createPolygon_r(ctx_, rings[0], rings.data() + 1, static_cast<unsigned>(rings.size() - 1));
+  }
+  GEOSGeometry* build(const OGRGeometry& g) {
+    const auto type = wkbFlatten(g.getGeometryType());
+    if (type == wkbPolygon) return polygon(*g.toPolygon());
+    if (type != wkbMultiPolygon) return nullptr;
+    std::vector<GEOSGeometry*> parts;
+    for (const OGRPolygon* p : *g.toMultiPolygon()) {
+      GEOSGeometry* part = polygon(*p);
+      if (!part) {
+        for (GEOSGeometry* made : parts) GEOSGeom_destroy_r(ctx_, made);
+        return nullptr;
+      }
+      parts.push_back(part);
+    }
+    return GEOSGeom_createCollection_r(ctx_, GEOS_MULTIPOLYGON, parts.data(), static_cast<unsigned>(parts.size()));
+  }
+
+  GEOSContextHandle_t ctx_;
+  std::vector<double> xy_;
+};
+
+PreparedGeometry prepare_geometry(const GeometryJob& job, const std::string& id, std::unique_ptr<OGRGeometry> geom,
+                                  OGRCoordinateTransformation* transform, GeosValidity& validity);
+
+}  // namespace
+
+// GCJ-02 → WGS84 on every vertex. OGRCoordinateTransformation's virtual signature changes
+// between GDAL versions, so we walk the geometry rather than subclass it.
+void gcj02_to_wgs84_in_place(OGRGeometry* g) {
+  const auto type = wkbFlatten(g->getGeometryType());
+  if (type == wkbLineString || type == wkbLinearRing) {
+    auto* curve = static_cast<OGRSimpleCurve*>(g);
+    for (int i = 0; i < curve->getNumPoints(); ++i) {
+      double lon = curve->getX(i), lat = curve->getY(i);
+      gcj02_to_wgs84(lon, lat, lon, lat);
+      curve->setPoint(i, lon, lat);
+    }
+  } else if (type == wkbPolygon) {
+    for (OGRLinearRing* ring : *g->toPolygon()) gcj02_to_wgs84_in_place(ring);
+  } else if (OGR_GT_IsSubClassOf(type, wkbGeometryCollection)) {
+    for (OGRGeometry* part : *g->toGeometryCollection()) gcj02_to_wgs84_in_place(part);
+  } else if (type == wkbPoint) {
+    auto* p = g->toPoint();
+    double lon = p->getX(), lat = p->getY();
+    gcj02_to_wgs84(lon, lat, lon, lat);
+    p->setX(lon);
+    p->setY(lat);
+  }
+}
+
+
+namespace {
+
+// Every ring of a polygon in lon/lat unwrapped across the seam (kernels/antimeridian.hpp), its
+// holes moved next to its exterior.
+void unwrap_longitudes(OGRGeometry* g) {
+  const auto type = wkbFlatten(g->getGeometryType());
+  if (OGR_GT_IsSubClassOf(type, wkbGeometryCollection)) {
+    for (OGRGeometry* part : *g->toGeometryCollection()) unwrap_longitudes(part);
+    return;
+  }
+  if (type != wkbPolygon) return;
+  std::vector<double> x, y;
+  double exterior_start = 0;
+  bool first = true;
+  for (OGRLinearRing* ring : *g->toPolygon()) {
+    const int n = ring->getNumPoints();
+    x.resize(static_cast<size_t>(n));
+    y.resize(static_cast<size_t>(n));
+    ring->getPoints(x.data(), sizeof(double), y.data(), sizeof(double));
+    // A closed ring repeats its first vertex; the kernel sees the closing edge as an edge.
+    const size_t m = n > 1 && x.front() == x.back() && y.front() == y.back() ? x.size() - 1 : x.size();
+    bool changed = unwrap_ring_longitudes(std::span<double>(x.data(), m));
+    if (first) {
+      exterior_start = m ? x[0] : 0;
+    } else if (m) {
+      const double before = x[0];
+      shift_near(std::span<double>(x.data(), m), exterior_start);
+      changed = changed || x[0] != before;
+    }
+    first = false;
+    if (!changed) continue;
+    if (m < x.size()) x.back() = x.front();
+    ring->setPoints(n, x.data(), y.data());
+  }
+}
+
+// A polygon's rings, moved east by `shift` degrees, in cell coordinates; false (with
+// out.error set) for a vertex far outside the raster's coordinate range.
+bool append_rings(const GeometryJob& job, const std::string& id, const OGRPolygon& poly, double shift,
+                  PreparedGeometry& out) {
+  bool hole = false;
+  for (const OGRLinearRing* ring : poly) {
+    Ring r;
+    r.hole = hole;
+    hole = true;
+    const int count = ring->getNumPoints();
+    r.points.reserve(count);
+    for (int i = 0; i < count; ++i) {
+      const CellPoint p{job.grid.col_of_x(ring->getX(i) + shift), job.grid.row_of_y(ring->getY(i))};
+      // |cell coordinate| < 2^40 keeps the coverage kernel's integer conversions defined.
+      if (!(std::abs(p.x) < 1e12 && std::abs(p.y) < 1e12)) {
+        out.error = job.src.path + ": feature '" + id + "' has a vertex at (" + std::to_string(ring->getX(i)) + ", " +
+                    std::to_string(ring->getY(i)) + "), far outside the raster's coordinate range; fix the geometry";
+        return false;
+      }
+      r.points.push_back(p);
+    }
+    if (r.points.size() > 1 && r.points.front().x == r.points.back().x && r.points.front().y == r.points.back().y)
+      r.points.pop_back();
+    out.rings.push_back(std::move(r));
+  }
+  return true;
+}
+
+PreparedGeometry prepare_geometry(const GeometryJob& job, const std::string& id, std::unique_ptr<OGRGeometry> geom,
+                                  OGRCoordinateTransformation* transform, GeosValidity& validity) {
+  PreparedGeometry out;
+  const std::string& path = job.src.path;
+  if (!geom || geom->IsEmpty()) {
+    out.empty = 1;
+    return out;
+  }
+  const OGRwkbGeometryType type = geom->getGeometryType();
+  // The feature's own geometry (stolen from it when read): no copy unless curves need linearising.
+  if (geom->hasCurveGeometry()) geom.reset(geom->getLinearGeometry());
+  if (job.src.datum == Datum::gcj02) gcj02_to_wgs84_in_place(geom.get());
+  if (transform && geom->transform(transform) != OGRERR_NONE) {
+    out.error = path + ": feature '" + id + "' cannot be reprojected to the raster's CRS";
+    return out;
+  }
+  if (job.geographic) unwrap_longitudes(geom.get());
+  if (!validity.is_valid(*geom)) {
+    std::unique_ptr<OGRGeometry> fixed(geom->MakeValid());
+    if (!fixed) {
+      out.error = path + ": feature '" + id + "' is invalid and MakeValid failed (is GDAL built with GEOS?)";
+      return out;
+    }
+    geom = std::move(fixed);
+    out.repaired = 1;
+  }
+  std::vector<const OGRPolygon*> polygons;
+  std::vector<std::unique_ptr<OGRGeometry>> owned;
+  if (!collect_polygons(geom.get(), polygons, owned)) {
+    if (out.repaired && OGR_GT_IsSurface(wkbFlatten(type)) == TRUE) {
+      out.empty = 1;  // a polygon collapsed to a line or point: no area, an empty zone
+      return out;
+    }
+    out.error = path + ": feature '" + id + "' is a " + std::string(OGRGeometryTypeToName(geom->getGeometryType())) +
+                ", not a polygon; zonal statistics need polygon zones";
+    return out;
+  }
+  for (const OGRPolygon* poly : polygons) {
+    // On a lon/lat grid a polygon is placed once for every whole turn that brings it onto the
+    // grid: a zone in 0…360 meets a −180…180 grid, and one spanning the seam meets both edges.
+    std::vector<int> turns{0};
+    if (job.geographic && poly->getExteriorRing()) {
+      OGREnvelope e;
+      poly->getExteriorRing()->getEnvelope(&e);
+      const double a = job.grid.x_of_col(0), b = job.grid.x_of_col(static_cast<double>(job.grid.width));
+      turns = turns_onto_grid(e.MinX, e.MaxX, std::min(a, b), std::max(a, b));
+    }
+    for (const int turn : turns)
+      if (!append_rings(job, id, *poly, turn * 360.0, out)) return out;
+  }
+  return out;
+}
+
+}  // namespace
+
+ZoneSet read_zones(const ZoneSource& src, const RasterInfo& raster) {
+  configure_gdal();
+  clear_gdal_error();
+  VSIStatBufL st;
+  const bool is_plain_file = src.path.find(':') == std::string::npos && src.path.rfind("/vsi", 0) != 0;
+  if (is_plain_file && VSIStatL(src.path.c_str(), &st) != 0)
+    throw UserError(src.path + ": zone file not found (check the path)");
+  std::unique_ptr<GDALDataset, DatasetCloser> ds(static_cast<GDALDataset*>(
+      GDALOpenEx(src.path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY, nullptr, nullptr, nullptr)));
+  if (!ds || ds->GetLayerCount() == 0)
+    throw UserError(src.path + ": cannot open as a vector layer (give a GeoPackage, shapefile, GeoJSON or another OGR source)");
+  OGRLayer* layer = src.layer.empty() ? ds->GetLayer(0) : ds->GetLayerByName(src.layer.c_str());
+  if (!layer)
+    throw UserError(src.path + ": no layer '" + src.layer + "' (layers: " + list_layers(ds.get()) + ")");
+  const GIntBig feature_count = layer->GetFeatureCount(TRUE);
+  if (feature_count == 0)
+    throw UserError(src.path + ": layer '" + std::string(layer->GetName()) + "' has no features");
+  OGRFeatureDefn* defn = layer->GetLayerDefn();
+  const int id_index = defn->GetFieldIndex(src.id_field.c_str());
+  if (id_index < 0)
+    throw UserError(src.path + ": layer '" + layer->GetName() + "' has no field '" + src.id_field +
+                    "' (fields: " + list_fields(defn) + ")");
+  std::vector<int> include_index;
+  for (const auto& name : src.include_fields) {
+    const int i = defn->GetFieldIndex(name.c_str());
+    if (i < 0)
+      throw UserError(src.path + ": layer '" + layer->GetName() + "' has no field '" + name +
+                      "' to include (fields: " + list_fields(defn) + ")");
+    include_index.push_back(i);
+  }
+
+  OGRSpatialReference layer_srs;
+  if (const OGRSpatialReference* s = layer->GetSpatialRef(); s && !s->IsEmpty()) {
+    layer_srs = *s;
+  } else if (!src.assume_crs.empty()) {
+    layer_srs.importFromWkt(crs_wkt_from_user(src.assume_crs).c_str());
+    log_info(src.path + ": layer has no CRS; assuming " + src.assume_crs + " as asked");
+  } else {
+    throw UserError(src.path + ": layer '" + std::string(layer->GetName()) +
+                    "' has no CRS; pass --assume-crs EPSG:4326 (or the right one) if you know it");
+  }
+  layer_srs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+  OGRSpatialReference raster_srs;
+  raster_srs.importFromWkt(raster.crs_wkt.c_str());
+  raster_srs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+  if (src.datum == Datum::gcj02 && !layer_srs.IsGeographic())
+    throw UserError(src.path + ": datum gcj02 needs lon/lat coordinates, but the layer's CRS is projected");
+  std::unique_ptr<OGRCoordinateTransformation> transform;
+  if (!layer_srs.IsSame(&raster_srs)) {
+    transform.reset(OGRCreateCoordinateTransformation(&layer_srs, &raster_srs));
+    if (!transform)
+      throw UserError(src.path + ": cannot reproject from the layer's CRS (" +
+                      std::string(layer_srs.GetName() ? layer_srs.GetName() : "?") + ") to the raster's");
+  }
+
+  ZoneSet zones;
+  zones.layer_name = layer->GetName();
+  zones.field_names = src.include_fields;
+  zones.reprojected = transform != nullptr;
+  std::unordered_map<std::string, size_t> seen;
+  // One thread reads features (OGR layers are sequential) and hands batches of geometries to
+  // tasks that the other threads — and the reader, once done — prepare in parallel: reading
+  // overlaps the geometry work instead of preceding it. A deque keeps batches in place as it grows.
+  constexpr size_t kBatch = 32;
+  std::deque<GeometryBatch> batches;
+  std::vector<std::unique_ptr<OGRCoordinateTransformation>> thread_transform(omp_get_max_threads());
+  std::vector<std::unique_ptr<GeosValidity>> thread_validity(omp_get_max_threads());
+  const GeometryJob job{src, raster.grid, raster.geographic};
+  auto prepare = [&](GeometryBatch& batch) {
+    auto& local = thread_transform[omp_get_thread_num()];
+    if (transform && !local) local.reset(transform->Clone());
+    auto& validity = thread_validity[omp_get_thread_num()];
+    if (!validity) validity = std::make_unique<GeosValidity>();
+    for (size_t k = 0; k < batch.geometries.size(); ++k) {
+      const std::string& id = zones.ids[batch.first + k];
+      try {  // an exception must not leave a task
+        batch.results[k] = prepare_geometry(job, id, std::move(batch.geometries[k]), local.get(), *validity);
+      } catch (const std::exception& e) {
+        batch.results[k].error = src.path + ": feature '" + id + "': " + e.what();
+      }
+    }
+    batch.geometries.clear();
+  };
+  const auto t_read = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point t_geom;
+  std::exception_ptr read_failure;
+#pragma omp parallel
+#pragma omp single
+  {
+    try {
+      layer->ResetReading();
+      // ids are reserved up front so tasks may read earlier ids while the reader appends.
+      zones.ids.reserve(static_cast<size_t>(std::max<GIntBig>(kBatch, feature_count)));
+      for (auto& feature : *layer) {
+        const size_t index = zones.ids.size();
+        if (index == zones.ids.capacity()) {
+#pragma omp taskwait
+          zones.ids.reserve(2 * index);
+        }
+        std::string id = feature->GetFieldAsString(id_index);
+        if (!feature->IsFieldSetAndNotNull(id_index))
+          throw UserError(src.path + ": feature " + std::to_string(index + 1) + " has no value in id field '" +
+                          src.id_field + "'");
+        if (auto [it, fresh] = seen.emplace(id, index); !fresh)
+          throw UserError(src.path + ": duplicate id '" + id + "' in field '" + src.id_field + "' (features " +
+                          std::to_string(it->second + 1) + " and " + std::to_string(index + 1) +
+                          "); ids must be unique");
+        std::vector<std::string> carried;
+        for (int i : include_index) carried.emplace_back(feature->GetFieldAsString(i));
+        zones.ids.push_back(std::move(id));
+        zones.fields.push_back(std::move(carried));
+        if (batches.empty() || batches.back().geometries.size() == kBatch) {
+          if (!batches.empty()) {
+            GeometryBatch* full = &batches.back();
+            full->results.resize(full->geometries.size());
+#pragma omp task firstprivate(full)
+            prepare(*full);
+          }
+          batches.emplace_back();
+          batches.back().first = index;
+        }
+        batches.back().geometries.emplace_back(feature->StealGeometry());
+      }
+      if (!batches.empty() && batches.back().results.empty()) {
+        batches.back().results.resize(batches.back().geometries.size());
+        prepare(batches.back());
+      }
+    } catch (...) {
+      read_failure = std::current_exception();
+    }
+    t_geom = std::chrono::steady_clock::now();
+  }  // the tasks are done at the end of the single region's implicit barrier
+  if (read_failure) std::rethrow_exception(read_failure);
+  const size_t n = zones.ids.size();
+  zones.rings.resize(n);
+  std::vector<std::string> errors(n);
+  std::vector<uint8_t> repaired(n, 0), empty(n, 0);
+  for (auto& batch : batches)
+    for (size_t k = 0; k < batch.results.size(); ++k) {
+      PreparedGeometry& r = batch.results[k];
+      const size_t z = batch.first + k;
+      zones.rings[z] = std::move(r.rings);
+      errors[z] = std::move(r.error);
+      repaired[z] = r.repaired;
+      empty[z] = r.empty;
+    }
+  if (std::getenv("NIGHTLIGHTS_TIMING"))
+    std::fprintf(stderr, "timing: read features %.3f s, geometry after reading %.3f s\n",
+                 std::chrono::duration<double>(t_geom - t_read).count(),
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t_geom).count());
+  for (size_t z = 0; z < n; ++z) {
+    if (!errors[z].empty()) throw UserError(errors[z]);  // the first failing feature, in input order
+    zones.repaired += repaired[z];
+    zones.empty += empty[z];
+  }
+  if (zones.ids.empty()) throw UserError(src.path + ": layer '" + zones.layer_name + "' has no features");
+  if (zones.repaired)
+    log_warning(src.path + ": repaired " + std::to_string(zones.repaired) +
+                " invalid geometr" + (zones.repaired == 1 ? "y" : "ies") + " with MakeValid");
+  if (zones.reprojected)
+    log_info(src.path + ": reprojected zones from " +
+             std::string(layer_srs.GetName() ? layer_srs.GetName() : "the layer's CRS") + " to the raster's CRS");
+  return zones;
+}
+
+}  // namespace nl

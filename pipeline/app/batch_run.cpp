@@ -18,6 +18,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "pipeline/io/black_marble.hpp"
 #include "pipeline/io/build_info.hpp"
 #include "pipeline/engine/cluster.hpp"
 #include "pipeline/io/config.hpp"
@@ -106,7 +107,13 @@ bool same_inputs(const std::vector<FileStamp>& a, const std::vector<FileStamp>& 
   return true;
 }
 
+// Every input of a release: its tiles (a changed tile set redoes it), or its raster and quality.
 std::vector<FileStamp> release_stamps(const ReleaseFile& r, bool hash) {
+  if (!r.tiles.empty()) {
+    std::vector<FileStamp> s;
+    for (const auto& t : r.tiles) s.push_back(stamp_file(t.path, hash));
+    return s;
+  }
   std::vector<FileStamp> s{stamp_file(r.path, hash)};
   if (!r.quality_path.empty()) s.push_back(stamp_file(r.quality_path, hash));
   return s;
@@ -120,6 +127,12 @@ std::string settings_text(const RunConfig& c) {
   if (c.releases.quality)
     t << "quality " << c.releases.quality->template_name << "|" << c.releases.quality->replace_from << "|"
       << c.releases.quality->replace_to << "|" << c.releases.quality->min_count << "\n";
+  if (const auto& b = c.releases.black_marble; b.enabled) {
+    t << "black-marble " << b.layer << "|" << b.quality << "|" << b.quality_layer << "|" << b.collection << "|"
+      << b.fail_on_missing << "|keep";
+    for (int k : b.keep) t << " " << k;
+    t << "\n";
+  }
   const auto& p = c.preprocess;
   t << "preprocess " << (c.nodata_override ? format_number(*p.nodata) : "band") << " " << p.scale << " " << p.offset
     << " " << static_cast<int>(p.negatives) << " " << (p.floor ? format_number(*p.floor) : "-") << " "
@@ -173,6 +186,18 @@ void remove_stale_staging(const std::string& releases_dir) {
   }
 }
 
+std::string tile_names(const std::vector<TileId>& tiles) {
+  std::string out;
+  for (size_t i = 0; i < tiles.size(); ++i) out += (i ? ", " : "") + tiles[i].name();
+  return out;
+}
+
+std::string tile_list_json(const std::vector<TileId>& tiles) {
+  std::string out = "[";
+  for (size_t i = 0; i < tiles.size(); ++i) out += (i ? ", " : "") + json_string(tiles[i].name());
+  return out + "]";
+}
+
 class BatchRun {
  public:
   BatchRun(const BatchOptions& options, RunConfig config) : opt_(options), cfg_(std::move(config)) {
@@ -184,6 +209,8 @@ class BatchRun {
 
  private:
   void process_release(const ReleaseFile& release, const std::string& why, const std::string& previous_sha);
+  void open_tiles(const ReleaseFile& release, BlackMarbleMosaic& mosaic);
+  std::optional<std::vector<TileId>> needed_tiles_;  // by the zones, found once per run
   void write_panels();
   void write_convergence();
   void write_geopackages(const std::string& latest);
@@ -305,7 +332,12 @@ int BatchRun::run() {
     for (const auto& p : plan) {
       std::string q = p.release.quality_path.empty() ? "-" : p.release.quality_path;
       if (!p.release.quality_path.empty() && !fs::exists(p.release.quality_path)) q += " (MISSING)";
-      std::printf("%s\t%s\t%s\t%s\n", p.release.id.c_str(), p.action.c_str(), p.release.path.c_str(), q.c_str());
+      std::string raster = p.release.path;
+      if (!p.release.tiles.empty()) {
+        raster = std::to_string(p.release.tiles.size()) + " tile(s):";
+        for (const auto& t : p.release.tiles) raster += " " + t.tile.name();
+      }
+      std::printf("%s\t%s\t%s\t%s\n", p.release.id.c_str(), p.action.c_str(), raster.c_str(), q.c_str());
     }
     for (const auto& [id, path] : deleted)
       std::printf("%s\tmissing\t%s (DELETED; tables kept)\t-\n", id.c_str(), path.c_str());
@@ -390,7 +422,10 @@ void BatchRun::process_release(const ReleaseFile& release, const std::string& wh
       throw UserError(release.quality_path + ": quality raster of release " + release.id + " not found");
     return release_stamps(release, true);
   }();
-  RasterInfo raster = inspect_raster(release.path, cfg_.releases.band, cfg_.releases.assume_crs);
+  BlackMarbleMosaic mosaic;
+  if (!release.tiles.empty()) open_tiles(release, mosaic);
+  RasterInfo raster = release.tiles.empty() ? inspect_raster(release.path, cfg_.releases.band, cfg_.releases.assume_crs)
+                                            : inspect_raster(mosaic.radiance_vrt, 1, "");
   if (manifest_.has_grid) {
     const double* g = manifest_.grid_values;
     const GridGeometry panel{g[0], g[1], g[2], g[3], static_cast<int64_t>(g[4]), static_cast<int64_t>(g[5])};
@@ -406,6 +441,7 @@ void BatchRun::process_release(const ReleaseFile& release, const std::string& wh
                       " differs from its release's (" + raster.grid.describe() + ")");
     quality = QualityMask{q, cfg_.releases.quality->min_count};
   }
+  if (!mosaic.quality_vrt.empty()) quality = QualityMask{inspect_raster(mosaic.quality_vrt, 1, ""), 1};
   if (!zones_ || !zones_->grid.same_grid(raster.grid))
     zones_ = std::make_unique<PreparedZones>(prepare_zones(cfg_, raster, opt_.cache_dir, hu_source_));
   const auto t_zonal = Clock::now();
@@ -561,14 +597,23 @@ void BatchRun::process_release(const ReleaseFile& release, const std::string& wh
        << json_string(fs::absolute(cfg_.path).string()) << ",\n  \"config\": " << json_string(cfg_.text)
        << ",\n  \"units\": " << json_string(cfg_.releases.units) << ",\n  \"grid\": "
        << json_string(raster.grid.describe()) << ",\n  \"coverage\": " << json_string(coverage_mode_name(cfg_.coverage))
-       << ",\n  \"inputs\": [\n    " << stamp_json("raster", stamps[0]);
-  if (stamps.size() > 1) prov << ",\n    " << stamp_json("quality", stamps[1]);
+       << ",\n  \"inputs\": [\n    ";
+  if (!release.tiles.empty()) {
+    for (size_t i = 0; i < stamps.size(); ++i)
+      prov << (i ? ",\n    " : "") << stamp_json(std::string("tile ").append(release.tiles[i].tile.name()), stamps[i]);
+  } else {
+    prov << stamp_json("raster", stamps[0]);
+    if (stamps.size() > 1) prov << ",\n    " << stamp_json("quality", stamps[1]);
+  }
   // The zone files' hashes were taken once per run, for the settings fingerprint.
   for (const auto& z : manifest_.zone_inputs) prov << ",\n    " << stamp_json("zones", z);
   prov << "\n  ],\n  \"zones_repaired\": [";
   for (size_t i = 0; i < zones_->layers.size(); ++i) prov << (i ? ", " : "") << zones_->layers[i].repaired;
   prov << "],\n  \"timings_s\": {\"zones_prepared\": " << zones_->prepare_seconds << ", \"zonal\": " << zonal_seconds << ", \"total\": " << seconds_since(t0)
-       << "},\n  \"cells_read\": " << result.cells_read << "\n}\n";
+       << "},\n  \"cells_read\": " << result.cells_read << ",\n  \"negative_cells\": " << result.negative_cells;
+  if (!release.tiles.empty())
+    prov << ",\n  \"tiles_needed\": " << mosaic.needed << ",\n  \"tiles_missing\": " << tile_list_json(mosaic.missing);
+  prov << "\n}\n";
   write_file_atomically(stage + "/provenance.json", prov.str());
   check_interrupt();
 
@@ -588,9 +633,29 @@ void BatchRun::process_release(const ReleaseFile& release, const std::string& wh
     manifest_.has_grid = true;
   }
   manifest_.units = cfg_.releases.units;
-  manifest_.releases[release.id] = {"done", "", utc_now(), stamps, settings_, std::nullopt};
+  manifest_.releases[release.id] = {"done", "", utc_now(), stamps, settings_, std::nullopt, {}};
+  for (const TileId& t : mosaic.missing) manifest_.releases[release.id].missing_tiles.push_back(t.name());
+  if (!mosaic.missing.empty())
+    log_warning("release " + release.id + ": " + std::to_string(mosaic.missing.size()) + " of " +
+                std::to_string(mosaic.needed) + " tiles missing (" + tile_names(mosaic.missing) +
+                "); their cells count as no data");
   gap_words_ = words;  // only a release whose tables are in place is told about
   if (cluster::is_writer()) save_manifest(manifest_path_, manifest_);
+}
+
+// A tiled release as one mosaic on the lattice of the tiles the zones need.
+void BatchRun::open_tiles(const ReleaseFile& release, BlackMarbleMosaic& mosaic) {
+  if (!needed_tiles_) {
+    std::vector<ZoneExtentSource> sources;
+    for (const auto& z : cfg_.zones)
+      sources.push_back({z.path, z.layer, z.assume_crs, z.datum == Datum::gcj02 ? 0.01 : 0.0});
+    needed_tiles_ = tiles_needed_by_zones(sources);
+  }
+  build_black_marble_mosaic(release.tiles, *needed_tiles_, cfg_.releases.black_marble, release.id, mosaic);
+  if (!mosaic.missing.empty() && cfg_.releases.black_marble.fail_on_missing)
+    throw UserError("release " + release.id + ": " + std::to_string(mosaic.missing.size()) + " of " +
+                    std::to_string(mosaic.needed) + " tiles missing (" + tile_names(mosaic.missing) +
+                    ") and releases.missing_tiles is 'fail'");
 }
 
 void BatchRun::prepare_hu_line() {

@@ -318,6 +318,14 @@ void warn_of_fill_values(const RasterInfo& raster, const std::vector<ZoneAccumul
               " (preprocess.nodata in a run's configuration)");
 }
 
+// Valid raw values that scale and offset make negative (read per accumulation tile, once).
+int64_t count_negative(const xt::xtensor<double, 2>& raw, const PreprocessOptions& p) {
+  int64_t n = 0;
+  for (const double x : raw)
+    if (x - x == 0 && !(p.nodata && x == *p.nodata) && x * p.scale + p.offset < 0) ++n;
+  return n;
+}
+
 }  // namespace
 
 ZonalResult run_zonal(const RasterInfo& raster, const CoverageIndex& index, const CellAreas& areas,
@@ -331,6 +339,7 @@ ZonalResult run_zonal(const RasterInfo& raster, const CoverageIndex& index, cons
   std::atomic<int64_t> done{0};
   Progress progress(options.progress);
   const int threads = options.threads > 0 ? options.threads : omp_get_max_threads();
+  std::atomic<int64_t> negative_cells{0};
   PreprocessOptions quality_preprocess;
   if (options.quality) quality_preprocess.nodata = options.quality->raster.nodata;
 
@@ -360,6 +369,7 @@ ZonalResult run_zonal(const RasterInfo& raster, const CoverageIndex& index, cons
         for (const size_t t : plan.tiles_of_window[i]) {
           const Window tile = index.layout.window(plan.tiles[t]);
           reader->copy_to(tile, values);
+          negative_cells += count_negative(values, options.preprocess);
           if (quality_reader) {
             quality_reader->copy_to(tile, quality);
             preprocess_window(quality, quality_preprocess);
@@ -408,6 +418,7 @@ ZonalResult run_zonal(const RasterInfo& raster, const CoverageIndex& index, cons
   for (const int64_t w : plan.windows) result.cells_read += plan.reads.window(w).cells();
   cluster::broadcast_accumulators(result.zones);
   result.windows_read = static_cast<int64_t>(plan.windows.size());
+  result.negative_cells = cluster::sum_over_ranks(negative_cells.load());
   warn_of_fill_values(raster, result.zones);
   return result;
 }

@@ -96,6 +96,9 @@ struct ZonalOptions {
 struct ZonalResult {
   std::vector<ZoneAccumulator> zones;
   int64_t cells_read = 0;
+  // Valid cells read whose value after scale and offset is negative (before any negatives
+  // policy): collection 2 Black Marble has shown them, and they are reported, never hidden.
+  int64_t negative_cells = 0;
   int64_t windows_read = 0;
 };
 

@@ -266,6 +266,46 @@ namespace {
 
 // A derived level's key must be carried by its finer level: its zone layer's `fields`, or none
 // for a derived level; found here, not after a release's raster pass.
+// releases.product: black-marble — HDF5 tiles, a layer, quality from a layer of the same file.
+void parse_black_marble(const Reader& r, const YAML::Node& rel, ReleasesConfig& c) {
+  BlackMarbleConfig& b = c.black_marble;
+  if (rel["product"]) {
+    if (r.str(rel, "product") != "black-marble")
+      r.fail(rel["product"], "releases.product must be 'black-marble' (leave it out for GeoTIFF-like rasters)");
+    b.enabled = true;
+  }
+  for (const char* key : {"layer", "collection", "missing_tiles"})
+    if (rel[key] && !b.enabled) r.fail(rel[key], std::string("releases.") + key + " needs releases.product: black-marble");
+  if (!b.enabled) {
+    // Tiles of GeoTIFF products (EOG's six monthly tiles) are not mosaicked yet.
+    if (c.pattern.find("{tile}") != std::string::npos)
+      r.fail(rel["pattern"], "releases.pattern: {tile} needs releases.product: black-marble (other tiled products "
+                             "are not mosaicked yet: mosaic them with gdalbuildvrt and give the VRT)");
+    return;
+  }
+  if (c.pattern.find("{tile}") == std::string::npos)
+    r.fail(rel["pattern"], "releases.pattern of a black-marble product must contain {tile}, e.g. \"VNP46A3.A{year}{doy}.{tile}.*.h5\"");
+  if (rel["layer"]) b.layer = r.str(rel, "layer");
+  if (rel["collection"]) b.collection = r.str(rel, "collection");
+  if (rel["missing_tiles"]) {
+    const std::string m = r.str(rel, "missing_tiles");
+    if (m != "process" && m != "fail") r.fail(rel["missing_tiles"], "releases.missing_tiles must be 'process' or 'fail'");
+    b.fail_on_missing = m == "fail";
+  }
+  if (const YAML::Node q = rel["quality"]) {
+    r.check_keys(q, "releases.quality", {"layer", "keep"});
+    if (!q["keep"]) r.fail(q, "releases.quality of a black-marble product needs 'keep', the flag values kept, e.g. [0, 1]");
+    b.quality = true;
+    if (q["layer"]) b.quality_layer = r.str(q, "layer");
+    for (const auto& v : r.list(q, "keep")) {
+      char* end = nullptr;
+      const long k = std::strtol(v.c_str(), &end, 10);
+      if (v.empty() || *end || k < 0 || k > 255) r.fail(q["keep"], "releases.quality.keep: '" + v + "' is not a flag value 0-255");
+      b.keep.push_back(static_cast<int>(k));
+    }
+  }
+}
+
 void check_level_key(const Reader& r, const YAML::Node& n, const RunConfig& c, const LevelConfig& l) {
   if (l.from.empty() || l.key_field == "id") return;
   const auto from = std::find_if(c.levels.begin(), c.levels.end(), [&](const auto& x) { return x.name == l.from; });
@@ -305,7 +345,8 @@ RunConfig parse_checked(const std::string& text, const std::string& path, const 
 
   // releases
   const YAML::Node rel = root["releases"];
-  r.check_keys(rel, "releases", {"files", "pattern", "id", "units", "band", "assume_crs", "quality"});
+  r.check_keys(rel, "releases", {"files", "pattern", "id", "units", "band", "assume_crs", "quality", "product",
+                                  "layer", "collection", "missing_tiles"});
   if (!rel["files"]) r.fail(rel, "releases: 'files' is required (a glob or a list of rasters)");
   for (const auto& f : r.list(rel, "files")) c.releases.files.push_back(resolve_path(base_dir, f));
   if (!rel["pattern"]) r.fail(rel, "releases: 'pattern' is required, e.g. \"viirs_{year}_{month}.tif\"");
@@ -319,7 +360,8 @@ RunConfig parse_checked(const std::string& text, const std::string& path, const 
   if (rel["band"]) c.releases.band = r.integer(rel, "band");
   if (c.releases.band < 1) r.fail(rel["band"], "releases.band must be 1 or more (bands are numbered from 1)");
   if (rel["assume_crs"]) c.releases.assume_crs = r.str(rel, "assume_crs");
-  if (rel["quality"]) {
+  parse_black_marble(r, rel, c.releases);
+  if (rel["quality"] && !c.releases.black_marble.enabled) {
     const YAML::Node q = rel["quality"];
     r.check_keys(q, "releases.quality", {"template", "replace", "min_count"});
     QualityConfig qc;

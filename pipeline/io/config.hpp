@@ -12,6 +12,7 @@
 #include "kernels/coverage.hpp"
 #include "kernels/datum.hpp"
 #include "kernels/preprocess.hpp"
+#include "pipeline/io/black_marble.hpp"
 
 namespace nl {
 
@@ -29,6 +30,7 @@ struct ReleasesConfig {
   int band = 1;
   std::string assume_crs;
   std::optional<QualityConfig> quality;
+  BlackMarbleConfig black_marble;  // releases.product: black-marble and its keys
 };
 
 struct ZoneLayerConfig {

@@ -42,6 +42,7 @@ Manifest load_manifest(const std::string& path) {
       if (const YAML::Node g = kv.second["last_good"])
         r.last_good = GoodTables{g["finished"].as<std::string>(""), read_stamps(g["inputs"]),
                                  g["settings"].as<std::string>("")};
+      for (const auto& t : kv.second["missing_tiles"]) r.missing_tiles.push_back(t.as<std::string>());
       m.releases[kv.first.as<std::string>()] = r;
     }
   } catch (const YAML::Exception& e) {
@@ -86,6 +87,11 @@ void save_manifest(const std::string& path, const Manifest& m) {
     out << YAML::Key << "finished" << YAML::Value << r.finished;
     if (!r.settings.empty()) out << YAML::Key << "settings" << YAML::Value << r.settings;
     emit_stamps(out, "inputs", r.inputs);
+    if (!r.missing_tiles.empty()) {
+      out << YAML::Key << "missing_tiles" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+      for (const auto& t : r.missing_tiles) out << t;
+      out << YAML::EndSeq;
+    }
     if (r.last_good) {
       out << YAML::Key << "last_good" << YAML::Value << YAML::BeginMap;
       out << YAML::Key << "finished" << YAML::Value << r.last_good->finished;

@@ -25,6 +25,7 @@ struct ReleaseRecord {
   std::vector<FileStamp> inputs;
   std::string settings;  // fingerprint of the settings and zone contents the tables were made with
   std::optional<GoodTables> last_good;  // failed only: the tables kept from the last good run
+  std::vector<std::string> missing_tiles;  // needed tiles absent from a tiled release
 };
 
 struct Manifest {

@@ -19,7 +19,7 @@ namespace {
 // One element of a release-name pattern: a literal character, `?`, `*`, or a placeholder of
 // `digits` digits.
 struct PatternToken {
-  enum Kind { literal, any_char, any_run, digits } kind;
+  enum Kind { literal, any_char, any_run, digits, tile } kind;
   char ch = 0;
   int count = 0;
   std::string key;
@@ -34,12 +34,14 @@ std::vector<PatternToken> tokenize_pattern(const std::string& pattern) {
       const size_t close = pattern.find('}', i);
       if (close == std::string::npos) throw std::invalid_argument("unclosed '{' in pattern '" + pattern + "'");
       const std::string key = pattern.substr(i + 1, close - i - 1);
-      if (key != "year" && key != "month" && key != "day")
-        throw std::invalid_argument("unknown placeholder {" + key + "} in pattern '" + pattern + "' (use {year}, {month}, {day})");
+      if (key != "year" && key != "month" && key != "day" && key != "doy" && key != "tile")
+        throw std::invalid_argument("unknown placeholder {" + key + "} in pattern '" + pattern +
+                                    "' (use {year}, {month}, {day}, {doy}, {tile})");
       if (std::find(keys.begin(), keys.end(), key) != keys.end())
         throw std::invalid_argument("placeholder {" + key + "} appears twice in pattern '" + pattern + "'");
       keys.push_back(key);
-      tokens.push_back({PatternToken::digits, 0, key == "year" ? 4 : 2, key});
+      const int width = key == "year" ? 4 : key == "doy" ? 3 : key == "tile" ? 6 : 2;
+      tokens.push_back({key == "tile" ? PatternToken::tile : PatternToken::digits, 0, width, key});
       i = close;
     } else if (ch == '*') {
       // `**` means what `*` means; merging them keeps the table below small.
@@ -55,10 +57,36 @@ std::vector<PatternToken> tokenize_pattern(const std::string& pattern) {
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
+// {tile}: a Black Marble tile id hHHvVV.
+bool is_tile_at(const std::string& name, size_t j) { return parse_tile_id(name.substr(j, 6)).has_value(); }
+
+bool is_leap(int year) { return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0; }
+
+// Month and day of a day of year; false when the day does not exist in that year.
+bool month_day_of(int year, int doy, int& month, int& day) {
+  static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (doy < 1) return false;
+  for (month = 1; month <= 12; ++month) {
+    const int n = kDays[month - 1] + (month == 2 && is_leap(year));
+    if (doy <= n) {
+      day = doy;
+      return true;
+    }
+    doy -= n;
+  }
+  return false;
+}
+
+std::string two_digit(int n) {
+  std::string s = n < 10 ? "0" : "";  // by append: GCC 12 warns falsely on "literal" + string
+  s.append(std::to_string(n));
+  return s;
+}
+
 }  // namespace
 
-std::optional<std::string> release_id_from_name(const std::string& name, const std::string& pattern,
-                                                const std::string& id_format) {
+std::optional<NameMatch> match_release_name(const std::string& name, const std::string& pattern,
+                                           const std::string& id_format) {
   // A table of "tokens t… match name[j…]" instead of a backtracking regex: time and memory are
   // (tokens × name length), whatever the pattern (std::regex took minutes, and deep recursion,
   // on `**************` against a long name).
@@ -85,6 +113,9 @@ std::optional<std::string> release_id_from_name(const std::string& name, const s
           ok = j + tok.count <= nn && at(t + 1, j + tok.count) &&
                std::all_of(name.begin() + j, name.begin() + j + tok.count, is_digit);
           break;
+        case PatternToken::tile:
+          ok = j + tok.count <= nn && at(t + 1, j + tok.count) && is_tile_at(name, j);
+          break;
       }
       at(t, j) = ok;
     }
@@ -99,7 +130,7 @@ std::optional<std::string> release_id_from_name(const std::string& name, const s
       size_t k = nn;
       while (!at(t + 1, k)) --k;
       j = k;
-    } else if (tok.kind == PatternToken::digits) {
+    } else if (tok.kind == PatternToken::digits || tok.kind == PatternToken::tile) {
       values[tok.key] = name.substr(j, tok.count);
       j += tok.count;
     } else {
@@ -114,9 +145,17 @@ std::optional<std::string> release_id_from_name(const std::string& name, const s
     const int day = std::stoi(values["day"]);
     if (day < 1 || day > 31) return std::nullopt;
   }
+  if (values.count("doy")) {
+    int month = 0, day = 0;
+    if (!month_day_of(std::stoi(values["year"]), std::stoi(values["doy"]), month, day)) return std::nullopt;
+    if (!values.count("month")) values["month"] = two_digit(month);
+    if (!values.count("day")) values["day"] = two_digit(day);
+  }
+  NameMatch result;
+  if (values.count("tile")) result.tile = values["tile"];
   std::string format = id_format;
   if (format.empty()) {
-    for (const char* k : {"year", "month", "day"})
+    for (const char* k : {"year", "month", "day"})  // {doy} gave month and day
       if (values.count(k)) format += std::string(format.empty() ? "" : "-") + "{" + k + "}";
   }
   std::string id;
@@ -132,7 +171,15 @@ std::optional<std::string> release_id_from_name(const std::string& name, const s
     id += values[key];
     i = close;
   }
-  return id;
+  result.id = id;
+  return result;
+}
+
+std::optional<std::string> release_id_from_name(const std::string& name, const std::string& pattern,
+                                                const std::string& id_format) {
+  const auto m = match_release_name(name, pattern, id_format);
+  if (!m) return std::nullopt;
+  return m->id;
 }
 
 std::string quality_path_for(const std::string& release_path, const QualityConfig& q) {
@@ -155,9 +202,11 @@ std::string quality_path_for(const std::string& release_path, const QualityConfi
   return out;
 }
 
-std::vector<ReleaseFile> find_releases(const ReleasesConfig& config) {
+namespace {
+
+std::vector<std::string> expand_globs(const std::vector<std::string>& specs) {
   std::vector<std::string> paths;
-  for (const auto& spec : config.files) {
+  for (const auto& spec : specs) {
     glob_t g{};
     const int rc = glob(spec.c_str(), 0, nullptr, &g);
     if (rc == 0)
@@ -168,25 +217,52 @@ std::vector<ReleaseFile> find_releases(const ReleasesConfig& config) {
   }
   std::sort(paths.begin(), paths.end());
   paths.erase(std::unique(paths.begin(), paths.end()), paths.end());
-  std::vector<ReleaseFile> releases;
-  std::map<std::string, std::string> seen;
+  return paths;
+}
+
+// A Black Marble file's id follows its product's period unless releases.id says otherwise.
+std::string id_format_for(const ReleasesConfig& config, const std::string& name) {
+  if (!config.id_format.empty() || !config.black_marble.enabled) return config.id_format;
+  return black_marble_id_format(black_marble_product(name));
+}
+
+}  // namespace
+
+std::vector<ReleaseFile> find_releases(const ReleasesConfig& config) {
+  const std::vector<std::string> paths = expand_globs(config.files);
+  std::map<std::string, ReleaseFile> by_id;
+  std::map<std::pair<std::string, std::string>, std::string> seen;  // (id, tile) -> path
+  const std::string collection = config.black_marble.collection.empty() ? "" : "." + config.black_marble.collection + ".";
   for (const auto& path : paths) {
-    std::optional<std::string> id;
+    const std::string name = fs::path(path).filename().string();
+    if (!collection.empty() && name.find(collection) == std::string::npos) continue;
+    std::optional<NameMatch> m;
     try {
-      id = release_id_from_name(fs::path(path).filename().string(), config.pattern, config.id_format);
+      m = match_release_name(name, config.pattern, id_format_for(config, name));
     } catch (const std::invalid_argument& e) {
       throw UserError(std::string("releases.pattern: ") + e.what());
     }
-    if (!id) continue;  // e.g. the quality rasters beside the releases
-    if (auto [it, fresh] = seen.emplace(*id, path); !fresh)
-      throw UserError("release " + *id + " matches two files: " + it->second + " and " + path +
-                      " — make releases.pattern more specific");
-    ReleaseFile r{*id, path, config.quality ? quality_path_for(path, *config.quality) : ""};
-    if (config.quality && r.quality_path.empty())
-      throw UserError(path + ": the quality rule (replace '" + config.quality->replace_from + "') does not apply to this name");
-    releases.push_back(r);
+    if (!m) continue;  // e.g. the quality rasters beside the releases
+    if (auto [it, fresh] = seen.emplace(std::pair{m->id, m->tile}, path); !fresh)
+      throw UserError("release " + m->id + (m->tile.empty() ? "" : " tile " + m->tile) + " matches two files: " +
+                      it->second + " and " + path +
+                      (m->tile.empty() ? " — make releases.pattern more specific"
+                                       : " — pick one with releases.collection (e.g. \"002\") or remove one"));
+    auto [rit, fresh] = by_id.try_emplace(m->id);
+    ReleaseFile& r = rit->second;
+    if (fresh) {
+      r = ReleaseFile{m->id, path, config.quality ? quality_path_for(path, *config.quality) : "", {}};
+      if (config.quality && r.quality_path.empty())
+        throw UserError(path + ": the quality rule (replace '" + config.quality->replace_from + "') does not apply to this name");
+    }
+    if (!m->tile.empty()) r.tiles.push_back({*parse_tile_id(m->tile), path});
   }
-  std::sort(releases.begin(), releases.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  std::vector<ReleaseFile> releases;
+  for (auto& [id, r] : by_id) {
+    std::sort(r.tiles.begin(), r.tiles.end(), [](const TileFile& a, const TileFile& b) { return a.tile < b.tile; });
+    if (!r.tiles.empty()) r.path = r.tiles.front().path;
+    releases.push_back(std::move(r));
+  }
   return releases;
 }
 

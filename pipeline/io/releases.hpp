@@ -1,5 +1,6 @@
 // Finding a batch's releases: expanding globs, reading release ids from file names by a pattern
-// with {year}/{month}/{day} placeholders, and locating each release's quality raster.
+// with {year}/{month}/{day}/{doy}/{tile} placeholders, grouping tiles of one date into one
+// release, and locating each release's quality raster.
 #pragma once
 #include <optional>
 #include <string>
@@ -14,6 +15,14 @@ namespace nl {
 std::optional<std::string> release_id_from_name(const std::string& file_name, const std::string& pattern,
                                                 const std::string& id_format = "");
 
+struct NameMatch {
+  std::string id;
+  std::string tile;  // the {tile} value, empty without one
+};
+// The release id (and tile) in `file_name`; {doy} gives the month and day of its year.
+std::optional<NameMatch> match_release_name(const std::string& file_name, const std::string& pattern,
+                                           const std::string& id_format = "");
+
 // The quality raster's path for a release file.
 std::string quality_path_for(const std::string& release_path, const QualityConfig& quality);
 
@@ -21,9 +30,11 @@ struct ReleaseFile {
   std::string id;
   std::string path;
   std::string quality_path;  // empty without a quality section
+  std::vector<TileFile> tiles;  // a tiled product's inputs, by tile; `path` is the first
 };
 
-// Matching files, sorted by release id; two files with one id is an error.
+// Matching files, sorted by release id; two files with one id (one id and tile, for a
+// pattern with {tile}) is an error unless releases.collection picks one.
 std::vector<ReleaseFile> find_releases(const ReleasesConfig& config);
 
 }  // namespace nl

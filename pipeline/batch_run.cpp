@@ -35,6 +35,9 @@
 #include "pipeline/output_file.hpp"
 #include "pipeline/output_lock.hpp"
 #include "pipeline/releases.hpp"
+#ifdef NIGHTLIGHTS_WITH_CAIRO
+#include "pipeline/release_maps.hpp"
+#endif
 #include "pipeline/temporary_files.hpp"
 #include "pipeline/zonal_engine.hpp"
 #include "pipeline/zone_checks.hpp"
@@ -213,6 +216,11 @@ class BatchRun {
   std::atomic<int64_t> windows_done_{0};
   int64_t sigterm_after_windows_ = -1;
   std::string gap_words_;  // the last processed release's gap table in words, for the summary
+#ifdef NIGHTLIGHTS_WITH_CAIRO
+  std::unique_ptr<ReleaseMaps> maps_;  // zone geometries for the maps, read at the first release
+#endif
+  void draw_maps(const std::string& dir, const ReleaseFile& release, const std::vector<LevelUnits>& levels,
+                 const std::vector<std::vector<double>>& brightness, double reference);
 };
 
 int BatchRun::run() {
@@ -541,9 +549,10 @@ void BatchRun::process_release(const ReleaseFile& release, const std::string& wh
     }
   } guard{stage};
   const std::string bom = cfg_.output.bom ? "\xEF\xBB\xBF" : "";
+  std::vector<std::vector<double>> brightness_of_level;
   for (size_t l = 0; l < levels.size(); ++l) {
-    const auto brightness =
-        gap_brightness(levels, level_index(cfg_.gaps.level), static_cast<int>(l), cfg_.min_valid_fraction);
+    const auto& brightness = brightness_of_level.emplace_back(
+        gap_brightness(levels, level_index(cfg_.gaps.level), static_cast<int>(l), cfg_.min_valid_fraction));
     write_file_atomically(stage + "/" + levels[l].name + ".csv",
                           bom + level_csv(release.id, levels[l], cfg_.stats, cfg_.min_valid_fraction, reference,
                                           region_of_level[l], &brightness));
@@ -551,6 +560,9 @@ void BatchRun::process_release(const ReleaseFile& release, const std::string& wh
   if (!gaps_text.empty()) write_file_atomically(stage + "/gaps.csv", bom + gaps_text);
   if (!hu_text.empty()) write_file_atomically(stage + "/hu_line.csv", bom + hu_text);
   if (!inequality_text.empty()) write_file_atomically(stage + "/inequality.csv", bom + inequality_text);
+  const auto t_maps = Clock::now();
+  draw_maps(stage + "/maps", release, levels, brightness_of_level, reference);
+  const double maps_seconds = seconds_since(t_maps);
 
   std::ostringstream prov;
   prov << "{\n  \"tool\": \"nightlights\",\n  \"version\": " << json_string(NIGHTLIGHTS_VERSION)
@@ -567,7 +579,7 @@ void BatchRun::process_release(const ReleaseFile& release, const std::string& wh
   for (const auto& z : manifest_.zone_inputs) prov << ",\n    " << stamp_json("zones", z);
   prov << "\n  ],\n  \"zones_repaired\": [";
   for (size_t i = 0; i < zones_->layers.size(); ++i) prov << (i ? ", " : "") << zones_->layers[i].repaired;
-  prov << "],\n  \"timings_s\": {\"zones_prepared\": " << zones_->prepare_seconds << ", \"zonal\": " << zonal_seconds << ", \"total\": " << seconds_since(t0)
+  prov << "],\n  \"timings_s\": {\"zones_prepared\": " << zones_->prepare_seconds << ", \"zonal\": " << zonal_seconds << ", \"maps\": " << maps_seconds << ", \"total\": " << seconds_since(t0)
        << "},\n  \"cells_read\": " << result.cells_read << "\n}\n";
   write_file_atomically(stage + "/provenance.json", prov.str());
   check_interrupt();
@@ -591,6 +603,30 @@ void BatchRun::process_release(const ReleaseFile& release, const std::string& wh
   manifest_.releases[release.id] = {"done", "", utc_now(), stamps, settings_, std::nullopt};
   gap_words_ = words;  // only a release whose tables are in place is told about
   if (cluster::is_writer()) save_manifest(manifest_path_, manifest_);
+}
+
+// Maps are pictures of the tables just computed: drawn from the accumulators in memory.
+void BatchRun::draw_maps(const std::string& dir, const ReleaseFile& release, const std::vector<LevelUnits>& levels,
+                         const std::vector<std::vector<double>>& brightness, double reference) {
+#ifdef NIGHTLIGHTS_WITH_CAIRO
+  if (!cfg_.output.maps) return;
+  const auto t0 = Clock::now();
+  if (!maps_) maps_ = std::make_unique<ReleaseMaps>(cfg_);
+  ReleaseMapInputs in;
+  in.release = release.id;
+  in.product = fs::path(release.path).filename().string();
+  in.units = cfg_.releases.units;
+  in.min_valid_fraction = cfg_.min_valid_fraction;
+  in.reference_brightness = reference;
+  in.reference_name = cfg_.gaps.reference;
+  in.levels = &levels;
+  in.gap_brightness = &brightness;
+  if (hu_source_) in.hu_line_lonlat = hu_line_vertices(hu_definition_);
+  maps_->draw(dir, in);
+  log_info("release " + release.id + ": maps drawn in " + format_number(std::round(seconds_since(t0) * 100) / 100) + " s");
+#else
+  (void)dir, (void)release, (void)levels, (void)brightness, (void)reference;
+#endif
 }
 
 void BatchRun::prepare_hu_line() {

@@ -73,13 +73,24 @@ ClassScale log_light_scale(std::vector<double> values, int classes) {
   return s;
 }
 
+// Each side spans its own values (a gap is at most 1 on the darker side but unbounded on the
+// brighter one), so neither side's classes are spent on values that cannot occur.
 ClassScale diverging_scale(std::vector<double> values, int per_side) {
-  for (auto& v : values) v = std::fabs(v);
-  std::erase_if(values, [](double v) { return !std::isfinite(v); });
-  double m = values.empty() ? 1 : round_to_two_digits(percentile(values, 0.98));
-  if (!(m > 0)) m = 1;
+  std::vector<double> below, above;
+  for (double v : values) {
+    if (!std::isfinite(v)) continue;
+    if (v < 0) below.push_back(-v);
+    else if (v > 0) above.push_back(v);
+  }
+  auto side_max = [](std::vector<double>& side) {
+    const double m = side.empty() ? 0 : round_to_two_digits(percentile(side, 0.98));
+    return m > 0 ? m : 1.0;
+  };
+  const double lo = side_max(below), hi = side_max(above);
   ClassScale s;
-  for (int i = -(per_side - 1); i <= per_side - 1; ++i) s.breaks.push_back(round_to_two_digits(m * i / (per_side - 1)));
+  for (int i = per_side - 1; i >= 1; --i) s.breaks.push_back(-round_to_two_digits(lo * i / (per_side - 1)));
+  s.breaks.push_back(0);
+  for (int i = 1; i <= per_side - 1; ++i) s.breaks.push_back(round_to_two_digits(hi * i / (per_side - 1)));
   const size_t n = s.breaks.size() + 1;
   for (size_t i = 0; i < n; ++i)
     s.colours.push_back(ramp_colour(diverging_ramp(), static_cast<double>(i) / static_cast<double>(n - 1)));

@@ -621,7 +621,10 @@ void BatchRun::draw_maps(const std::string& dir, const ReleaseFile& release, con
   in.reference_name = cfg_.gaps.reference;
   in.levels = &levels;
   in.gap_brightness = &brightness;
-  if (hu_source_) in.hu_line_lonlat = hu_line_vertices(hu_definition_);
+  // The line between its two towns; the extension past them only closes the side polygons.
+  if (hu_source_)
+    for (const auto& [lon, lat] : hu_line_vertices(hu_definition_))
+      if (lat >= hu_definition_.sw_lat - 1e-9 && lat <= hu_definition_.ne_lat + 1e-9) in.hu_line_lonlat.emplace_back(lon, lat);
   maps_->draw(dir, in);
   log_info("release " + release.id + ": maps drawn in " + format_number(std::round(seconds_since(t0) * 100) / 100) + " s");
 #else

@@ -198,9 +198,8 @@ void draw_choropleth_png(const std::string& path, const MapCanvas& canvas, const
   cairo_paint(cr.get());
   if (spec.projector) graticule(cr.get(), canvas, *spec.projector);
   fill_units(cr.get(), canvas, spec);
-  stroke_segments(cr.get(), group_outline_segments(canvas.rings, spec.unit_of_polygon), {0, 0, 0}, 0.45, 0.5);
-  if (!spec.outline_group.empty())
-    stroke_segments(cr.get(), group_outline_segments(canvas.rings, spec.outline_group), map_colours::outline, 0.85, 1.1);
+  stroke_segments(cr.get(), spec.unit_borders, {0, 0, 0}, 0.45, 0.5);
+  stroke_segments(cr.get(), spec.outlines, map_colours::outline, 0.85, 1.1);
   if (!spec.hu_line.empty()) hu_line(cr.get(), canvas, spec.hu_line);
   scale_bar(cr.get(), canvas);
   text(cr.get(), l.map_left, 36, spec.title, 24, true);

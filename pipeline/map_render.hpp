@@ -23,8 +23,10 @@ struct ChoroplethSpec {
   std::string legend_heading;
   std::vector<std::optional<Rgb>> fill;  // per polygon; nullopt: hatched (left out or no data)
   std::vector<LegendEntry> legend;       // top to bottom
-  std::vector<int64_t> unit_of_polygon;  // unit borders between different units
-  std::vector<int64_t> outline_group;    // a coarser level's units (empty: none)
+  // From kernels/shared_edges: borders between different units, and a coarser level's outlines
+  // (computed once per level, shared by its maps).
+  std::vector<GridSegment> unit_borders;
+  std::vector<GridSegment> outlines;
   std::vector<std::pair<double, double>> hu_line;  // projected metres (empty: none)
   const MapProjector* projector = nullptr;         // for the graticule (may be null)
   std::vector<std::string> notes;                  // small print under the legend

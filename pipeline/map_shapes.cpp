@@ -95,6 +95,25 @@ std::unique_ptr<OGRCoordinateTransformation> to_lonlat(const OGRLayer* layer, co
   return std::unique_ptr<OGRCoordinateTransformation>(OGRCreateCoordinateTransformation(&src, &wgs84));
 }
 
+// The maps' simplification, before projecting: vertices snapped to a grid of `step` degrees,
+// repeated ones dropped. Neighbours' shared vertices snap alike, so shared edges stay shared
+// (a topology-blind simplifier per polygon would open slivers between them).
+constexpr double kThinningSteps = 8000;  // grid steps across the extent: ~5 per map pixel
+void thin_rings(std::vector<std::vector<MapRing>>& rings, double step) {
+  for (auto& f : rings) {
+    for (auto& r : f) {
+      MapRing out;
+      for (const auto& [lon, lat] : r) {
+        const std::pair<double, double> q{std::round(lon / step) * step, std::round(lat / step) * step};
+        if (out.empty() || out.back() != q) out.push_back(q);
+      }
+      while (out.size() > 1 && out.front() == out.back()) out.pop_back();
+      r = std::move(out);
+    }
+    std::erase_if(f, [](const MapRing& r) { return r.size() < 3; });
+  }
+}
+
 }  // namespace
 
 MapShapes read_map_shapes(const ZoneLayerConfig& z) {
@@ -123,6 +142,7 @@ MapShapes read_map_shapes(const ZoneLayerConfig& z) {
         lat_min = std::min(lat_min, lat), lat_max = std::max(lat_max, lat);
       }
   if (lon_min > lon_max) throw UserError(z.path + ": no polygons to draw");
+  thin_rings(shapes.rings, std::max(lon_max - lon_min, lat_max - lat_min) / kThinningSteps);
   shapes.albers = albers_for_extent(lon_min, lat_min, lon_max, lat_max);
   const MapProjector projector(shapes.albers);
   shapes.x_min = shapes.y_min = std::numeric_limits<double>::infinity();

@@ -110,23 +110,24 @@ void ReleaseMaps::draw(const std::string& dir, const ReleaseMapInputs& in) const
     const LevelUnits& lu = levels[l];
 
     ChoroplethSpec base;
-    base.unit_of_polygon = unit;
+    base.unit_borders = group_outline_segments(layer.canvas.rings, unit);
     base.projector = layer.projector.get();
     const int o = outline_level(levels, static_cast<int>(l));
     std::string outline_name;
     if (o >= 0) {
       const auto to_outline = map_units(levels, static_cast<int>(l), o);
-      base.outline_group.resize(unit.size(), -1);
+      std::vector<int64_t> group(unit.size(), -1);
       for (size_t p = 0; p < unit.size(); ++p)
-        if (unit[p] >= 0) base.outline_group[p] = to_outline[unit[p]];
+        if (unit[p] >= 0) group[p] = to_outline[unit[p]];
+      base.outlines = group_outline_segments(layer.canvas.rings, group);
       outline_name = levels[o].name;
     }
     for (const auto& [lon, lat] : in.hu_line_lonlat) base.hu_line.push_back(layer.projector->project(lon, lat));
     const auto& a = layer.shapes.albers;
     char proj[160];
-    std::snprintf(proj, sizeof proj, "Albers equal-area conic, standard parallels %g\u00b0 and %g\u00b0, centre %g\u00b0E",
-                  a.lat_1, a.lat_2, a.lon_0);
-    base.notes = {proj, "Release " + in.release + " \u00b7 " + std::to_string(lu.codes.size()) + " " + lu.name + " units"};
+    std::snprintf(proj, sizeof proj, "parallels %g\u00b0N and %g\u00b0N, centre %g\u00b0E", a.lat_1, a.lat_2, a.lon_0);
+    base.notes = {"Albers equal-area conic,", proj, "graticule every 10\u00b0",
+                  std::to_string(lu.codes.size()) + " " + lu.name + " units"};
     auto finish = [&](ChoroplethSpec& s) {
       s.legend.push_back({LegendEntry::hatch, {}, "left out: valid area < " + break_label(in.min_valid_fraction * 100) + " %"});
       if (o >= 0) s.legend.push_back({LegendEntry::line, map_colours::outline, outline_name + " outline"});

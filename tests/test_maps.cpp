@@ -44,11 +44,14 @@ TEST_CASE("colour scale: log classes are ordered, rounded, and a value's class b
   }
 }
 
-TEST_CASE("colour scale: the diverging scale has 0 as a break and is symmetric") {
-  const nl::ClassScale s = nl::diverging_scale({-0.5, -0.2, 0.1, 0.4, 0.9});
-  REQUIRE(s.breaks.size() % 2 == 1);
-  CHECK(s.breaks[s.breaks.size() / 2] == 0);
-  CHECK(s.breaks.front() == -s.breaks.back());
+TEST_CASE("colour scale: the diverging scale has 0 as a break and each side spans its own values") {
+  std::vector<double> v;
+  for (int i = 1; i <= 100; ++i) v.push_back(-0.04 * i), v.push_back(0.009 * i);
+  const nl::ClassScale s = nl::diverging_scale(v);
+  REQUIRE(s.breaks.size() == 7);
+  CHECK(s.breaks[3] == 0);
+  CHECK(s.breaks.front() == doctest::Approx(-3.9));  // each side ends at its 98th percentile (outliers do not stretch it)
+  CHECK(s.breaks.back() == doctest::Approx(0.88));
   CHECK(s.class_of(-1e-9) < s.class_of(0));
 }
 

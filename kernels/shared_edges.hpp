@@ -18,8 +18,19 @@ struct GridSegment {
   GridPoint a, b;
 };
 
-// `rings[p]` are polygon p's rings, `group[p]` its group (any int; -1: drawn as its own group).
-// Returns every edge whose two sides are in different groups, once each, in input order.
+// Every distinct edge once, with the polygons on its two sides (`right` = -1 on the outside).
+// Built once per run; each map's outlines are then a filter over it.
+struct EdgeSides {
+  GridSegment segment;
+  int64_t left = -1, right = -1;
+};
+std::vector<EdgeSides> edge_table(const std::vector<std::vector<GridRing>>& rings);
+
+// Edges whose two sides are in different groups (`group[p]` of polygon p; -1: a group of its
+// own), in the table's order.
+std::vector<GridSegment> group_outline_segments(const std::vector<EdgeSides>& edges, const std::vector<int64_t>& group);
+
+// The same from the rings directly.
 std::vector<GridSegment> group_outline_segments(const std::vector<std::vector<GridRing>>& rings,
                                                 const std::vector<int64_t>& group);
 

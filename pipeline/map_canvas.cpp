@@ -18,7 +18,7 @@ MapFrame fit_frame(const MapShapes& s, const MapLayout& l) {
 }
 
 MapCanvas make_canvas(const MapShapes& shapes, const MapLayout& layout) {
-  MapCanvas c{layout, fit_frame(shapes, layout), {}};
+  MapCanvas c{layout, fit_frame(shapes, layout), {}, {}};
   c.rings.resize(shapes.rings.size());
   for (size_t p = 0; p < shapes.rings.size(); ++p)
     for (const auto& ring : shapes.rings[p]) {
@@ -33,6 +33,7 @@ MapCanvas make_canvas(const MapShapes& shapes, const MapLayout& layout) {
       while (g.size() > 1 && g.front() == g.back()) g.pop_back();
       if (g.size() >= 3) c.rings[p].push_back(std::move(g));
     }
+  c.edges = edge_table(c.rings);
   return c;
 }
 

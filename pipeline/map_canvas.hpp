@@ -1,5 +1,5 @@
 // Where the projected zones land on a map image: the frame (projected metres → pixels) and every
-// polygon's rings quantised to a quarter pixel. Quantising is the maps' simplification: it drops
+// polygon's rings quantised to half a pixel. Quantising is the maps' simplification: it drops
 // the vertices a picture cannot show yet keeps neighbours' shared edges identical, so outlines
 // of provinces come from their counties' edges (kernels/shared_edges) without a polygon union.
 #pragma once
@@ -17,7 +17,7 @@ struct MapLayout {
   double legend_left = 1275;
 };
 
-constexpr int kQuarterPixels = 4;  // grid units per pixel
+constexpr int kQuarterPixels = 2;  // grid units per pixel (half pixels: finer is not visible)
 
 struct MapFrame {
   double scale = 1;           // pixels per metre
@@ -31,7 +31,8 @@ MapFrame fit_frame(const MapShapes& shapes, const MapLayout& layout);
 struct MapCanvas {
   MapLayout layout;
   MapFrame frame;
-  std::vector<std::vector<GridRing>> rings;  // [polygon] in quarter pixels, repeated points dropped
+  std::vector<std::vector<GridRing>> rings;  // [polygon] in half pixels, repeated points dropped
+  std::vector<EdgeSides> edges;              // every edge once, with its two polygons
 };
 
 MapCanvas make_canvas(const MapShapes& shapes, const MapLayout& layout = {});

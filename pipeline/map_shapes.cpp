@@ -98,7 +98,7 @@ std::unique_ptr<OGRCoordinateTransformation> to_lonlat(const OGRLayer* layer, co
 // The maps' simplification, before projecting: vertices snapped to a grid of `step` degrees,
 // repeated ones dropped. Neighbours' shared vertices snap alike, so shared edges stay shared
 // (a topology-blind simplifier per polygon would open slivers between them).
-constexpr double kThinningSteps = 8000;  // grid steps across the extent: ~5 per map pixel
+constexpr double kThinningSteps = 4000;  // grid steps across the extent: ~3 per map pixel
 void thin_rings(std::vector<std::vector<MapRing>>& rings, double step) {
   for (auto& f : rings) {
     for (auto& r : f) {

@@ -2,6 +2,7 @@
 // choropleth per map through map_render.
 #include "pipeline/release_maps.hpp"
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -21,6 +22,7 @@ struct ReleaseMaps::Layer {
 };
 
 ReleaseMaps::ReleaseMaps(const RunConfig& config) : config_(config) {
+  const auto t0 = std::chrono::steady_clock::now();
   for (const auto& level : config.levels) {
     if (level.zones.empty() || layers_.count(level.zones)) continue;
     for (const auto& z : config.zones) {
@@ -32,6 +34,8 @@ ReleaseMaps::ReleaseMaps(const RunConfig& config) : config_(config) {
       layers_[z.name] = std::move(layer);
     }
   }
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  log_info("maps: zone geometry read, projected and snapped in " + format_number(std::round(s * 100) / 100) + " s");
 }
 
 ReleaseMaps::~ReleaseMaps() = default;
@@ -110,7 +114,7 @@ void ReleaseMaps::draw(const std::string& dir, const ReleaseMapInputs& in) const
     const LevelUnits& lu = levels[l];
 
     ChoroplethSpec base;
-    base.unit_borders = group_outline_segments(layer.canvas.rings, unit);
+    base.unit_borders = group_outline_segments(layer.canvas.edges, unit);
     base.projector = layer.projector.get();
     const int o = outline_level(levels, static_cast<int>(l));
     std::string outline_name;
@@ -119,7 +123,7 @@ void ReleaseMaps::draw(const std::string& dir, const ReleaseMapInputs& in) const
       std::vector<int64_t> group(unit.size(), -1);
       for (size_t p = 0; p < unit.size(); ++p)
         if (unit[p] >= 0) group[p] = to_outline[unit[p]];
-      base.outlines = group_outline_segments(layer.canvas.rings, group);
+      base.outlines = group_outline_segments(layer.canvas.edges, group);
       outline_name = levels[o].name;
     }
     for (const auto& [lon, lat] : in.hu_line_lonlat) base.hu_line.push_back(layer.projector->project(lon, lat));

@@ -73,8 +73,9 @@ ClassScale log_light_scale(std::vector<double> values, int classes) {
   return s;
 }
 
-// Each side spans its own values (a gap is at most 1 on the darker side but unbounded on the
-// brighter one), so neither side's classes are spent on values that cannot occur.
+// Each side's breaks are quantiles of that side's values (a gap is at most 1 on the darker side
+// and skewed there, unbounded on the brighter one): equal-count classes spend every colour on
+// values that occur, where equal intervals would leave most units in one class.
 ClassScale diverging_scale(std::vector<double> values, int per_side) {
   std::vector<double> below, above;
   for (double v : values) {
@@ -82,18 +83,26 @@ ClassScale diverging_scale(std::vector<double> values, int per_side) {
     if (v < 0) below.push_back(-v);
     else if (v > 0) above.push_back(v);
   }
-  auto side_max = [](std::vector<double>& side) {
-    const double m = side.empty() ? 0 : round_to_two_digits(percentile(side, 0.98));
-    return m > 0 ? m : 1.0;
+  auto side_breaks = [per_side](std::vector<double>& side) {
+    std::vector<double> b;
+    for (int i = 1; i < per_side; ++i) {
+      const double q = side.empty() ? static_cast<double>(i) / per_side
+                                    : round_to_two_digits(percentile(side, static_cast<double>(i) / per_side));
+      if (q > 0 && (b.empty() || q > b.back())) b.push_back(q);
+    }
+    return b;
   };
-  const double lo = side_max(below), hi = side_max(above);
+  const auto lo = side_breaks(below), hi = side_breaks(above);
   ClassScale s;
-  for (int i = per_side - 1; i >= 1; --i) s.breaks.push_back(-round_to_two_digits(lo * i / (per_side - 1)));
+  for (auto it = lo.rbegin(); it != lo.rend(); ++it) s.breaks.push_back(-*it);
   s.breaks.push_back(0);
-  for (int i = 1; i <= per_side - 1; ++i) s.breaks.push_back(round_to_two_digits(hi * i / (per_side - 1)));
-  const size_t n = s.breaks.size() + 1;
-  for (size_t i = 0; i < n; ++i)
-    s.colours.push_back(ramp_colour(diverging_ramp(), static_cast<double>(i) / static_cast<double>(n - 1)));
+  for (double b : hi) s.breaks.push_back(b);
+  // Colours by distance from 0, so a side with fewer breaks keeps pale near 0 and dark at its end.
+  const int below_classes = static_cast<int>(lo.size()) + 1, above_classes = static_cast<int>(hi.size()) + 1;
+  for (int i = 0; i < below_classes; ++i)
+    s.colours.push_back(ramp_colour(diverging_ramp(), 0.5 - 0.5 * (below_classes - i) / below_classes));
+  for (int i = 0; i < above_classes; ++i)
+    s.colours.push_back(ramp_colour(diverging_ramp(), 0.5 + 0.5 * (i + 1) / above_classes));
   return s;
 }
 

@@ -34,7 +34,7 @@ double round_to_two_digits(double v);
 // its brightest. Needs at least one positive value; else one class.
 ClassScale log_light_scale(std::vector<double> positive_values, int classes = 7);
 
-// Breaks on each side of 0 up to that side's 98th percentile of |v| (rounded), coloured from the
+// Breaks on each side of 0 at quantiles of that side's values (rounded), coloured from the
 // diverging ramp; 0 sits on a break, so the two sides never share a class.
 ClassScale diverging_scale(std::vector<double> values, int classes_per_side = 4);
 

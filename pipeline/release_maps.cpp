@@ -185,6 +185,7 @@ void ReleaseMaps::draw(const std::string& dir, const ReleaseMapInputs& in) const
         else s.fill.emplace_back(scale.colours[scale.class_of(gap[u])]);
       }
       s.legend = class_rows(scale, "");
+      if (!scale.breaks.empty() && scale.breaks.back() == 1) s.legend.front().label = "1 (unlit)";
       s.legend.front().label += "  (darker)";
       s.legend.back().label += "  (brighter)";
       finish(s);

@@ -44,15 +44,17 @@ TEST_CASE("colour scale: log classes are ordered, rounded, and a value's class b
   }
 }
 
-TEST_CASE("colour scale: the diverging scale has 0 as a break and each side spans its own values") {
+TEST_CASE("colour scale: the diverging scale has 0 as a break and quantile breaks on each side") {
   std::vector<double> v;
-  for (int i = 1; i <= 100; ++i) v.push_back(-0.04 * i), v.push_back(0.009 * i);
+  for (int i = 1; i <= 100; ++i) v.push_back(-0.04 * i), v.push_back(0.01 * i);
   const nl::ClassScale s = nl::diverging_scale(v);
   REQUIRE(s.breaks.size() == 7);
+  REQUIRE(s.colours.size() == 8);
   CHECK(s.breaks[3] == 0);
-  CHECK(s.breaks.front() == doctest::Approx(-3.9));  // each side ends at its 98th percentile (outliers do not stretch it)
-  CHECK(s.breaks.back() == doctest::Approx(0.88));
+  CHECK(s.breaks.front() == doctest::Approx(-3));  // the 3/4 quantile of the negative side's size
+  CHECK(s.breaks.back() == doctest::Approx(0.75));
   CHECK(s.class_of(-1e-9) < s.class_of(0));
+  CHECK(s.colours[3] != s.colours[4]);  // either side of 0
 }
 
 TEST_CASE("shared edges: two squares' common edge is an outline only between different groups") {

@@ -101,9 +101,9 @@ struct Png {
   }
 };
 
-std::string sample_run(double min_valid_fraction) {
+std::string sample_run(double min_valid_fraction, bool maps = true) {
   const std::string src = NIGHTLIGHTS_SOURCE_DIR;
-  const std::string dir = temp_dir("maps-run");
+  const std::string dir = temp_dir(maps ? "maps-run" : "maps-off-run");
   std::string text = read_file(src + "/configs/sample.yaml");
   auto replace = [&](const std::string& from, const std::string& to) {
     const size_t at = text.find(from);
@@ -115,7 +115,7 @@ std::string sample_run(double min_valid_fraction) {
   replace("lookup: china-regions.yaml", "lookup: " + src + "/configs/china-regions.yaml");
   replace("min_valid_fraction: 0.5", "min_valid_fraction: " + std::to_string(min_valid_fraction));
   replace("directory: ../demo-out", "directory: " + dir + "/out");
-  replace("geopackage: [county, city]", "geopackage: []");
+  replace("geopackage: [county, city]", maps ? "geopackage: []" : "geopackage: []\n  maps: false");
   write_text(dir + "/config.yaml", text);
   const auto r = nightlights("run -q '" + dir + "/config.yaml'");
   INFO(r.output);
@@ -197,5 +197,11 @@ TEST_CASE("maps: the demo run draws every level's maps and a county's pixel has 
     CHECK(png.at(static_cast<int>(px), static_cast<int>(py)) == legend_colour(cls));
   }
   CHECK(classes_seen.size() >= 2);  // the check is not one colour everywhere
+}
+
+TEST_CASE("maps: output.maps false writes the tables and no maps") {
+  const std::string out = sample_run(0.5, false);
+  CHECK(fs::exists(out + "/releases/2008/county.csv"));
+  CHECK_FALSE(fs::exists(out + "/releases/2008/maps"));
 }
 #endif

@@ -108,7 +108,7 @@ ClassScale diverging_scale(std::vector<double> values, int per_side) {
 
 ClassScale share_scale() {
   ClassScale s;
-  s.breaks = {0.01, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8};
+  s.breaks = {0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99};
   const size_t n = s.breaks.size() + 1;
   for (size_t i = 0; i < n; ++i)
     s.colours.push_back(ramp_colour(light_ramp(), 0.22 + 0.78 * static_cast<double>(i) / static_cast<double>(n - 1)));

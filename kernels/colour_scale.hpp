@@ -38,7 +38,8 @@ ClassScale log_light_scale(std::vector<double> positive_values, int classes = 7)
 // diverging ramp; 0 sits on a break, so the two sides never share a class.
 ClassScale diverging_scale(std::vector<double> values, int classes_per_side = 4);
 
-// Fixed breaks on [0, 1] for shares (lit share): 1 %, 5 %, 10 %, 20 %, 40 %, 60 %, 80 %.
+// Fixed breaks on [0, 1] for shares (lit share): 1, 5, 10, 25, 50, 75, 90, 99 %; both ends get
+// fine classes, since with a low lit threshold most eastern units are lit almost everywhere.
 ClassScale share_scale();
 
 // A short label for a break: 0.012, 1.2, 12, 1200, 1.2e+05 style without trailing zeros.

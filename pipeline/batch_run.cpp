@@ -36,6 +36,7 @@
 #include "pipeline/output_lock.hpp"
 #include "pipeline/releases.hpp"
 #ifdef NIGHTLIGHTS_WITH_CAIRO
+#include "pipeline/panel_charts.hpp"
 #include "pipeline/release_maps.hpp"
 #endif
 #include "pipeline/temporary_files.hpp"
@@ -370,6 +371,9 @@ int BatchRun::run() {
   check_interrupt();
   write_panels();
   if (cfg_.convergence.enabled) write_convergence();
+#ifdef NIGHTLIGHTS_WITH_CAIRO
+  if (cfg_.output.maps && cluster::is_writer() && fs::exists(out_ + "/panel")) draw_panel_charts(out_, cfg_);
+#endif
   const auto done = panel_releases();
   if (!done.empty() && !cfg_.output.geopackage_levels.empty()) write_geopackages(done.back());
   std::string summary = "run finished in " + format_number(std::round(seconds_since(t0) * 100) / 100) + " s: " +

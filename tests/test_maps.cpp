@@ -197,6 +197,12 @@ TEST_CASE("maps: the demo run draws every level's maps and a county's pixel has 
     CHECK(png.at(static_cast<int>(px), static_cast<int>(py)) == legend_colour(cls));
   }
   CHECK(classes_seen.size() >= 2);  // the check is not one colour everywhere
+
+  // Deterministic: the same tables draw the same bytes (no timestamps in the PNG).
+  const std::string before = read_file(maps + "/brightness_county.png");
+  const auto again = nightlights("run -q --force '" + fs::path(out).parent_path().string() + "/config.yaml'");
+  REQUIRE(again.exit_code == 0);
+  CHECK(read_file(maps + "/brightness_county.png") == before);
 }
 
 TEST_CASE("maps: output.maps false writes the tables and no maps") {

@@ -129,7 +129,7 @@ void draw_line_chart_png(const std::string& path, const LineChart& c, const Char
   axes(cr, c, l, y, ticks);
   lines(cr, c, l, y);
   if (c.x_labels.size() < 2)
-    label(cr, (l.left + l.right) / 2, l.top + 30, "one release so far: the lines start at the next one", 14, false, 0.5);
+    label(cr, l.left, 64, "one release so far: no time axis yet (the lines start at the next release)", 14);
   cairo_destroy(cr);
   cairo_surface_flush(surface);
   const cairo_status_t status = cairo_surface_write_to_png(surface, path.c_str());

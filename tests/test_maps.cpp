@@ -2,6 +2,9 @@
 // back pixel by pixel — size, background, hatching, and a county's pixel against its class.
 #include <doctest/doctest.h>
 
+#include <cmath>
+#include <utility>
+
 #include "kernels/colour_scale.hpp"
 #include "kernels/shared_edges.hpp"
 #include "pipeline/map_canvas.hpp"
@@ -75,6 +78,37 @@ TEST_CASE("map projection: China's extent gets the conventional Albers, elsewher
   CHECK(india.lat_1 == doctest::Approx(13));
   CHECK(india.lat_2 == doctest::Approx(32));
   CHECK(india.lon_0 == doctest::Approx(83));  // (68 + 97) / 2 = 82.5 rounds away from zero
+}
+
+namespace {
+// Snyder (1987), Map Projections — A Working Manual, eqs. 14-12 to 14-19: the ellipsoidal Albers
+// forward formulas, written out here so the check does not go through PROJ.
+std::pair<double, double> snyder_albers(double lon, double lat, const nl::AlbersParameters& p) {
+  const double a = 6378137.0, f = 1 / 298.257223563, e2 = f * (2 - f), e = std::sqrt(e2);
+  const double d = M_PI / 180;
+  auto q = [&](double phi) {
+    const double s = std::sin(phi);
+    return (1 - e2) * (s / (1 - e2 * s * s) - 1 / (2 * e) * std::log((1 - e * s) / (1 + e * s)));
+  };
+  auto m = [&](double phi) { return std::cos(phi) / std::sqrt(1 - e2 * std::sin(phi) * std::sin(phi)); };
+  const double m1 = m(p.lat_1 * d), m2 = m(p.lat_2 * d), q1 = q(p.lat_1 * d), q2 = q(p.lat_2 * d);
+  const double n = (m1 * m1 - m2 * m2) / (q2 - q1), C = m1 * m1 + n * q1;
+  const double rho = a * std::sqrt(C - n * q(lat * d)) / n, rho0 = a * std::sqrt(C - n * q(p.lat_0 * d)) / n;
+  const double theta = n * (lon - p.lon_0) * d;
+  return {rho * std::sin(theta), rho0 - rho * std::cos(theta)};
+}
+}  // namespace
+
+TEST_CASE("map projection: the Hu line's ends projected through PROJ agree with Snyder's Albers formulas") {
+  const auto p = nl::albers_for_extent(73.5, 18.2, 134.8, 53.6);
+  const nl::MapProjector projector(p);
+  const double map_width = 5.5e6;  // China's extent in this projection, metres (order of magnitude)
+  for (const auto& [lon, lat] : {std::pair{127.49, 50.25}, std::pair{98.49, 25.02}}) {  // Heihe, Tengchong
+    const auto [x, y] = projector.project(lon, lat);
+    const auto [sx, sy] = snyder_albers(lon, lat, p);
+    CHECK(std::fabs(x - sx) < 1e-6 * map_width);
+    CHECK(std::fabs(y - sy) < 1e-6 * map_width);
+  }
 }
 
 #ifdef NIGHTLIGHTS_WITH_CAIRO

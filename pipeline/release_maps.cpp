@@ -87,18 +87,20 @@ std::vector<LegendEntry> class_rows(const ClassScale& s, const std::string& lowe
 }  // namespace
 
 int outline_level(const std::vector<LevelUnits>& levels, int level) {
+  const int own = own_level(levels, level);
   std::vector<int> coarser;
   for (size_t o = 0; o < levels.size(); ++o) {
     if (static_cast<int>(o) == level || levels[o].codes.size() >= levels[level].codes.size()) continue;
     try {
-      map_units(levels, level, static_cast<int>(o));
+      // Through the shared finest units: provinces over cities though both are made of counties.
+      if (static_cast<int>(o) != own) map_units(levels, own, static_cast<int>(o));
       coarser.push_back(static_cast<int>(o));
     } catch (const std::exception&) {
-      // not made of this level's units
+      // not made of the same units
     }
   }
   for (int o : coarser)
-    if (levels[o].codes.size() * 20 <= levels[level].codes.size()) return o;
+    if (levels[o].codes.size() * 10 <= levels[level].codes.size()) return o;
   return coarser.empty() ? -1 : coarser.front();
 }
 
@@ -119,10 +121,7 @@ void ReleaseMaps::draw(const std::string& dir, const ReleaseMapInputs& in) const
     const int o = outline_level(levels, static_cast<int>(l));
     std::string outline_name;
     if (o >= 0) {
-      const auto to_outline = map_units(levels, static_cast<int>(l), o);
-      std::vector<int64_t> group(unit.size(), -1);
-      for (size_t p = 0; p < unit.size(); ++p)
-        if (unit[p] >= 0) group[p] = to_outline[unit[p]];
+      const std::vector<int64_t> group = polygon_units(levels, own, o, layer.shapes);
       base.outlines = group_outline_segments(layer.canvas.edges, group);
       outline_name = levels[o].name;
     }

@@ -41,7 +41,7 @@ class ReleaseMaps {
 };
 
 // The level whose outlines are drawn over `level`'s map: the first coarser level made of the same
-// units with at most a twentieth as many units (else the next coarser one); -1 when none.
+// finest units with at most a tenth as many units (else the first coarser one); -1 when none.
 int outline_level(const std::vector<LevelUnits>& levels, int level);
 
 }  // namespace nl

@@ -40,7 +40,7 @@ struct YAxis {
 };
 
 // The y range with a margin, and ticks: powers of ten (×2, ×5 when few decades) on a log axis,
-// 1-2-5 steps on a linear one.
+// 1-2-5 steps from 0 (or below) on a linear one.
 YAxis y_axis(const LineChart& c, std::vector<double>& ticks) {
   double lo = std::numeric_limits<double>::infinity(), hi = -lo;
   for (const auto& s : c.series)
@@ -55,6 +55,7 @@ YAxis y_axis(const LineChart& c, std::vector<double>& ticks) {
         if ((m == 1 || b - a <= 2) && std::log10(m) + d <= b) ticks.push_back(m * std::pow(10.0, d));
     return {a, b, true};
   }
+  if (lo > 0) lo = 0;  // indices and shares read from 0, so a small change does not look large
   if (hi == lo) hi = lo + 1;
   const double raw = (hi - lo) / 5, p = std::pow(10.0, std::floor(std::log10(raw)));
   const double step = raw <= p ? p : raw <= 2 * p ? 2 * p : raw <= 5 * p ? 5 * p : 10 * p;

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <exception>
 #include <cstdio>
 #include <filesystem>
 
@@ -105,110 +106,124 @@ int outline_level(const std::vector<LevelUnits>& levels, int level) {
 }
 
 void ReleaseMaps::draw(const std::string& dir, const ReleaseMapInputs& in) const {
-  const auto& levels = *in.levels;
   make_directories(dir);
-  for (size_t l = 0; l < levels.size(); ++l) {
-    const int own = own_level(levels, static_cast<int>(l));
-    const auto layer_it = layers_.find(config_.levels[own].zones);
-    if (layer_it == layers_.end()) continue;
-    const Layer& layer = *layer_it->second;
-    const std::vector<int64_t> unit = polygon_units(levels, own, static_cast<int>(l), layer.shapes);
-    const LevelUnits& lu = levels[l];
+  // Levels draw in parallel: each writes its own files, so the bytes do not depend on the order.
+  const int n = static_cast<int>(in.levels->size());
+  std::vector<std::exception_ptr> failed(n);
+#pragma omp parallel for schedule(dynamic)
+  for (int l = 0; l < n; ++l) {
+    try {
+      draw_level(dir, in, static_cast<size_t>(l));
+    } catch (...) {
+      failed[l] = std::current_exception();
+    }
+  }
+  for (const auto& e : failed)
+    if (e) std::rethrow_exception(e);
+}
 
-    ChoroplethSpec base;
-    base.unit_borders = group_outline_segments(layer.canvas.edges, unit);
-    base.projector = layer.projector.get();
-    const int o = outline_level(levels, static_cast<int>(l));
-    std::string outline_name;
-    if (o >= 0) {
-      const std::vector<int64_t> group = polygon_units(levels, own, o, layer.shapes);
-      base.outlines = group_outline_segments(layer.canvas.edges, group);
-      outline_name = levels[o].name;
-    }
-    for (const auto& [lon, lat] : in.hu_line_lonlat) base.hu_line.push_back(layer.projector->project(lon, lat));
-    const auto& a = layer.shapes.albers;
-    char proj[160];
-    std::snprintf(proj, sizeof proj, "parallels %g\u00b0N and %g\u00b0N, centre %g\u00b0E", a.lat_1, a.lat_2, a.lon_0);
-    base.notes = {"Albers equal-area conic,", proj, "graticule every 10\u00b0",
-                  std::to_string(lu.codes.size()) + " " + lu.name + " units"};
-    auto finish = [&](ChoroplethSpec& s) {
-      s.legend.push_back({LegendEntry::hatch, {}, "left out: valid area < " + break_label(in.min_valid_fraction * 100) + " %"});
-      if (o >= 0) s.legend.push_back({LegendEntry::line, map_colours::outline, outline_name + " outline"});
-      if (!s.hu_line.empty()) s.legend.push_back({LegendEntry::dashed_line, map_colours::hu_line, "Hu line"});
-    };
-    auto included = [&](size_t u) { return unit_included(lu.acc[u], in.min_valid_fraction); };
-    const std::string subtitle_tail = " \u00b7 " + in.product + " \u00b7 release " + in.release;
+void ReleaseMaps::draw_level(const std::string& dir, const ReleaseMapInputs& in, size_t l) const {
+  const auto& levels = *in.levels;
+  const int own = own_level(levels, static_cast<int>(l));
+  const auto layer_it = layers_.find(config_.levels[own].zones);
+  if (layer_it == layers_.end()) return;  // a level of a layer without geometry to draw
+  const Layer& layer = *layer_it->second;
+  const std::vector<int64_t> unit = polygon_units(levels, own, static_cast<int>(l), layer.shapes);
+  const LevelUnits& lu = levels[l];
 
-    // Brightness: log classes over the included units' positive values; zero and negative apart.
-    {
-      std::vector<double> mean(lu.codes.size(), NAN), positive;
-      for (size_t u = 0; u < mean.size(); ++u) {
-        mean[u] = statistic_value(lu.acc[u], Statistic::mean_area).value_or(NAN);
-        if (included(u) && mean[u] > 0) positive.push_back(mean[u]);
-      }
-      const ClassScale scale = log_light_scale(positive);
-      ChoroplethSpec s = base;
-      s.title = "Brightness by " + level_label(lu.name) + ", " + in.release;
-      s.subtitle = "mean_area: light per km\u00b2 of valid land (" + in.units + ")" + subtitle_tail;
-      s.legend_heading = "mean_area (" + in.units + ")";
-      bool any_negative = false;
-      for (size_t p = 0; p < unit.size(); ++p) {
-        const int64_t u = unit[p];
-        if (u < 0 || !included(u) || std::isnan(mean[u])) s.fill.emplace_back();
-        else if (mean[u] > 0) s.fill.emplace_back(scale.colours[scale.class_of(mean[u])]);
-        else if (mean[u] == 0) s.fill.emplace_back(map_colours::zero);
-        else s.fill.emplace_back(map_colours::negative), any_negative = true;
-      }
-      s.legend = class_rows(scale, "> 0, ");
-      s.legend.push_back({LegendEntry::swatch, map_colours::zero, "0 (unlit)"});
-      if (any_negative) s.legend.push_back({LegendEntry::swatch, map_colours::negative, "negative"});
-      finish(s);
-      draw_choropleth_png(dir + "/brightness_" + lu.name + ".png", layer.canvas, s);
+  ChoroplethSpec base;
+  base.unit_borders = group_outline_segments(layer.canvas.edges, unit);
+  base.projector = layer.projector.get();
+  const int o = outline_level(levels, static_cast<int>(l));
+  std::string outline_name;
+  if (o >= 0) {
+    const std::vector<int64_t> group = polygon_units(levels, own, o, layer.shapes);
+    base.outlines = group_outline_segments(layer.canvas.edges, group);
+    outline_name = levels[o].name;
+  }
+  for (const auto& [lon, lat] : in.hu_line_lonlat) base.hu_line.push_back(layer.projector->project(lon, lat));
+  const auto& a = layer.shapes.albers;
+  char proj[160];
+  std::snprintf(proj, sizeof proj, "parallels %g\u00b0N and %g\u00b0N, centre %g\u00b0E", a.lat_1, a.lat_2, a.lon_0);
+  base.notes = {"Albers equal-area conic,", proj, "graticule every 10\u00b0",
+                std::to_string(lu.codes.size()) + " " + lu.name + " units"};
+  auto finish = [&](ChoroplethSpec& s) {
+    s.legend.push_back({LegendEntry::hatch, {}, "left out: valid area < " + break_label(in.min_valid_fraction * 100) + " %"});
+    if (o >= 0) s.legend.push_back({LegendEntry::line, map_colours::outline, outline_name + " outline"});
+    if (!s.hu_line.empty()) s.legend.push_back({LegendEntry::dashed_line, map_colours::hu_line, "Hu line"});
+  };
+  auto included = [&](size_t u) { return unit_included(lu.acc[u], in.min_valid_fraction); };
+  const std::string subtitle_tail = " \u00b7 " + in.product + " \u00b7 release " + in.release;
+
+  // Brightness: log classes over the included units' positive values; zero and negative apart.
+  {
+    std::vector<double> mean(lu.codes.size(), NAN), positive;
+    for (size_t u = 0; u < mean.size(); ++u) {
+      mean[u] = statistic_value(lu.acc[u], Statistic::mean_area).value_or(NAN);
+      if (included(u) && mean[u] > 0) positive.push_back(mean[u]);
     }
-    // Gap to the reference: 1 − brightness / reference, on a diverging scale centred on 0.
-    if (in.reference_brightness > 0 && in.gap_brightness) {
-      std::vector<double> gap(lu.codes.size(), NAN), defined;
-      for (size_t u = 0; u < gap.size(); ++u) {
-        const double b = (*in.gap_brightness)[l][u];
-        if (!std::isnan(b)) gap[u] = 1.0 - b / in.reference_brightness;
-        if (included(u) && !std::isnan(gap[u])) defined.push_back(gap[u]);
-      }
-      const ClassScale scale = diverging_scale(defined);
-      ChoroplethSpec s = base;
-      s.title = "Gap to " + in.reference_name + " by " + level_label(lu.name) + ", " + in.release;
-      s.subtitle = "gap_to_reference = 1 \u2212 brightness / " + in.reference_name + "'s (" + in.units + ")" + subtitle_tail;
-      s.legend_heading = "gap_to_reference";
-      for (size_t p = 0; p < unit.size(); ++p) {
-        const int64_t u = unit[p];
-        if (u < 0 || !included(u) || std::isnan(gap[u])) s.fill.emplace_back();
-        else s.fill.emplace_back(scale.colours[scale.class_of(gap[u])]);
-      }
-      s.legend = class_rows(scale, "");
-      if (!scale.breaks.empty() && scale.breaks.back() == 1) s.legend.front().label = "1 (unlit)";
-      s.legend.front().label += "  (darker)";
-      s.legend.back().label += "  (brighter)";
-      finish(s);
-      draw_choropleth_png(dir + "/gap_" + lu.name + ".png", layer.canvas, s);
+    const ClassScale scale = log_light_scale(positive);
+    ChoroplethSpec s = base;
+    s.title = "Brightness by " + level_label(lu.name) + ", " + in.release;
+    s.subtitle = "mean_area: light per km\u00b2 of valid land (" + in.units + ")" + subtitle_tail;
+    s.legend_heading = "mean_area (" + in.units + ")";
+    bool any_negative = false;
+    for (size_t p = 0; p < unit.size(); ++p) {
+      const int64_t u = unit[p];
+      if (u < 0 || !included(u) || std::isnan(mean[u])) s.fill.emplace_back();
+      else if (mean[u] > 0) s.fill.emplace_back(scale.colours[scale.class_of(mean[u])]);
+      else if (mean[u] == 0) s.fill.emplace_back(map_colours::zero);
+      else s.fill.emplace_back(map_colours::negative), any_negative = true;
     }
-    // Lit share: lit area / valid area on fixed breaks; no lit cell at all is its own class.
-    {
-      const ClassScale scale = share_scale();
-      ChoroplethSpec s = base;
-      s.title = "Lit share by " + level_label(lu.name) + ", " + in.release;
-      s.subtitle = "lit area / valid area" + subtitle_tail;
-      s.legend_heading = "lit share";
-      for (size_t p = 0; p < unit.size(); ++p) {
-        const int64_t u = unit[p];
-        const double share = u >= 0 && lu.acc[u].valid_area > 0 ? lu.acc[u].lit_area / lu.acc[u].valid_area : NAN;
-        if (u < 0 || !included(u) || std::isnan(share)) s.fill.emplace_back();
-        else if (share == 0) s.fill.emplace_back(map_colours::zero);
-        else s.fill.emplace_back(scale.colours[scale.class_of(share)]);
-      }
-      s.legend = class_rows(scale, "> 0, ");
-      s.legend.push_back({LegendEntry::swatch, map_colours::zero, "0 (no lit cell)"});
-      finish(s);
-      draw_choropleth_png(dir + "/lit_share_" + lu.name + ".png", layer.canvas, s);
+    s.legend = class_rows(scale, "> 0, ");
+    s.legend.push_back({LegendEntry::swatch, map_colours::zero, "0 (unlit)"});
+    if (any_negative) s.legend.push_back({LegendEntry::swatch, map_colours::negative, "negative"});
+    finish(s);
+    draw_choropleth_png(dir + "/brightness_" + lu.name + ".png", layer.canvas, s);
+  }
+  // Gap to the reference: 1 − brightness / reference, on a diverging scale centred on 0.
+  if (in.reference_brightness > 0 && in.gap_brightness) {
+    std::vector<double> gap(lu.codes.size(), NAN), defined;
+    for (size_t u = 0; u < gap.size(); ++u) {
+      const double b = (*in.gap_brightness)[l][u];
+      if (!std::isnan(b)) gap[u] = 1.0 - b / in.reference_brightness;
+      if (included(u) && !std::isnan(gap[u])) defined.push_back(gap[u]);
     }
+    const ClassScale scale = diverging_scale(defined);
+    ChoroplethSpec s = base;
+    s.title = "Gap to " + in.reference_name + " by " + level_label(lu.name) + ", " + in.release;
+    s.subtitle = "gap_to_reference = 1 \u2212 brightness / " + in.reference_name + "'s (" + in.units + ")" + subtitle_tail;
+    s.legend_heading = "gap_to_reference";
+    for (size_t p = 0; p < unit.size(); ++p) {
+      const int64_t u = unit[p];
+      if (u < 0 || !included(u) || std::isnan(gap[u])) s.fill.emplace_back();
+      else s.fill.emplace_back(scale.colours[scale.class_of(gap[u])]);
+    }
+    s.legend = class_rows(scale, "");
+    if (!scale.breaks.empty() && scale.breaks.back() == 1) s.legend.front().label = "1 (unlit)";
+    s.legend.front().label += "  (darker)";
+    s.legend.back().label += "  (brighter)";
+    finish(s);
+    draw_choropleth_png(dir + "/gap_" + lu.name + ".png", layer.canvas, s);
+  }
+  // Lit share: lit area / valid area on fixed breaks; no lit cell at all is its own class.
+  {
+    const ClassScale scale = share_scale();
+    ChoroplethSpec s = base;
+    s.title = "Lit share by " + level_label(lu.name) + ", " + in.release;
+    s.subtitle = "lit area / valid area" + subtitle_tail;
+    s.legend_heading = "lit share";
+    for (size_t p = 0; p < unit.size(); ++p) {
+      const int64_t u = unit[p];
+      const double share = u >= 0 && lu.acc[u].valid_area > 0 ? lu.acc[u].lit_area / lu.acc[u].valid_area : NAN;
+      if (u < 0 || !included(u) || std::isnan(share)) s.fill.emplace_back();
+      else if (share == 0) s.fill.emplace_back(map_colours::zero);
+      else s.fill.emplace_back(scale.colours[scale.class_of(share)]);
+    }
+    s.legend = class_rows(scale, "> 0, ");
+    s.legend.push_back({LegendEntry::swatch, map_colours::zero, "0 (no lit cell)"});
+    finish(s);
+    draw_choropleth_png(dir + "/lit_share_" + lu.name + ".png", layer.canvas, s);
   }
 }
 

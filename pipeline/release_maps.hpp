@@ -32,6 +32,7 @@ class ReleaseMaps {
   ~ReleaseMaps();
   // Writes <dir>/brightness_<level>.png, gap_<level>.png, lit_share_<level>.png.
   void draw(const std::string& dir, const ReleaseMapInputs& in) const;
+  void draw_level(const std::string& dir, const ReleaseMapInputs& in, size_t level) const;
 
   struct Layer;  // one zone layer's shapes, projector and canvas
 

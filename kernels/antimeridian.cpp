@@ -37,6 +37,9 @@ void shift_near(std::span<double> lon, double reference) {
 
 std::vector<int> turns_onto_grid(double west, double east, double grid_west, double grid_east) {
   std::vector<int> turns;
+  // Not longitudes (a corrupt export, a projected grid's metres): where they are, as written.
+  for (const double v : {west, east, grid_west, grid_east})
+    if (!(std::abs(v) <= 1080)) return {0};
   const int first = static_cast<int>(std::ceil((grid_west - east) / 360.0));
   const int last = static_cast<int>(std::floor((grid_east - west) / 360.0));
   for (int k = first; k <= last; ++k) {

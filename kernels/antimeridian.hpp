@@ -19,7 +19,7 @@ void shift_near(std::span<double> lon, double reference);
 
 // The whole turns k (ascending) for which a polygon spanning [west, east] moved by k·360°
 // overlaps a grid spanning [grid_west, grid_east]; {0} when none does, so a zone off the grid
-// stays where it was (and stays empty).
+// stays where it was (and stays empty), and {0} for values beyond ±1080° (not longitudes).
 std::vector<int> turns_onto_grid(double west, double east, double grid_west, double grid_east);
 
 }  // namespace nl

@@ -40,6 +40,7 @@ TEST_CASE("antimeridian kernel: the turns that bring a polygon onto a grid") {
   CHECK(turns_onto_grid(100, 120, 73, 136) == std::vector<int>{0});         // China: as before
   CHECK(turns_onto_grid(10, 20, 73, 136) == std::vector<int>{0});           // off the grid: kept, empty
   CHECK(turns_onto_grid(160, 180, -180, 180) == std::vector<int>{0});       // touching the edge adds nothing
+  CHECK(turns_onto_grid(-1e307, 1e307, -180, 180) == std::vector<int>{0});  // not longitudes: as written
 }
 
 namespace {

@@ -40,6 +40,10 @@
 #include "pipeline/engine/zonal_engine.hpp"
 #include "pipeline/io/zone_checks.hpp"
 #include "pipeline/io/zone_layer.hpp"
+#ifdef NIGHTLIGHTS_WITH_CAIRO
+#include "pipeline/pictures/panel_charts.hpp"
+#include "pipeline/pictures/release_maps.hpp"
+#endif
 
 namespace nl {
 
@@ -240,6 +244,11 @@ class BatchRun {
   std::atomic<int64_t> windows_done_{0};
   int64_t sigterm_after_windows_ = -1;
   std::string gap_words_;  // the last processed release's gap table in words, for the summary
+#ifdef NIGHTLIGHTS_WITH_CAIRO
+  std::unique_ptr<ReleaseMaps> maps_;  // zone geometries for the maps, read at the first release
+#endif
+  void draw_maps(const std::string& dir, const ReleaseFile& release, const std::vector<LevelUnits>& levels,
+                 const std::vector<std::vector<double>>& brightness, double reference);
 };
 
 int BatchRun::run() {
@@ -394,6 +403,9 @@ int BatchRun::run() {
   check_interrupt();
   write_panels();
   if (cfg_.convergence.enabled) write_convergence();
+#ifdef NIGHTLIGHTS_WITH_CAIRO
+  if (cfg_.output.maps && cluster::is_writer() && fs::exists(out_ + "/panel")) draw_panel_charts(out_, cfg_);
+#endif
   const auto done = panel_releases();
   if (!done.empty() && !cfg_.output.geopackage_levels.empty()) write_geopackages(done.back());
   std::string summary = "run finished in " + format_number(std::round(seconds_since(t0) * 100) / 100) + " s: " +
@@ -577,9 +589,10 @@ void BatchRun::process_release(const ReleaseFile& release, const std::string& wh
     }
   } guard{stage};
   const std::string bom = cfg_.output.bom ? "\xEF\xBB\xBF" : "";
+  std::vector<std::vector<double>> brightness_of_level;
   for (size_t l = 0; l < levels.size(); ++l) {
-    const auto brightness =
-        gap_brightness(levels, level_index(cfg_.gaps.level), static_cast<int>(l), cfg_.min_valid_fraction);
+    const auto& brightness = brightness_of_level.emplace_back(
+        gap_brightness(levels, level_index(cfg_.gaps.level), static_cast<int>(l), cfg_.min_valid_fraction));
     write_file_atomically(stage + "/" + levels[l].name + ".csv",
                           bom + level_csv(release.id, levels[l], cfg_.stats, cfg_.min_valid_fraction, reference,
                                           region_of_level[l], &brightness));
@@ -587,6 +600,9 @@ void BatchRun::process_release(const ReleaseFile& release, const std::string& wh
   if (!gaps_text.empty()) write_file_atomically(stage + "/gaps.csv", bom + gaps_text);
   if (!hu_text.empty()) write_file_atomically(stage + "/hu_line.csv", bom + hu_text);
   if (!inequality_text.empty()) write_file_atomically(stage + "/inequality.csv", bom + inequality_text);
+  const auto t_maps = Clock::now();
+  draw_maps(stage + "/maps", release, levels, brightness_of_level, reference);
+  const double maps_seconds = seconds_since(t_maps);
 
   std::ostringstream prov;
   prov << "{\n  \"tool\": \"nightlights\",\n  \"version\": " << json_string(NIGHTLIGHTS_VERSION)
@@ -609,7 +625,7 @@ void BatchRun::process_release(const ReleaseFile& release, const std::string& wh
   for (const auto& z : manifest_.zone_inputs) prov << ",\n    " << stamp_json("zones", z);
   prov << "\n  ],\n  \"zones_repaired\": [";
   for (size_t i = 0; i < zones_->layers.size(); ++i) prov << (i ? ", " : "") << zones_->layers[i].repaired;
-  prov << "],\n  \"timings_s\": {\"zones_prepared\": " << zones_->prepare_seconds << ", \"zonal\": " << zonal_seconds << ", \"total\": " << seconds_since(t0)
+  prov << "],\n  \"timings_s\": {\"zones_prepared\": " << zones_->prepare_seconds << ", \"zonal\": " << zonal_seconds << ", \"maps\": " << maps_seconds << ", \"total\": " << seconds_since(t0)
        << "},\n  \"cells_read\": " << result.cells_read << ",\n  \"negative_cells\": " << result.negative_cells;
   if (!release.tiles.empty())
     prov << ",\n  \"tiles_needed\": " << mosaic.needed << ",\n  \"tiles_missing\": " << tile_list_json(mosaic.missing);
@@ -656,6 +672,33 @@ void BatchRun::open_tiles(const ReleaseFile& release, BlackMarbleMosaic& mosaic)
     throw UserError("release " + release.id + ": " + std::to_string(mosaic.missing.size()) + " of " +
                     std::to_string(mosaic.needed) + " tiles missing (" + tile_names(mosaic.missing) +
                     ") and releases.missing_tiles is 'fail'");
+}
+
+// Maps are pictures of the tables just computed: drawn from the accumulators in memory.
+void BatchRun::draw_maps(const std::string& dir, const ReleaseFile& release, const std::vector<LevelUnits>& levels,
+                         const std::vector<std::vector<double>>& brightness, double reference) {
+#ifdef NIGHTLIGHTS_WITH_CAIRO
+  if (!cfg_.output.maps) return;
+  const auto t0 = Clock::now();
+  if (!maps_) maps_ = std::make_unique<ReleaseMaps>(cfg_);
+  ReleaseMapInputs in;
+  in.release = release.id;
+  in.product = fs::path(release.path).filename().string();
+  in.units = cfg_.releases.units;
+  in.min_valid_fraction = cfg_.min_valid_fraction;
+  in.reference_brightness = reference;
+  in.reference_name = cfg_.gaps.reference;
+  in.levels = &levels;
+  in.gap_brightness = &brightness;
+  // The line between its two towns; the extension past them only closes the side polygons.
+  if (hu_source_)
+    for (const auto& [lon, lat] : hu_line_vertices(hu_definition_))
+      if (lat >= hu_definition_.sw_lat - 1e-9 && lat <= hu_definition_.ne_lat + 1e-9) in.hu_line_lonlat.emplace_back(lon, lat);
+  maps_->draw(dir, in);
+  log_info("release " + release.id + ": maps drawn in " + format_number(std::round(seconds_since(t0) * 100) / 100) + " s");
+#else
+  (void)dir, (void)release, (void)levels, (void)brightness, (void)reference;
+#endif
 }
 
 void BatchRun::prepare_hu_line() {

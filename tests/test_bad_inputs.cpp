@@ -901,15 +901,7 @@ std::map<std::string, std::string> tables_and_manifest(const std::string& out) {
 struct Background {
   FILE* pipe;
   explicit Background(const std::string& command) : pipe(popen((command + " 2>&1").c_str(), "r")) {}
-  CommandResult finish() {
-    CommandResult r;
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) r.output.append(buf, n);
-    const int status = pclose(pipe);
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    return r;
-  }
+  CommandResult finish() { return collect(pipe); }
 };
 
 std::string run_command(const Run& b, const std::string& flags) {

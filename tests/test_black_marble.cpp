@@ -3,8 +3,6 @@
 // on synthetic full-size tiles against a mosaic GDAL makes of the same tiles.
 #include <doctest/doctest.h>
 
-#include <gdal_utils.h>
-
 #include <cmath>
 #include <map>
 
@@ -50,20 +48,6 @@ void write_tile(const std::string& path, int h, int v, double offset = 0.25) {
 
 std::string subdataset(const std::string& path, const std::string& layer) {
   return "HDF5:\"" + path + "\"://HDFEOS/GRIDS/VIIRS_Grid_DNB_2d/Data_Fields/" + layer;
-}
-
-void translate(const std::string& from, const std::string& to, std::vector<std::string> args) {
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  GDALTranslateOptions* o = GDALTranslateOptionsNew(argv.data(), nullptr);
-  GDALDatasetH src = GDALOpen(from.c_str(), GA_ReadOnly);
-  REQUIRE(src);
-  GDALDatasetH out = GDALTranslate(to.c_str(), src, o, nullptr);
-  REQUIRE(out);
-  GDALClose(out);
-  GDALClose(src);
-  GDALTranslateOptionsFree(o);
 }
 
 // The reference: each tile's radiance given its h/v corners with gdal_translate -a_ullr, then

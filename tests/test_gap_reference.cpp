@@ -91,23 +91,10 @@ TEST_CASE("gap reference: a left-out county counts neither in the reference nor 
 }
 
 TEST_CASE("gap reference: run on the samples with East counties left out: region.csv agrees with gaps.csv") {
-  const std::string src = NIGHTLIGHTS_SOURCE_DIR;
   const std::string dir = temp_dir("gap-reference-run");
   // The demo's configuration with absolute paths, no GeoPackages, and a min_valid_fraction that
   // leaves out some East counties (coastal ones, partly sea at 5′).
-  std::string text = read_file(src + "/configs/sample.yaml");
-  auto replace = [&](const std::string& from, const std::string& to) {
-    const size_t at = text.find(from);
-    REQUIRE(at != std::string::npos);
-    text.replace(at, from.size(), to);
-  };
-  replace("../samples/dmsp-", src + "/samples/dmsp-");
-  replace("../samples/counties.gpkg", src + "/samples/counties.gpkg");
-  replace("lookup: china-regions.yaml", "lookup: " + src + "/configs/china-regions.yaml");
-  replace("min_valid_fraction: 0.5", "min_valid_fraction: 0.9");
-  replace("directory: ../demo-out", "directory: " + dir + "/out");
-  replace("geopackage: [county, city]", "geopackage: []");
-  write_text(dir + "/config.yaml", text);
+  write_text(dir + "/config.yaml", sample_config(dir + "/out", {{"min_valid_fraction: 0.5", "min_valid_fraction: 0.9"}}));
   const auto r = nightlights("run -q '" + dir + "/config.yaml'");
   INFO(r.output);
   REQUIRE(r.exit_code == 0);

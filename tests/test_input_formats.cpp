@@ -4,8 +4,6 @@
 // about once.
 #include <doctest/doctest.h>
 
-#include <gdal_utils.h>
-
 #include <cmath>
 
 #include "test_support.hpp"
@@ -24,20 +22,6 @@ constexpr float kFill = -3.4e38f;
 
 bool is_nodata_cell(int r, int c) { return (c >= 300 && c < 320) || (r * 7 + c * 3) % 97 == 0; }
 float cell_value(int r, int c) { return static_cast<float>(((r * 31 + c * 17) % 256) * 0.25); }
-
-void translate(const std::string& from, const std::string& to, std::vector<std::string> args) {
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  GDALTranslateOptions* o = GDALTranslateOptionsNew(argv.data(), nullptr);
-  GDALDatasetH src = GDALOpen(from.c_str(), GA_ReadOnly);
-  REQUIRE(src);
-  GDALDatasetH out = GDALTranslate(to.c_str(), src, o, nullptr);
-  REQUIRE(out);
-  GDALClose(out);
-  GDALClose(src);
-  GDALTranslateOptionsFree(o);
-}
 
 void build_vrt(const std::string& to, const std::vector<std::string>& sources) {
   std::vector<const char*> names;

@@ -136,21 +136,10 @@ struct Png {
 };
 
 std::string sample_run(double min_valid_fraction, bool maps = true) {
-  const std::string src = NIGHTLIGHTS_SOURCE_DIR;
   const std::string dir = temp_dir(maps ? "maps-run" : "maps-off-run");
-  std::string text = read_file(src + "/configs/sample.yaml");
-  auto replace = [&](const std::string& from, const std::string& to) {
-    const size_t at = text.find(from);
-    REQUIRE(at != std::string::npos);
-    text.replace(at, from.size(), to);
-  };
-  replace("../samples/dmsp-", src + "/samples/dmsp-");
-  replace("../samples/counties.gpkg", src + "/samples/counties.gpkg");
-  replace("lookup: china-regions.yaml", "lookup: " + src + "/configs/china-regions.yaml");
-  replace("min_valid_fraction: 0.5", "min_valid_fraction: " + std::to_string(min_valid_fraction));
-  replace("directory: ../demo-out", "directory: " + dir + "/out");
-  replace("geopackage: [county, city]", maps ? "geopackage: []" : "geopackage: []\n  maps: false");
-  write_text(dir + "/config.yaml", text);
+  write_text(dir + "/config.yaml",
+             sample_config(dir + "/out", {{"min_valid_fraction: 0.5", "min_valid_fraction: " + std::to_string(min_valid_fraction)},
+                                          {"geopackage: []", maps ? "geopackage: []" : "geopackage: []\n  maps: false"}}));
   const auto r = nightlights("run -q '" + dir + "/config.yaml'");
   INFO(r.output);
   REQUIRE(r.exit_code == 0);

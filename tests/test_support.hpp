@@ -2,6 +2,7 @@
 // small GeoTIFFs and GeoJSON layers with GDAL.
 #pragma once
 #include <gdal_priv.h>
+#include <gdal_utils.h>
 #include <ogr_spatialref.h>
 #include <unistd.h>
 
@@ -51,9 +52,9 @@ struct CommandResult {
   std::string output;  // stdout and stderr together
 };
 
-inline CommandResult run(const std::string& command) {
+// A started command's output read to the end, and its exit code (128 + signal when killed).
+inline CommandResult collect(FILE* pipe) {
   CommandResult r;
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
   if (!pipe) return r;
   char buf[4096];
   size_t n;
@@ -63,10 +64,28 @@ inline CommandResult run(const std::string& command) {
   return r;
 }
 
+inline CommandResult run(const std::string& command) { return collect(popen((command + " 2>&1").c_str(), "r")); }
+
 // Runs the binary with its coverage cache in this process's temporary folder (never ~/.cache).
 inline CommandResult nightlights(const std::string& args) {
   static const std::string cache = temp_dir("coverage-cache");
   return run("NIGHTLIGHTS_CACHE_DIR='" + cache + "' '" + NIGHTLIGHTS_EXE + "' " + args);
+}
+
+// gdal_translate in-process: `from` to `to` with the command line's options.
+inline void translate(const std::string& from, const std::string& to, std::vector<std::string> args) {
+  configure_gdal();
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  GDALTranslateOptions* o = GDALTranslateOptionsNew(argv.data(), nullptr);
+  GDALDatasetH src = GDALOpen(from.c_str(), GA_ReadOnly);
+  if (!src) throw std::runtime_error("test: cannot open " + from);
+  GDALDatasetH out = GDALTranslate(to.c_str(), src, o, nullptr);
+  GDALClose(src);
+  GDALTranslateOptionsFree(o);
+  if (!out) throw std::runtime_error("test: gdal_translate to " + to + " failed");
+  GDALClose(out);
 }
 
 inline std::string read_file(const std::string& path) {
@@ -87,6 +106,26 @@ inline std::vector<std::vector<std::string>> csv_lines(const std::string& path) 
 
 inline void write_text(const std::string& path, const std::string& text) {
   std::ofstream(path, std::ios::binary) << text;
+}
+
+// The demo's configuration (configs/sample.yaml) with absolute paths to samples/, its output in
+// `out` and no GeoPackages; `edits` replace further text (each must occur).
+inline std::string sample_config(const std::string& out, const std::vector<std::pair<std::string, std::string>>& edits = {}) {
+  const std::string src = NIGHTLIGHTS_SOURCE_DIR;
+  std::string text = read_file(src + "/configs/sample.yaml");
+  std::vector<std::pair<std::string, std::string>> all = {
+      {"../samples/dmsp-", src + "/samples/dmsp-"},
+      {"../samples/counties.gpkg", src + "/samples/counties.gpkg"},
+      {"lookup: china-regions.yaml", "lookup: " + src + "/configs/china-regions.yaml"},
+      {"directory: ../demo-out", "directory: " + out},
+      {"geopackage: [county, city]", "geopackage: []"}};
+  all.insert(all.end(), edits.begin(), edits.end());
+  for (const auto& [from, to] : all) {
+    const size_t at = text.find(from);
+    if (at == std::string::npos) throw std::runtime_error("sample.yaml no longer holds '" + from + "'");
+    text.replace(at, from.size(), to);
+  }
+  return text;
 }
 
 // A Float32 GeoTIFF, `block` × `block` tiles, EPSG:4326 unless `crs` is empty.

@@ -14,6 +14,12 @@ namespace nl {
 
 namespace {
 
+// An integer band holds only whole values in its range: any other nodata matches no pixel.
+std::optional<double> whole_in(double v, double lo, double hi) {
+  if (v < lo || v > hi || v != std::floor(v)) return std::nullopt;
+  return v;
+}
+
 std::optional<double> nodata_in_type(GDALDataType type, double v) {
   if (std::isnan(v)) return v;
   switch (type) {
@@ -22,21 +28,11 @@ std::optional<double> nodata_in_type(GDALDataType type, double v) {
       if (std::abs(v) > std::numeric_limits<float>::max()) return std::nullopt;
       return static_cast<double>(static_cast<float>(v));
     }
-    case GDT_Byte:
-      if (v < 0 || v > 255 || v != std::floor(v)) return std::nullopt;
-      return v;
-    case GDT_UInt16:
-      if (v < 0 || v > 65535 || v != std::floor(v)) return std::nullopt;
-      return v;
-    case GDT_Int16:
-      if (v < -32768 || v > 32767 || v != std::floor(v)) return std::nullopt;
-      return v;
-    case GDT_UInt32:
-      if (v < 0 || v > 4294967295.0 || v != std::floor(v)) return std::nullopt;
-      return v;
-    case GDT_Int32:
-      if (v < -2147483648.0 || v > 2147483647.0 || v != std::floor(v)) return std::nullopt;
-      return v;
+    case GDT_Byte: return whole_in(v, 0, 255);
+    case GDT_UInt16: return whole_in(v, 0, 65535);
+    case GDT_Int16: return whole_in(v, -32768, 32767);
+    case GDT_UInt32: return whole_in(v, 0, 4294967295.0);
+    case GDT_Int32: return whole_in(v, -2147483648.0, 2147483647.0);
     default: return v;
   }
 }

@@ -21,6 +21,7 @@
 #include "pipeline/analysis/release_analysis.hpp"
 #include "pipeline/app/hu_line_zones.hpp"
 #include "pipeline/app/panel_outputs.hpp"
+#include "pipeline/app/release_history.hpp"
 #include "pipeline/app/release_input.hpp"
 #include "pipeline/app/release_plan.hpp"
 #include "pipeline/app/settings_fingerprint.hpp"
@@ -97,6 +98,52 @@ PreparedZones prepare_zones(const RunConfig& config, const RasterInfo& raster, c
   return p;
 }
 
+// Rank 0 takes the lock; the others learn whether it could, so that none waits in a collective.
+std::unique_ptr<OutputLock> lock_output(const std::string& out, bool wait) {
+  std::unique_ptr<OutputLock> lock;
+  std::string error;
+  if (cluster::is_writer()) {
+    try {
+      lock = std::make_unique<OutputLock>(out, wait);
+    } catch (const UserError& e) {
+      error = e.what();
+    }
+  }
+  if (cluster::sum_over_ranks(error.empty() ? 0 : 1) > 0)
+    throw UserError(error.empty() ? out + ": rank 0 could not lock the output folder" : error);
+  return lock;
+}
+
+// --dry-run: the plan as a table on stdout; nothing is written.
+int print_dry_run(const std::vector<PlannedRelease>& plan, const std::vector<std::pair<std::string, std::string>>& deleted,
+                  const std::string& out, const RunConfig& config) {
+  std::printf("release\taction\traster\tquality\n");
+  for (const auto& p : plan) {
+    std::string q = p.release.quality_path.empty() ? "-" : p.release.quality_path;
+    if (!p.release.quality_path.empty() && !fs::exists(p.release.quality_path)) q += " (MISSING)";
+    std::string raster = p.release.path;
+    if (!p.release.tiles.empty()) {
+      raster = std::to_string(p.release.tiles.size()) + " tile(s):";
+      for (const auto& t : p.release.tiles) raster.append(" ").append(t.tile.name());
+    }
+    std::printf("%s\t%s\t%s\t%s\n", p.release.id.c_str(), action_name(p.action), raster.c_str(), q.c_str());
+  }
+  for (const auto& [id, path] : deleted)
+    std::printf("%s\tmissing\t%s (DELETED; tables kept)\t-\n", id.c_str(), path.c_str());
+  if (const std::string who = OutputLock::holder(out); !who.empty())
+    log_info("note: a run holds the lock on " + out + " (" + who + "); this list may change when it ends");
+  for (const auto& z : config.zones)
+    if (z.path.find(':') == std::string::npos && !fs::exists(z.path))
+      throw UserError(z.path + ": zone file of layer '" + z.name + "' not found");
+  const auto todo = std::count_if(plan.begin(), plan.end(),
+                                  [](const PlannedRelease& p) { return p.action != ReleaseAction::unchanged; });
+  log_info("dry run: " + std::to_string(plan.size()) + " release(s), " + std::to_string(todo) +
+           " would be processed" +
+           (deleted.empty() ? "" : ", " + std::to_string(deleted.size()) + " missing (raster deleted)") +
+           "; nothing written");
+  return 0;
+}
+
 // What one release's measuring produced, for its provenance.
 struct Measurement {
   ReleaseInput input;
@@ -122,8 +169,6 @@ class BatchRun {
   // Planning
   std::vector<ReleaseFile> releases_to_consider() const;
   void load_manifest_checked();
-  int print_dry_run(const std::vector<PlannedRelease>& plan,
-                    const std::vector<std::pair<std::string, std::string>>& deleted) const;
   // The releases, one after another
   void prepare_output(const std::vector<PlannedRelease>& plan);
   RunCounts process_all(const std::vector<PlannedRelease>& plan);
@@ -139,12 +184,6 @@ class BatchRun {
   void write_run_outputs();
   int summarise(const RunCounts& counts, const std::vector<std::pair<std::string, std::string>>& deleted,
                 Clock::time_point t0) const;
-  // Helpers
-  const std::vector<TileId>& needed_tiles();
-  std::optional<GoodTables> kept_tables(const std::string& id);
-  std::vector<std::string> panel_releases() const;
-  std::vector<std::pair<std::string, std::string>> deleted_rasters(const std::vector<ReleaseFile>& found) const;
-  std::unique_ptr<OutputLock> lock_output() const;
 
   BatchOptions opt_;
   RunConfig cfg_;
@@ -168,15 +207,15 @@ int BatchRun::run() {
   const std::vector<ReleaseFile> releases = releases_to_consider();
   check_zone_ids(cfg_.zones);
   // A dry run reads only: the manifest is replaced in one rename, so it reads a whole one.
-  if (!opt_.dry_run) lock_ = lock_output();
+  if (!opt_.dry_run) lock_ = lock_output(out_, !opt_.no_wait);
   load_manifest_checked();
   settings_ = settings_fingerprint(cfg_, manifest_, opt_.verify);
   const auto plan = plan_releases(releases, manifest_, settings_, out_ + "/releases", {opt_.force, opt_.verify});
   if (std::any_of(plan.begin(), plan.end(),
                   [](const PlannedRelease& p) { return p.action == ReleaseAction::settings_changed; }))
     log_info("the configuration or the zones changed since some tables were made: those releases are redone");
-  const auto deleted = deleted_rasters(releases);
-  if (opt_.dry_run) return print_dry_run(plan, deleted);
+  const auto deleted = deleted_rasters(manifest_, out_, releases, opt_.only);
+  if (opt_.dry_run) return print_dry_run(plan, deleted, out_, cfg_);
   prepare_output(plan);
   const RunCounts counts = process_all(plan);
   check_interrupt();
@@ -201,35 +240,6 @@ void BatchRun::load_manifest_checked() {
   if (!manifest_.units.empty() && manifest_.units != cfg_.releases.units)
     throw UserError(manifest_path_ + ": the panel holds units '" + manifest_.units + "' but the config says '" +
                     cfg_.releases.units + "'; a panel never mixes units — use another output directory");
-}
-
-int BatchRun::print_dry_run(const std::vector<PlannedRelease>& plan,
-                            const std::vector<std::pair<std::string, std::string>>& deleted) const {
-  std::printf("release\taction\traster\tquality\n");
-  for (const auto& p : plan) {
-    std::string q = p.release.quality_path.empty() ? "-" : p.release.quality_path;
-    if (!p.release.quality_path.empty() && !fs::exists(p.release.quality_path)) q += " (MISSING)";
-    std::string raster = p.release.path;
-    if (!p.release.tiles.empty()) {
-      raster = std::to_string(p.release.tiles.size()) + " tile(s):";
-      for (const auto& t : p.release.tiles) raster += " " + t.tile.name();
-    }
-    std::printf("%s\t%s\t%s\t%s\n", p.release.id.c_str(), action_name(p.action), raster.c_str(), q.c_str());
-  }
-  for (const auto& [id, path] : deleted)
-    std::printf("%s\tmissing\t%s (DELETED; tables kept)\t-\n", id.c_str(), path.c_str());
-  if (const std::string who = OutputLock::holder(out_); !who.empty())
-    log_info("note: a run holds the lock on " + out_ + " (" + who + "); this list may change when it ends");
-  for (const auto& z : cfg_.zones)
-    if (z.path.find(':') == std::string::npos && !fs::exists(z.path))
-      throw UserError(z.path + ": zone file of layer '" + z.name + "' not found");
-  const auto todo = std::count_if(plan.begin(), plan.end(),
-                                  [](const PlannedRelease& p) { return p.action != ReleaseAction::unchanged; });
-  log_info("dry run: " + std::to_string(plan.size()) + " release(s), " + std::to_string(todo) +
-           " would be processed" +
-           (deleted.empty() ? "" : ", " + std::to_string(deleted.size()) + " missing (raster deleted)") +
-           "; nothing written");
-  return 0;
 }
 
 void BatchRun::prepare_output(const std::vector<PlannedRelease>& plan) {
@@ -287,7 +297,8 @@ void BatchRun::process_release(const PlannedRelease& planned) {
 }
 
 Measurement BatchRun::measure(const ReleaseFile& release) {
-  Measurement m{open_release_input(release, cfg_, manifest_, release.tiles.empty() ? std::vector<TileId>{} : needed_tiles()), {}, 0};
+  if (!release.tiles.empty() && !needed_tiles_) needed_tiles_ = tiles_needed_by_zones(cfg_);
+  Measurement m{open_release_input(release, cfg_, manifest_, needed_tiles_.value_or(std::vector<TileId>{})), {}, 0};
   const RasterInfo& raster = m.input.raster;
   if (!zones_ || !zones_->grid.same_grid(raster.grid))
     zones_ = std::make_unique<PreparedZones>(
@@ -366,14 +377,7 @@ void BatchRun::write_and_commit(const PlannedRelease& planned, const Measurement
 }
 
 void BatchRun::record_done(const ReleaseFile& release, const Measurement& m) {
-  if (!manifest_.has_grid) {
-    const GridGeometry& g = m.input.raster.grid;
-    const double v[6] = {g.origin_x, g.origin_y, g.cell_width, g.cell_height, static_cast<double>(g.width),
-                         static_cast<double>(g.height)};
-    std::copy(v, v + 6, manifest_.grid_values);
-    manifest_.grid = g.describe();
-    manifest_.has_grid = true;
-  }
+  if (!manifest_.has_grid) remember_panel_grid(manifest_, m.input.raster.grid);
   manifest_.units = cfg_.releases.units;
   ReleaseRecord& record = manifest_.releases[release.id] = {"done", "", utc_now(), m.input.stamps, settings_,
                                                             std::nullopt, {}};
@@ -385,16 +389,6 @@ void BatchRun::record_done(const ReleaseFile& release, const Measurement& m) {
                 "); their cells count as no data");
   }
   save_manifest(manifest_path_, manifest_);
-}
-
-const std::vector<TileId>& BatchRun::needed_tiles() {
-  if (!needed_tiles_) {
-    std::vector<ZoneExtentSource> sources;
-    for (const auto& z : cfg_.zones)
-      sources.push_back({z.path, z.layer, z.assume_crs, z.datum == Datum::gcj02 ? 0.01 : 0.0});
-    needed_tiles_ = tiles_needed_by_zones(sources);
-  }
-  return *needed_tiles_;
 }
 
 // Maps are pictures of the tables just computed: drawn from the accumulators in memory.
@@ -427,82 +421,17 @@ double BatchRun::draw_maps(const std::string& dir, const ReleaseFile& release, c
 #endif
 }
 
-// Rank 0 takes the lock; the others learn whether it could, so that none waits in a collective.
-std::unique_ptr<OutputLock> BatchRun::lock_output() const {
-  std::unique_ptr<OutputLock> lock;
-  std::string error;
-  if (cluster::is_writer()) {
-    try {
-      lock = std::make_unique<OutputLock>(out_, !opt_.no_wait);
-    } catch (const UserError& e) {
-      error = e.what();
-    }
-  }
-  if (cluster::sum_over_ranks(error.empty() ? 0 : 1) > 0)
-    throw UserError(error.empty() ? out_ + ": rank 0 could not lock the output folder" : error);
-  return lock;
-}
-
-// A failed release keeps the tables of its last good run (in releases/<id> and the panel) when
-// they were made with the current settings; tables of other settings are removed, since a
-// panel never mixes them.
-std::optional<GoodTables> BatchRun::kept_tables(const std::string& id) {
-  const auto it = manifest_.releases.find(id);
-  if (it == manifest_.releases.end()) return std::nullopt;
-  const ReleaseRecord& old = it->second;
-  std::optional<GoodTables> good = old.state == "done" ? GoodTables{old.finished, old.inputs, old.settings} : old.last_good;
-  const std::string dir = out_ + "/releases/" + id;
-  if (!good || !fs::exists(dir)) return std::nullopt;
-  if (good->settings == settings_) return good;
-  std::error_code ec;
-  if (cluster::is_writer()) fs::remove_all(dir, ec);
-  return std::nullopt;
-}
-
 void BatchRun::record_failure(const ReleaseFile& release, const std::string& reason) {
-  ReleaseRecord rec;
-  rec.state = "failed";
-  rec.reason = reason;
-  rec.finished = utc_now();
-  try {
-    rec.inputs = release_stamps(release, false);
-  } catch (const UserError&) {
-  }
-  rec.last_good = kept_tables(release.id);
+  const ReleaseRecord rec = failure_record(manifest_, out_, release, reason, settings_, cluster::is_writer());
   manifest_.releases[release.id] = rec;
   if (cluster::is_writer()) save_manifest(manifest_path_, manifest_);
   log_warning("release " + release.id + " failed: " + reason +
               (rec.last_good ? " (its last good tables, of " + rec.last_good->finished + ", stay in the panel)" : ""));
 }
 
-// Releases whose tables the panel holds: done, or failed with their last good tables kept.
-std::vector<std::string> BatchRun::panel_releases() const {
-  std::vector<std::string> ids;
-  for (const auto& [id, r] : manifest_.releases)
-    if ((r.state == "done" || (r.state == "failed" && r.last_good)) && fs::exists(out_ + "/releases/" + id))
-      ids.push_back(id);
-  return ids;
-}
-
-// Releases with tables whose raster is gone from the disk (not merely outside --releases or
-// --only): reported, never redone, their tables kept.
-std::vector<std::pair<std::string, std::string>> BatchRun::deleted_rasters(const std::vector<ReleaseFile>& found) const {
-  std::set<std::string> found_ids;
-  for (const auto& r : found) found_ids.insert(r.id);
-  std::vector<std::pair<std::string, std::string>> ids;  // id, its raster's recorded path
-  for (const auto& id : panel_releases()) {
-    const ReleaseRecord& r = manifest_.releases.at(id);
-    const auto& inputs = r.state == "done" ? r.inputs : r.last_good->inputs;
-    if (found_ids.count(id) || inputs.empty() || (!opt_.only.empty() && id != opt_.only)) continue;
-    std::error_code ec;
-    if (!fs::exists(inputs.front().path, ec)) ids.emplace_back(id, inputs.front().path);
-  }
-  return ids;
-}
-
 void BatchRun::write_run_outputs() {
   if (!cluster::is_writer()) return;
-  const auto done = panel_releases();
+  const auto done = panel_releases(manifest_, out_);
   write_panel_tables(out_, cfg_, done);
   if (cfg_.convergence.enabled) write_convergence_tables(out_, cfg_, done);
 #ifdef NIGHTLIGHTS_WITH_CAIRO

@@ -1,6 +1,7 @@
 // Opening one release for measuring (see release_input.hpp).
 #include "pipeline/app/release_input.hpp"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "pipeline/app/release_plan.hpp"
@@ -14,6 +15,21 @@ std::string tile_names(const std::vector<TileId>& tiles) {
   std::string out;
   for (size_t i = 0; i < tiles.size(); ++i) out += (i ? ", " : "") + tiles[i].name();
   return out;
+}
+
+std::vector<TileId> tiles_needed_by_zones(const RunConfig& config) {
+  std::vector<ZoneExtentSource> sources;
+  for (const auto& z : config.zones)
+    sources.push_back({z.path, z.layer, z.assume_crs, z.datum == Datum::gcj02 ? 0.01 : 0.0});
+  return tiles_needed_by_zones(sources);
+}
+
+void remember_panel_grid(Manifest& manifest, const GridGeometry& g) {
+  const double v[6] = {g.origin_x, g.origin_y, g.cell_width, g.cell_height, static_cast<double>(g.width),
+                       static_cast<double>(g.height)};
+  std::copy(v, v + 6, manifest.grid_values);
+  manifest.grid = g.describe();
+  manifest.has_grid = true;
 }
 
 namespace {

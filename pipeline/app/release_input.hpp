@@ -33,7 +33,13 @@ ReleaseInput open_release_input(const ReleaseFile& release, const RunConfig& con
 // the configuration overrides them, and the quality mask.
 ZonalOptions zonal_options(const RunConfig& config, const ReleaseInput& input, int threads);
 
-// "h29v05, h30v05" and the same as a JSON list.
+// The tiles of a tiled product's lattice that the configured zones' extents touch.
+std::vector<TileId> tiles_needed_by_zones(const RunConfig& config);
+
+// The panel's grid, recorded with the first release; every later release must match it.
+void remember_panel_grid(Manifest& manifest, const GridGeometry& grid);
+
+// "h29v05, h30v05".
 std::string tile_names(const std::vector<TileId>& tiles);
 
 }  // namespace nl

@@ -8,6 +8,7 @@
 #include "kernels/colour_scale.hpp"
 #include "kernels/shared_edges.hpp"
 #include "pipeline/pictures/map_canvas.hpp"
+#include "pipeline/io/vector_source.hpp"
 #include "pipeline/pictures/map_shapes.hpp"
 #include "test_support.hpp"
 

@@ -1,3 +1,4 @@
+// The command line: CLI11 options of each command mapped to its library call.
 #include "pipeline/app/cli.hpp"
 
 #include <CLI/CLI.hpp>

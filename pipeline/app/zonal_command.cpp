@@ -1,3 +1,4 @@
+// `zonal`: reads one band over one layer and writes the per-polygon CSV.
 #include "pipeline/app/zonal_command.hpp"
 
 #include <chrono>

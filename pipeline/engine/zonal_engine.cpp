@@ -1,3 +1,4 @@
+// The zonal loop: coverage index, read plan, per-tile partials merged in tile order.
 #include "pipeline/engine/zonal_engine.hpp"
 
 #include <omp.h>

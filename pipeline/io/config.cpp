@@ -1,3 +1,4 @@
+// Parsing and checking the YAML run configuration, with line numbers in every error.
 #include "pipeline/io/config.hpp"
 
 #include <yaml-cpp/yaml.h>

@@ -11,6 +11,7 @@
 #include <limits>
 
 #include "pipeline/io/diagnostics.hpp"
+#include "pipeline/io/vector_source.hpp"
 #include "pipeline/io/zone_layer.hpp"
 
 namespace nl {
@@ -117,20 +118,16 @@ void thin_rings(std::vector<std::vector<MapRing>>& rings, double step) {
 }  // namespace
 
 MapShapes read_map_shapes(const ZoneLayerConfig& z) {
-  std::unique_ptr<GDALDataset> ds(static_cast<GDALDataset*>(
-      GDALOpenEx(z.path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY, nullptr, nullptr, nullptr)));
-  if (!ds) throw UserError(z.path + ": cannot open as a vector layer");
-  OGRLayer* layer = z.layer.empty() ? ds->GetLayer(0) : ds->GetLayerByName(z.layer.c_str());
-  if (!layer) throw UserError(z.path + ": no layer '" + z.layer + "'");
+  const VectorLayer source = open_vector_layer(z.path, z.layer);
+  OGRLayer* layer = source.layer;
   const auto lonlat = to_lonlat(layer, z);
   MapShapes shapes;
   for (auto& feature : *layer) {
     shapes.ids.emplace_back(feature->GetFieldAsString(z.id_field.c_str()));
-    std::unique_ptr<OGRGeometry> g;
-    if (const OGRGeometry* raw = feature->GetGeometryRef())
-      g.reset(raw->hasCurveGeometry() ? raw->getLinearGeometry() : raw->clone());
+    // As the engine measured it, but not repaired: a fill needs no validity. GCJ-02 layers are
+    // lon/lat already, so converting before the transformation to lon/lat is the same.
+    std::unique_ptr<OGRGeometry> g = corrected_geometry(feature->GetGeometryRef(), z.datum);
     if (g && lonlat) g->transform(lonlat.get());
-    if (g && z.datum == Datum::gcj02) gcj02_to_wgs84_in_place(g.get());
     shapes.rings.emplace_back();
     collect_rings(g.get(), shapes.rings.back());
   }

@@ -279,6 +279,9 @@ RunCounts BatchRun::process_all(const std::vector<PlannedRelease>& plan) {
                action_name(p.action) + "): done in " + rounded_seconds(t) + " s");
     } catch (const Interrupted&) {
       throw;
+    } catch (const Cancelled&) {
+      check_interrupt();  // stopped by a signal: the run stops, resumable
+      throw;              // cancelled by the caller
     } catch (const std::exception& e) {
       counts.failures.push_back(p.release.id);
       record_failure(p.release, e.what());
@@ -305,10 +308,11 @@ Measurement BatchRun::measure(const ReleaseFile& release) {
         prepare_zones(cfg_, raster, opt_.cache_dir, hu_ ? std::optional<ZoneSource>(hu_->source) : std::nullopt));
   const auto t_zonal = Clock::now();
   ZonalOptions zo = zonal_options(cfg_, m.input, opt_.threads ? opt_.threads : cfg_.threads);
-  zo.after_window = [this] {
+  zo.progress = [this](double fraction) {
     const int64_t n = ++windows_done_;
     if (sigterm_after_windows_ >= 0 && n == sigterm_after_windows_) std::raise(SIGTERM);
-    check_interrupt();
+    // A stop signal cancels the release; so does the caller's callback.
+    return g_signal == 0 && (!opt_.progress || opt_.progress(fraction));
   };
   m.result = run_zonal(raster, zones_->index, raster_cell_areas(raster), zo);
   m.zonal_seconds = seconds_since(t_zonal);

@@ -135,14 +135,16 @@ struct Png {
   }
 };
 
-std::string sample_run(double min_valid_fraction, bool maps = true) {
-  const std::string dir = temp_dir(maps ? "maps-run" : "maps-off-run");
+// `switch_line`: an extra line under output (e.g. "pictures: false"); `output` gets the run's words.
+std::string sample_run(double min_valid_fraction, const std::string& switch_line = "", std::string* output = nullptr) {
+  const std::string dir = temp_dir(switch_line.empty() ? "maps-run" : "maps-off-run");
   write_text(dir + "/config.yaml",
              sample_config(dir + "/out", {{"min_valid_fraction: 0.5", "min_valid_fraction: " + std::to_string(min_valid_fraction)},
-                                          {"geopackage: []", maps ? "geopackage: []" : "geopackage: []\n  maps: false"}}));
-  const auto r = nightlights("run -q '" + dir + "/config.yaml'");
+                                          {"geopackage: []", "geopackage: []" + (switch_line.empty() ? "" : "\n  " + switch_line)}}));
+  const auto r = nightlights("run '" + dir + "/config.yaml'");
   INFO(r.output);
   REQUIRE(r.exit_code == 0);
+  if (output) *output = r.output;
   return dir + "/out";
 }
 
@@ -228,9 +230,21 @@ TEST_CASE("maps: the demo run draws every level's maps and a county's pixel has 
   CHECK(read_file(maps + "/brightness_county.png") == before);
 }
 
-TEST_CASE("maps: output.maps false writes the tables and no maps") {
-  const std::string out = sample_run(0.5, false);
+TEST_CASE("maps: output.pictures false writes the tables and no maps, charts or report") {
+  std::string words;
+  const std::string out = sample_run(0.5, "pictures: false", &words);
   CHECK(fs::exists(out + "/releases/2008/county.csv"));
   CHECK_FALSE(fs::exists(out + "/releases/2008/maps"));
+  CHECK_FALSE(fs::exists(out + "/panel/charts"));
+  CHECK_FALSE(fs::exists(out + "/report.html"));
+  CHECK(words.find("deprecated") == std::string::npos);
+}
+
+TEST_CASE("maps: the old name output.maps still switches pictures off, with a deprecation warning") {
+  std::string words;
+  const std::string out = sample_run(0.5, "maps: false", &words);
+  CHECK(fs::exists(out + "/releases/2008/county.csv"));
+  CHECK_FALSE(fs::exists(out + "/releases/2008/maps"));
+  CHECK(words.find("output.maps is deprecated; call it output.pictures") != std::string::npos);
 }
 #endif

@@ -41,8 +41,8 @@
 #include "pipeline/io/zone_checks.hpp"
 #include "pipeline/io/zone_layer.hpp"
 #ifdef NIGHTLIGHTS_WITH_CAIRO
-#include "pipeline/pictures/panel_charts.hpp"
 #include "pipeline/pictures/release_maps.hpp"
+#include "pipeline/pictures/run_report.hpp"
 #endif
 
 namespace nl {
@@ -404,7 +404,7 @@ int BatchRun::run() {
   write_panels();
   if (cfg_.convergence.enabled) write_convergence();
 #ifdef NIGHTLIGHTS_WITH_CAIRO
-  if (cfg_.output.maps && cluster::is_writer() && fs::exists(out_ + "/panel")) draw_panel_charts(out_, cfg_);
+  if (cfg_.output.pictures && cluster::is_writer() && fs::exists(out_ + "/panel")) write_run_report(out_, cfg_);
 #endif
   const auto done = panel_releases();
   if (!done.empty() && !cfg_.output.geopackage_levels.empty()) write_geopackages(done.back());
@@ -678,7 +678,7 @@ void BatchRun::open_tiles(const ReleaseFile& release, BlackMarbleMosaic& mosaic)
 void BatchRun::draw_maps(const std::string& dir, const ReleaseFile& release, const std::vector<LevelUnits>& levels,
                          const std::vector<std::vector<double>>& brightness, double reference) {
 #ifdef NIGHTLIGHTS_WITH_CAIRO
-  if (!cfg_.output.maps) return;
+  if (!cfg_.output.pictures) return;
   const auto t0 = Clock::now();
   if (!maps_) maps_ = std::make_unique<ReleaseMaps>(cfg_);
   ReleaseMapInputs in;

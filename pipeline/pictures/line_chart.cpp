@@ -84,12 +84,13 @@ void lines(cairo_t* cr, const LineChart& c, const ChartLayout& l, const Axis& y)
         set_colour(cr, col, 0.35);
         cairo_fill(cr);
       }
-      set_colour(cr, col);
-      cairo_set_line_width(cr, 2.5);
+      // A shaded part is read by its band: a thin edge, no markers, so the total's line stands out.
+      set_colour(cr, col, series.fill_below ? 0.8 : 1);
+      cairo_set_line_width(cr, series.fill_below ? 1 : 2.5);
       for (size_t i = 0; i < run.size(); ++i)
         i ? cairo_line_to(cr, run[i].first, run[i].second) : cairo_move_to(cr, run[i].first, run[i].second);
       cairo_stroke(cr);
-      if (n <= 40)  // markers while releases are few enough to tell apart
+      if (n <= 40 && !series.fill_below)  // markers while releases are few enough to tell apart
         for (const auto& [px, py] : run) {
           cairo_arc(cr, px, py, 3.5, 0, 2 * M_PI);
           cairo_fill(cr);

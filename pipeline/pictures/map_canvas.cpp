@@ -28,11 +28,12 @@ MapFrame fit_frame(const MapShapes& s, const MapLayout& l) {
 MapCanvas make_canvas(const MapShapes& shapes, const MapLayout& layout) {
   MapCanvas c{layout, fit_frame(shapes, layout), {}, {}, {}};
   if (shapes.has_inset) {
-    // A box of a sixth of the map's width at its bottom right: open sea south-east of Taiwan.
-    const double w = (layout.map_right - layout.map_left) / 6.5, pad = 8;
+    // In the legend's column, under the legend: the main map's box keeps all its room and no
+    // coast lies under the inset (a box at the map's bottom right covered Taiwan).
+    const double pad = 8, w = layout.width - 24 - layout.legend_left;
     const MapExtent& e = shapes.inset;
-    const double h = std::min(w * (e.y_max - e.y_min) / std::max(e.x_max - e.x_min, 1.0), (layout.map_bottom - layout.map_top) / 3);
-    c.inset = {true, layout.map_right - w - 2 * pad, layout.map_bottom - h - 2 * pad - 18, layout.map_right, layout.map_bottom, {}};
+    const double h = std::min(w * (e.y_max - e.y_min) / std::max(e.x_max - e.x_min, 1.0), (layout.map_bottom - layout.map_top) * 0.42);
+    c.inset = {true, layout.legend_left, layout.map_bottom - h - 2 * pad - 18, layout.width - 24.0, layout.map_bottom, {}};
     c.inset.frame = fit(e, c.inset.left + pad, c.inset.top + pad + 18, c.inset.right - pad, c.inset.bottom - pad);
   }
   c.rings.resize(shapes.rings.size());

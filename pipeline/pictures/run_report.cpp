@@ -114,8 +114,8 @@ std::string maps_section(const std::string& out, const std::string& latest, cons
   const std::string what[3][2] = {
       {"brightness_", "each unit's brightness (mean_area, " + config.releases.units + ") on a log colour scale whose "
                       "classes span the 2nd to 98th percentile; grey: no light; hatched: below min_valid_fraction"},
-      {"gap_", "each unit's gap_to_reference = 1 − its brightness / " + config.gaps.reference + "'s, blue where darker "
-               "than the reference, orange where brighter"},
+      {"gap_", "each unit's gap_to_reference = 1 − its brightness / " + config.gaps.reference + "'s on a diverging "
+               "scale centred on 0: red where darker than the reference, blue where brighter"},
       {"lit_share_", "the share of each unit's valid area that is lit (above lit_threshold)"}};
   for (const auto& level : config.levels)
     for (const auto& [prefix, caption] : what) {

@@ -52,7 +52,7 @@ void frame(cairo_t* cr, const XYChart& c, const Axis& ax, const Axis& ay) {
 
 void legend_mark(cairo_t* cr, const XYSeries& s, double x, double y) {
   if (s.style == XYSeries::points) {
-    cairo_arc(cr, x + 15, y, 4, 0, 2 * M_PI);
+    cairo_arc(cr, x + 15, y, 4.5, 0, 2 * M_PI);
     cairo_fill(cr);
     return;
   }
@@ -77,7 +77,7 @@ void draw_xy_chart_png(const std::string& path, const XYChart& c) {
   cairo_clip(cr);
   for (const auto& s : c.series) {
     const Rgb col = s.colour < 0 ? map_colours::text : chart_colour(static_cast<size_t>(s.colour));
-    set_colour(cr, col, s.style == XYSeries::points ? 0.7 : 1);
+    set_colour(cr, col, s.style == XYSeries::points ? 0.85 : 1);
     cairo_set_line_width(cr, s.style == XYSeries::dashed ? 1.5 : 2.5);
     const double dash[] = {8, 6};
     cairo_set_dash(cr, dash, s.style == XYSeries::dashed ? 2 : 0, 0);
@@ -85,9 +85,13 @@ void draw_xy_chart_png(const std::string& path, const XYChart& c) {
     for (size_t i = 0; i < s.x.size() && i < s.y.size(); ++i) {
       if (!std::isfinite(s.x[i]) || !std::isfinite(s.y[i])) continue;
       const double px = l.left + ax.t(s.x[i]) * (l.right - l.left), py = l.bottom - ay.t(s.y[i]) * (l.bottom - l.top);
-      if (s.style == XYSeries::points) {
-        cairo_arc(cr, px, py, 3, 0, 2 * M_PI);
-        cairo_fill(cr);
+      if (s.style == XYSeries::points) {  // large enough to see at 100 %, ringed where they overlap
+        cairo_arc(cr, px, py, 4.5, 0, 2 * M_PI);
+        cairo_fill_preserve(cr);
+        set_colour(cr, map_colours::background, 0.8);
+        cairo_set_line_width(cr, 1);
+        cairo_stroke(cr);
+        set_colour(cr, col, 0.85);
       } else {
         pen ? cairo_line_to(cr, px, py) : cairo_move_to(cr, px, py);
         pen = true;

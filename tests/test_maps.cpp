@@ -248,3 +248,28 @@ TEST_CASE("maps: the old name output.maps still switches pictures off, with a de
   CHECK(words.find("output.maps is deprecated; call it output.pictures") != std::string::npos);
 }
 #endif
+
+#ifdef NIGHTLIGHTS_WITH_CAIRO
+TEST_CASE("maps: with a population table every level made of its units gets a light-per-person map, listed in the report") {
+  const std::string dir = temp_dir("maps-population");
+  // A population for every sample county but the first (which the map must hatch), read from the
+  // county table of a first run so the codes are the layer's.
+  const std::string plain = sample_run(0.5);
+  CHECK_FALSE(fs::exists(plain + "/releases/2008/maps/light_per_person_county.png"));  // no table, no map
+  const auto counties = csv_lines(plain + "/releases/2008/county.csv");
+  const auto code = std::find(counties[0].begin(), counties[0].end(), "code") - counties[0].begin();
+  std::string table = "code,population\n";
+  for (size_t i = 2; i < counties.size(); ++i) table += counties[i][code] + "," + std::to_string(1000 * (i % 97 + 1)) + "\n";
+  write_text(dir + "/population.csv", table);
+  write_text(dir + "/config.yaml", sample_config(dir + "/out", {{"output:", "population: {table: " + dir + "/population.csv}\noutput:"}}));
+  const auto r = nightlights("run -q '" + dir + "/config.yaml'");
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  for (const char* level : {"county", "city", "province", "region"}) {
+    INFO(level);
+    CHECK(fs::exists(dir + "/out/releases/2008/maps/light_per_person_" + std::string(level) + ".png"));
+  }
+  const std::string page = read_file(dir + "/out/report.html");
+  CHECK(page.find("maps/light_per_person_county.png") != std::string::npos);
+}
+#endif

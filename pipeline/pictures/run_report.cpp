@@ -111,12 +111,14 @@ std::string figure(const std::string& file, const std::string& title, const std:
 
 std::string maps_section(const std::string& out, const std::string& latest, const RunConfig& config) {
   std::string h;
-  const std::string what[3][2] = {
+  const std::string what[4][2] = {
       {"brightness_", "each unit's brightness (mean_area, " + config.releases.units + ") on a log colour scale whose "
                       "classes span the 2nd to 98th percentile; grey: no light; hatched: below min_valid_fraction"},
       {"gap_", "each unit's gap_to_reference = 1 − its brightness / " + config.gaps.reference + "'s on a diverging "
                "scale centred on 0: red where darker than the reference, blue where brighter"},
-      {"lit_share_", "the share of each unit's valid area that is lit (above lit_threshold)"}};
+      {"lit_share_", "the share of each unit's valid area that is lit (above lit_threshold)"},
+      {"light_per_person_", "each unit's total light (sum_area) per person of the population table, on a log colour "
+                            "scale; hatched where the table has no population or the unit is left out"}};
   for (const auto& level : config.levels)
     for (const auto& [prefix, caption] : what) {
       const std::string file = "releases/" + latest + "/maps/" + prefix + level.name + ".png";

@@ -100,9 +100,15 @@ std::pair<double, double> snyder_albers(double lon, double lat, const nl::Albers
 }  // namespace
 
 TEST_CASE("map projection: the Hu line's ends projected through PROJ agree with Snyder's Albers formulas") {
-  const auto p = nl::albers_for_extent(73.5, 18.2, 134.8, 53.6);
+  // The projection and width of a map the run draws: the demo's counties (China's Albers).
+  GDALAllRegister();
+  const nl::ZoneLayerConfig z{"counties", std::string(NIGHTLIGHTS_SOURCE_DIR) + "/samples/counties.gpkg", "counties", "adcode", {}, nl::Datum::gcj02, ""};
+  const nl::MapShapes shapes = nl::read_map_shapes(z);
+  const nl::AlbersParameters& p = shapes.albers;
+  CHECK(p.lat_1 == 25);
   const nl::MapProjector projector(p);
-  const double map_width = 5.5e6;  // China's extent in this projection, metres (order of magnitude)
+  const double map_width = shapes.x_max - shapes.x_min;  // metres
+  REQUIRE(map_width > 1e6);
   for (const auto& [lon, lat] : {std::pair{127.49, 50.25}, std::pair{98.49, 25.02}}) {  // Heihe, Tengchong
     const auto [x, y] = projector.project(lon, lat);
     const auto [sx, sy] = snyder_albers(lon, lat, p);

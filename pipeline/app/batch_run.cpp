@@ -42,8 +42,8 @@
 #include "pipeline/io/temporary_files.hpp"
 #include "pipeline/io/zone_checks.hpp"
 #ifdef NIGHTLIGHTS_WITH_CAIRO
-#include "pipeline/pictures/panel_charts.hpp"
 #include "pipeline/pictures/release_maps.hpp"
+#include "pipeline/pictures/run_report.hpp"
 #endif
 
 namespace nl {
@@ -398,7 +398,7 @@ void BatchRun::record_done(const ReleaseFile& release, const Measurement& m) {
 // Maps are pictures of the tables just computed: drawn from the accumulators in memory.
 double BatchRun::draw_maps(const std::string& dir, const ReleaseFile& release, const ReleaseTables& tables) {
 #ifdef NIGHTLIGHTS_WITH_CAIRO
-  if (!cfg_.output.maps) return 0;
+  if (!cfg_.output.pictures) return 0;
   const auto t0 = Clock::now();
   if (!maps_) maps_ = std::make_unique<ReleaseMaps>(cfg_);
   ReleaseMapInputs in;
@@ -439,7 +439,7 @@ void BatchRun::write_run_outputs() {
   write_panel_tables(out_, cfg_, done);
   if (cfg_.convergence.enabled) write_convergence_tables(out_, cfg_, done);
 #ifdef NIGHTLIGHTS_WITH_CAIRO
-  if (cfg_.output.maps && fs::exists(out_ + "/panel")) draw_panel_charts(out_, cfg_);
+  if (cfg_.output.pictures && fs::exists(out_ + "/panel")) write_run_report(out_, cfg_);
 #endif
   if (!done.empty() && !cfg_.output.geopackage_levels.empty()) write_level_geopackages(out_, cfg_, done.back());
 }

@@ -11,6 +11,7 @@
 #include "kernels/accumulator.hpp"
 #include "kernels/coverage.hpp"
 #include "kernels/datum.hpp"
+#include "kernels/intercalibration.hpp"
 #include "kernels/preprocess.hpp"
 #include "pipeline/io/black_marble.hpp"
 
@@ -22,6 +23,15 @@ struct QualityConfig {
   double min_count = 1;       // quality below this: no data
 };
 
+// `releases.product: dmsp-ols` (NOAA stable-lights composites, satellite and year from the
+// file name) and the calibration of raw DN (preprocess.intercalibration and its conventions).
+struct DmspConfig {
+  bool enabled = false;
+  CombineRule combine = CombineRule::mean;   // releases.combine: two satellites of one year
+  std::string intercalibration = "none";     // elvidge2014 | elvidge2009 | none | a table's path
+  IntercalibrationOptions conventions;       // coefficients are filled per satellite-year
+};
+
 struct ReleasesConfig {
   std::vector<std::string> files;  // globs or paths, resolved against the config's folder
   std::string pattern;             // file-name pattern with {year}, {month}, {day}, *
@@ -31,6 +41,7 @@ struct ReleasesConfig {
   std::string assume_crs;
   std::optional<QualityConfig> quality;
   BlackMarbleConfig black_marble;  // releases.product: black-marble and its keys
+  DmspConfig dmsp;                 // releases.product: dmsp-ols and its keys
 };
 
 struct ZoneLayerConfig {

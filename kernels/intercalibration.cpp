@@ -61,11 +61,13 @@ double combine_two(double a, double b, CombineRule rule) {
 
 SatelliteYear parse_satellite_year(const std::string& t) {
   const auto digit = [&](size_t i) { return t[i] >= '0' && t[i] <= '9'; };
-  if (t.size() != 7 || (t[0] != 'F' && t[0] != 'f'))
-    throw std::invalid_argument("'" + t + "' is not a satellite-year like F162007");
-  for (size_t i = 1; i < 7; ++i)
-    if (!digit(i)) throw std::invalid_argument("'" + t + "' is not a satellite-year like F162007");
-  return {"F" + t.substr(1, 2), std::stoi(t.substr(3))};
+  bool ok = t.size() == 7 && (t[0] == 'F' || t[0] == 'f');
+  for (size_t i = 1; ok && i < 7; ++i) ok = digit(i);
+  if (!ok) throw std::invalid_argument(std::string("'").append(t).append("' is not a satellite-year like F162007"));
+  SatelliteYear s;
+  s.satellite = std::string("F").append(t, 1, 2);
+  s.year = std::stoi(t.substr(3));
+  return s;
 }
 
 std::optional<std::pair<int, int>> years_flown(const std::string& satellite) {

@@ -60,8 +60,14 @@ ReleaseInput open_release_input(const ReleaseFile& release, const RunConfig& con
     throw UserError(release.quality_path + ": quality raster of release " + release.id + " not found");
   in.stamps = release_stamps(release, true);
   if (!release.tiles.empty()) in.mosaic = open_tiles(release, config, needed_tiles);
-  in.raster = in.mosaic ? inspect_raster(in.mosaic->radiance_vrt, 1, "")
-                        : inspect_raster(release.path, config.releases.band, config.releases.assume_crs);
+  if (!release.satellites.empty()) {
+    const auto table = dmsp_table(config);
+    in.dmsp = open_dmsp_release(release, config, table.get());
+    in.raster = in.dmsp->inputs.front().raster;
+  } else {
+    in.raster = in.mosaic ? inspect_raster(in.mosaic->radiance_vrt, 1, "")
+                          : inspect_raster(release.path, config.releases.band, config.releases.assume_crs);
+  }
   check_panel_grid(release, in.raster, manifest);
   in.quality = quality_mask(release, config, in);
   return in;
@@ -81,6 +87,7 @@ ZonalOptions zonal_options(const RunConfig& config, const ReleaseInput& input, i
   }
   zo.quality = input.quality;
   zo.progress = false;
+  if (input.dmsp) use_dmsp_values(*input.dmsp, zo);
   return zo;
 }
 

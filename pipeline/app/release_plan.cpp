@@ -28,6 +28,10 @@ std::vector<FileStamp> release_stamps(const ReleaseFile& release, bool hash) {
     for (const auto& t : release.tiles) stamps.push_back(stamp_file(t.path, hash));
     return stamps;
   }
+  if (!release.satellites.empty()) {  // a DMSP year: each satellite's composite
+    for (const auto& s : release.satellites) stamps.push_back(stamp_file(s.path, hash));
+    return stamps;
+  }
   stamps.push_back(stamp_file(release.path, hash));
   if (!release.quality_path.empty()) stamps.push_back(stamp_file(release.quality_path, hash));
   return stamps;

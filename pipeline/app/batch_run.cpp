@@ -352,6 +352,9 @@ void BatchRun::write_and_commit(const PlannedRelease& planned, const Measurement
     for (size_t i = 0; i < m.input.stamps.size(); ++i)
       prov.inputs.push_back({"satellite " + release.satellites[i].satellite_year.id(), m.input.stamps[i]});
     prov.dmsp_json = dmsp_provenance_json(*m.input.dmsp, m.result.transform_count);
+  } else if (release.band > 0) {
+    prov.inputs.push_back({"raster band " + std::to_string(release.band), m.input.stamps[0]});
+    if (m.input.stamps.size() > 1) prov.inputs.push_back({"quality band " + std::to_string(release.band), m.input.stamps[1]});
   } else {
     prov.inputs.push_back({"raster", m.input.stamps[0]});
     if (m.input.stamps.size() > 1) prov.inputs.push_back({"quality", m.input.stamps[1]});

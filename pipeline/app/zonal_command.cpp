@@ -66,6 +66,13 @@ void run_zonal_command(const ZonalCommandOptions& o) {
   zopt.preprocess.scale = raster.scale;
   zopt.preprocess.offset = raster.offset;
   zopt.preprocess.floor = o.floor;
+  if (!o.quality.empty()) {  // the same band of the quality cube as of the radiance cube
+    RasterInfo q = inspect_raster(o.quality, o.band, o.assume_crs);
+    if (!q.grid.same_grid(raster.grid))
+      throw UserError(o.quality + ": quality raster grid " + q.grid.describe() + " differs from the raster's (" +
+                      raster.grid.describe() + ")");
+    zopt.quality = QualityMask{q, o.min_count};
+  }
   const auto t_zonal = std::chrono::steady_clock::now();
   const ZonalResult result = run_zonal(raster, index, areas, zopt);
   const double zonal_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_zonal).count();

@@ -391,11 +391,12 @@ RunConfig parse_checked(const std::string& text, const std::string& path, const 
   // releases
   const YAML::Node rel = root["releases"];
   r.check_keys(rel, "releases", {"files", "pattern", "id", "units", "band", "assume_crs", "quality", "product",
-                                  "layer", "collection", "missing_tiles", "combine"});
+                                  "layer", "collection", "missing_tiles", "combine", "band_ids"});
+  const bool band_each = rel["band"] && rel["band"].IsScalar() && rel["band"].as<std::string>() == "each";
   const bool dmsp = rel["product"] && rel["product"].IsScalar() && rel["product"].as<std::string>() == "dmsp-ols";
   if (!rel["files"]) r.fail(rel, "releases: 'files' is required (a glob or a list of rasters)");
   for (const auto& f : r.list(rel, "files")) c.releases.files.push_back(resolve_path(base_dir, f));
-  if (!rel["pattern"] && !dmsp) r.fail(rel, "releases: 'pattern' is required, e.g. \"viirs_{year}_{month}.tif\"");
+  if (!rel["pattern"] && !dmsp && !band_each) r.fail(rel, "releases: 'pattern' is required, e.g. \"viirs_{year}_{month}.tif\"");
   if (rel["pattern"]) c.releases.pattern = r.str(rel, "pattern");
   if (rel["pattern"] && c.releases.pattern.find("{year}") == std::string::npos)
     r.fail(rel["pattern"], "releases.pattern must contain {year}");
@@ -403,7 +404,10 @@ RunConfig parse_checked(const std::string& text, const std::string& path, const 
   c.releases.units = rel["units"] ? r.str(rel, "units") : "";
   if (c.releases.units != "nW/cm2/sr" && c.releases.units != "DN")
     r.fail(rel["units"] ? rel["units"] : rel, "releases.units must be 'nW/cm2/sr' or 'DN'");
-  if (rel["band"]) c.releases.band = r.integer(rel, "band");
+  c.releases.band_each = band_each;
+  if (rel["band"] && !band_each) c.releases.band = r.integer(rel, "band");
+  if (rel["band_ids"] && !band_each) r.fail(rel["band_ids"], "releases.band_ids needs releases.band: each");
+  if (rel["band_ids"]) c.releases.band_ids = r.list(rel, "band_ids");
   if (c.releases.band < 1) r.fail(rel["band"], "releases.band must be 1 or more (bands are numbered from 1)");
   if (rel["assume_crs"]) c.releases.assume_crs = r.str(rel, "assume_crs");
   parse_black_marble(r, rel, c.releases);

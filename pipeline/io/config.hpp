@@ -38,6 +38,8 @@ struct ReleasesConfig {
   std::string id_format;           // release id from the placeholders; default joins them with '-'
   std::string units;               // nW/cm2/sr or DN
   int band = 1;
+  bool band_each = false;               // releases.band: each — every band of a cube is a release
+  std::vector<std::string> band_ids;    // releases.band_ids: one id per band (else the bands' times)
   std::string assume_crs;
   std::optional<QualityConfig> quality;
   BlackMarbleConfig black_marble;  // releases.product: black-marble and its keys

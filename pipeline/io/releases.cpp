@@ -9,6 +9,7 @@
 #include <regex>
 #include <stdexcept>
 
+#include "pipeline/io/datacube.hpp"
 #include "pipeline/io/diagnostics.hpp"
 
 namespace nl {
@@ -267,11 +268,33 @@ std::vector<ReleaseFile> find_dmsp_releases(const ReleasesConfig& config, const 
   return releases;
 }
 
+// Every band of each cube a release; its quality is the same band of the quality cube.
+std::vector<ReleaseFile> find_band_releases(const ReleasesConfig& config, const std::vector<std::string>& paths) {
+  std::map<std::string, ReleaseFile> by_id;
+  for (const auto& path : paths) {
+    const std::string quality = config.quality ? quality_path_for(path, *config.quality) : "";
+    if (config.quality && quality.empty())
+      throw UserError(path + ": the quality rule (replace '" + config.quality->replace_from + "') does not apply to this name");
+    for (const CubeBand& b : cube_bands(path, config.band_ids, config.pattern, config.id_format)) {
+      ReleaseFile r{b.id, path, quality, {}, {}, b.band, b.sha256, ""};
+      if (!quality.empty() && fs::exists(quality)) r.quality_band_sha256 = band_sha256(quality, b.band);
+      if (const auto it = by_id.find(b.id); it != by_id.end())
+        throw UserError("release " + b.id + " is " + band_input_name(it->second.path, it->second.band) + " and " +
+                        band_input_name(path, b.band) + " — give one cube per series");
+      by_id.emplace(b.id, std::move(r));
+    }
+  }
+  std::vector<ReleaseFile> releases;
+  for (auto& [id, r] : by_id) releases.push_back(std::move(r));
+  return releases;
+}
+
 }  // namespace
 
 std::vector<ReleaseFile> find_releases(const ReleasesConfig& config) {
   const std::vector<std::string> paths = expand_globs(config.files);
   if (config.dmsp.enabled) return find_dmsp_releases(config, paths);
+  if (config.band_each) return find_band_releases(config, paths);
   std::map<std::string, ReleaseFile> by_id;
   std::map<std::pair<std::string, std::string>, std::string> seen;  // (id, tile) -> path
   const std::string collection = config.black_marble.collection.empty() ? "" : "." + config.black_marble.collection + ".";
@@ -293,7 +316,7 @@ std::vector<ReleaseFile> find_releases(const ReleasesConfig& config) {
     auto [rit, fresh] = by_id.try_emplace(m->id);
     ReleaseFile& r = rit->second;
     if (fresh) {
-      r = ReleaseFile{m->id, path, config.quality ? quality_path_for(path, *config.quality) : "", {}, {}};
+      r = ReleaseFile{m->id, path, config.quality ? quality_path_for(path, *config.quality) : "", {}, {}, 0, "", ""};
       if (config.quality && r.quality_path.empty())
         throw UserError(path + ": the quality rule (replace '" + config.quality->replace_from + "') does not apply to this name");
     }

@@ -41,6 +41,8 @@ struct ReleaseFile {
   std::string quality_path;  // empty without a quality section
   std::vector<TileFile> tiles;  // a tiled product's inputs, by tile; `path` is the first
   std::vector<SatelliteFile> satellites;  // a DMSP year's composites, older satellite first; `path` is the first
+  int band = 0;                     // a cube's band (releases.band: each); 0: releases.band of `path`
+  std::string band_sha256, quality_band_sha256;  // their pixels' identities (the manifest's stamps)
 };
 
 // Matching files, sorted by release id (a DMSP product: one release per year, from one or two

@@ -36,7 +36,7 @@ std::string slurp(const std::string& path) { return read_whole_file(path).value_
 // A release of one raster file named <id>.tif in `dir`.
 ReleaseFile release_file(const std::string& dir, const std::string& id, const std::string& content) {
   write(dir + "/" + id + ".tif", content);
-  return ReleaseFile{id, dir + "/" + id + ".tif", "", {}};
+  return ReleaseFile{id, dir + "/" + id + ".tif", "", {}, {}, 0, "", ""};
 }
 
 ReleaseRecord done_record(const ReleaseFile& r, const std::string& settings) {

@@ -201,7 +201,7 @@ std::vector<double> gap_brightness(const std::vector<LevelUnits>& levels, int ba
 std::string level_csv(const std::string& release, const LevelUnits& level,
                       const std::vector<Statistic>& stats, double min_valid_fraction,
                       double reference_brightness, const std::vector<std::string>& region_of_unit,
-                      const std::vector<double>* brightness) {
+                      const std::vector<double>* brightness, const std::vector<double>* saturated_km2) {
   std::string out = "release,code";
   for (const auto& f : level.field_names) {
     out += ',';
@@ -210,6 +210,7 @@ std::string level_csv(const std::string& release, const LevelUnits& level,
   if (!region_of_unit.empty()) out += ",region";
   out += ",n_units,included";
   for (Statistic s : stats) out += std::string(",") + statistic_name(s);
+  if (saturated_km2) out += ",saturated_area_km2";
   out += ",gap_to_reference\n";
   for (size_t u = 0; u < level.codes.size(); ++u) {
     out += csv_field(release) + "," + csv_field(level.codes[u]);
@@ -229,6 +230,10 @@ std::string level_csv(const std::string& release, const LevelUnits& level,
     for (Statistic s : stats) {
       out += ",";
       if (auto v = statistic_value(level.acc[u], s)) out += format_number(*v);
+    }
+    if (saturated_km2) {
+      out += ',';
+      out += format_number((*saturated_km2)[u]);
     }
     out += ",";
     const double b = brightness ? (*brightness)[u]

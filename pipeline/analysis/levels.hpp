@@ -75,7 +75,8 @@ std::vector<double> gap_brightness(const std::vector<LevelUnits>& levels, int ba
 std::string level_csv(const std::string& release, const LevelUnits& level, const std::vector<Statistic>& stats,
                       double min_valid_fraction, double reference_brightness,
                       const std::vector<std::string>& region_of_unit = {},
-                      const std::vector<double>* brightness = nullptr);
+                      const std::vector<double>* brightness = nullptr,
+                      const std::vector<double>* saturated_km2 = nullptr);  // DMSP: a saturated_area_km2 column
 // `with_population` adds population, population_share, light_per_person and
 // units_without_population.
 std::string gaps_csv(const std::string& release, const GapTable& table, const GapsConfig& config,

@@ -19,7 +19,8 @@ int level_index(const RunConfig& config, const std::string& name) {
 namespace {
 
 // Own layers take their slice of the combined zones; the rest merge finer levels.
-std::vector<LevelUnits> roll_up_levels(const RunConfig& cfg, const MeasuredZones& zones) {
+std::vector<LevelUnits> roll_up_levels(const RunConfig& cfg, const MeasuredZones& zones,
+                                      const std::vector<ZoneAccumulator>* accumulators) {
   std::vector<LevelUnits> levels(cfg.levels.size());
   for (size_t l = 0; l < cfg.levels.size(); ++l) {
     const LevelConfig& lc = cfg.levels[l];
@@ -31,7 +32,7 @@ std::vector<LevelUnits> roll_up_levels(const RunConfig& cfg, const MeasuredZones
     levels[l].codes = zs.ids;
     levels[l].field_names = zs.field_names;
     levels[l].fields = zs.fields;
-    const auto first = zones.accumulators->begin() + static_cast<std::ptrdiff_t>(zones.offset[layer]);
+    const auto first = accumulators->begin() + static_cast<std::ptrdiff_t>(zones.offset[layer]);
     levels[l].acc.assign(first, first + static_cast<std::ptrdiff_t>(zs.size()));
   }
   derive_level_membership(cfg.levels, levels);
@@ -121,13 +122,18 @@ std::string inequality_table(const RunConfig& cfg, const std::string& release, c
   return text;
 }
 
-void level_tables(const RunConfig& cfg, const std::string& release, ReleaseTables& t) {
+void level_tables(const RunConfig& cfg, const std::string& release, const MeasuredZones& zones, ReleaseTables& t) {
   const int base = level_index(cfg, cfg.gaps.level);
+  std::vector<LevelUnits> saturation;
+  if (zones.saturation) saturation = roll_up_levels(cfg, zones, zones.saturation);
   for (size_t l = 0; l < t.levels.size(); ++l) {
     const auto& brightness = t.brightness_of_level.emplace_back(
         gap_brightness(t.levels, base, static_cast<int>(l), cfg.min_valid_fraction));
+    std::vector<double> saturated;
+    for (const ZoneAccumulator& a : zones.saturation ? saturation[l].acc : std::vector<ZoneAccumulator>{})
+      saturated.push_back(a.sum_area);  // Σ coverage · area · [DN = 63]
     t.level_csv.push_back(level_csv(release, t.levels[l], cfg.stats, cfg.min_valid_fraction, t.reference_brightness,
-                                    t.region_of_level[l], &brightness));
+                                    t.region_of_level[l], &brightness, zones.saturation ? &saturated : nullptr));
   }
 }
 
@@ -136,7 +142,7 @@ void level_tables(const RunConfig& cfg, const std::string& release, ReleaseTable
 ReleaseTables analyse_release(const RunConfig& config, const std::string& release, const MeasuredZones& zones,
                               const HuLineSides* hu) {
   ReleaseTables t;
-  t.levels = roll_up_levels(config, zones);
+  t.levels = roll_up_levels(config, zones, zones.accumulators);
   const auto population = population_by_level(config, t.levels);
   t.region_of_level = regions_by_level(config, t.levels);
   gap_tables(config, release, population, t);
@@ -148,7 +154,7 @@ ReleaseTables analyse_release(const RunConfig& config, const std::string& releas
     t.hu_line_csv = hu_line_csv(release, hu->shape, *hu->east, *hu->west, east, west);
   }
   if (config.inequality.enabled) t.inequality_csv = inequality_table(config, release, t, population, hu_of_base);
-  level_tables(config, release, t);
+  level_tables(config, release, zones, t);
   return t;
 }
 

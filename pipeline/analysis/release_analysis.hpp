@@ -19,6 +19,9 @@ struct MeasuredZones {
   std::vector<const ZoneSet*> layers;
   std::vector<size_t> offset;
   const std::vector<ZoneAccumulator>* accumulators = nullptr;
+  // DMSP: the saturation pass (value 1 where raw DN is 63, 0 elsewhere), one per zone; each
+  // level table then gets saturated_area_km2 (its units' sum_area). Null: no such column.
+  const std::vector<ZoneAccumulator>* saturation = nullptr;
 };
 
 // The Hu line's two sides measured as zones, and the side of each unit of `hu_line.level`.

@@ -149,6 +149,7 @@ struct Measurement {
   ReleaseInput input;
   ZonalResult result;
   double zonal_seconds = 0;
+  std::optional<ZonalResult> saturation;  // DMSP: the saturation pass
 };
 
 struct RunCounts {
@@ -174,7 +175,7 @@ class BatchRun {
   RunCounts process_all(const std::vector<PlannedRelease>& plan);
   void process_release(const PlannedRelease& planned);
   Measurement measure(const ReleaseFile& release);
-  ReleaseTables analyse(const std::string& release, const ZonalResult& result) const;
+  ReleaseTables analyse(const std::string& release, const Measurement& m) const;
   void write_and_commit(const PlannedRelease& planned, const Measurement& m, const ReleaseTables& tables,
                         Clock::time_point t0);
   void record_done(const ReleaseFile& release, const Measurement& m);
@@ -293,7 +294,7 @@ RunCounts BatchRun::process_all(const std::vector<PlannedRelease>& plan) {
 void BatchRun::process_release(const PlannedRelease& planned) {
   const auto t0 = Clock::now();
   const Measurement m = measure(planned.release);
-  const ReleaseTables tables = analyse(planned.release.id, m.result);
+  const ReleaseTables tables = analyse(planned.release.id, m);
   check_interrupt();
   if (!cluster::is_writer()) return;  // rank 0 alone writes
   write_and_commit(planned, m, tables, t0);
@@ -301,7 +302,7 @@ void BatchRun::process_release(const PlannedRelease& planned) {
 
 Measurement BatchRun::measure(const ReleaseFile& release) {
   if (!release.tiles.empty() && !needed_tiles_) needed_tiles_ = tiles_needed_by_zones(cfg_);
-  Measurement m{open_release_input(release, cfg_, manifest_, needed_tiles_.value_or(std::vector<TileId>{})), {}, 0};
+  Measurement m{open_release_input(release, cfg_, manifest_, needed_tiles_.value_or(std::vector<TileId>{})), {}, 0, {}};
   const RasterInfo& raster = m.input.raster;
   if (!zones_ || !zones_->grid.same_grid(raster.grid))
     zones_ = std::make_unique<PreparedZones>(
@@ -315,12 +316,18 @@ Measurement BatchRun::measure(const ReleaseFile& release) {
     return g_signal == 0 && (!opt_.progress || opt_.progress(fraction));
   };
   m.result = run_zonal(raster, zones_->index, raster_cell_areas(raster), zo);
+  if (m.input.dmsp) {  // saturated_area_km2: the same reads, the raw DN = 63 indicator accumulated
+    use_dmsp_saturation(*m.input.dmsp, zo);
+    m.saturation = run_zonal(raster, zones_->index, raster_cell_areas(raster), zo);
+  }
   m.zonal_seconds = seconds_since(t_zonal);
   return m;
 }
 
-ReleaseTables BatchRun::analyse(const std::string& release, const ZonalResult& result) const {
+ReleaseTables BatchRun::analyse(const std::string& release, const Measurement& m) const {
+  const ZonalResult& result = m.result;
   MeasuredZones measured;
+  if (m.saturation) measured.saturation = &m.saturation->zones;
   for (const auto& layer : zones_->layers) measured.layers.push_back(&layer);
   measured.offset = zones_->offset;
   measured.accumulators = &result.zones;
@@ -356,6 +363,13 @@ void BatchRun::write_and_commit(const PlannedRelease& planned, const Measurement
   if (!release.tiles.empty()) {
     for (size_t i = 0; i < m.input.stamps.size(); ++i)
       prov.inputs.push_back({"tile " + release.tiles[i].tile.name(), m.input.stamps[i]});
+  } else if (m.input.dmsp) {
+    for (size_t i = 0; i < m.input.stamps.size(); ++i)
+      prov.inputs.push_back({"satellite " + release.satellites[i].satellite_year.id(), m.input.stamps[i]});
+    prov.dmsp_json = dmsp_provenance_json(*m.input.dmsp, m.result.transform_count);
+  } else if (release.band > 0) {
+    prov.inputs.push_back({"raster band " + std::to_string(release.band), m.input.stamps[0]});
+    if (m.input.stamps.size() > 1) prov.inputs.push_back({"quality band " + std::to_string(release.band), m.input.stamps[1]});
   } else {
     prov.inputs.push_back({"raster", m.input.stamps[0]});
     if (m.input.stamps.size() > 1) prov.inputs.push_back({"quality", m.input.stamps[1]});

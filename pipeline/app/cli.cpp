@@ -84,6 +84,9 @@ int nightlights_main(int argc, char** argv) {
       ->type_name("VALUE");
   auto* floor_opt = zonal->add_option("--floor", floor, "valid values below this become 0 (background)")
       ->type_name("VALUE");
+  zonal->add_option("--quality", z.quality, "quality raster (e.g. cloud-free counts), band -b of it")
+      ->type_name("RASTER");
+  zonal->add_option("--min-count", z.min_count, "quality below this is no data")->capture_default_str()->type_name("N");
   zonal->add_option("--lit-threshold", z.lit_threshold, "a cell is lit when its value is above this")
       ->capture_default_str()->type_name("VALUE");
   zonal->add_option("--assume-crs", z.assume_crs, "CRS for a raster or layer that has none, e.g. EPSG:4326")

@@ -60,7 +60,7 @@ std::optional<QualityMask> quality_mask(const ReleaseFile& release, const RunCon
   if (input.mosaic && !input.mosaic->quality_vrt.empty())
     return QualityMask{inspect_raster(input.mosaic->quality_vrt, 1, ""), 1};
   if (release.quality_path.empty()) return std::nullopt;
-  RasterInfo q = inspect_raster(release.quality_path, 1, config.releases.assume_crs);
+  RasterInfo q = inspect_raster(release.quality_path, release.band > 0 ? release.band : 1, config.releases.assume_crs);
   if (!q.grid.same_grid(input.raster.grid))
     throw UserError(release.quality_path + ": quality raster grid " + q.grid.describe() +
                     " differs from its release's (" + input.raster.grid.describe() + ")");
@@ -76,8 +76,15 @@ ReleaseInput open_release_input(const ReleaseFile& release, const RunConfig& con
     throw UserError(release.quality_path + ": quality raster of release " + release.id + " not found");
   in.stamps = release_stamps(release, true);
   if (!release.tiles.empty()) in.mosaic = open_tiles(release, config, needed_tiles);
-  in.raster = in.mosaic ? inspect_raster(in.mosaic->radiance_vrt, 1, "")
-                        : inspect_raster(release.path, config.releases.band, config.releases.assume_crs);
+  if (!release.satellites.empty()) {
+    const auto table = dmsp_table(config);
+    in.dmsp = open_dmsp_release(release, config, table.get());
+    in.raster = in.dmsp->inputs.front().raster;
+  } else {
+    in.raster = in.mosaic ? inspect_raster(in.mosaic->radiance_vrt, 1, "")
+                          : inspect_raster(release.path, release.band > 0 ? release.band : config.releases.band,
+                                           config.releases.assume_crs);
+  }
   check_panel_grid(release, in.raster, manifest);
   in.quality = quality_mask(release, config, in);
   return in;
@@ -96,6 +103,7 @@ ZonalOptions zonal_options(const RunConfig& config, const ReleaseInput& input, i
     zo.preprocess.offset = raster.offset;
   }
   zo.quality = input.quality;
+  if (input.dmsp) use_dmsp_values(*input.dmsp, zo);
   return zo;
 }
 

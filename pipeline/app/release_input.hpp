@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "pipeline/app/dmsp_release.hpp"
 #include "pipeline/engine/zonal_engine.hpp"
 #include "pipeline/io/black_marble.hpp"
 #include "pipeline/io/config.hpp"
@@ -21,6 +22,7 @@ struct ReleaseInput {
   std::unique_ptr<BlackMarbleMosaic> mosaic;  // tiled releases only
   RasterInfo raster;
   std::optional<QualityMask> quality;
+  std::optional<DmspRelease> dmsp;  // DMSP years only: the composites and their calibration
 };
 
 // Opens the release; throws UserError when a file is missing or unreadable, when tiles are

@@ -3,6 +3,7 @@
 
 #include <filesystem>
 
+#include "pipeline/io/datacube.hpp"
 #include "pipeline/io/diagnostics.hpp"
 
 namespace nl {
@@ -28,6 +29,19 @@ std::vector<FileStamp> release_stamps(const ReleaseFile& release, bool hash) {
     for (const auto& t : release.tiles) stamps.push_back(stamp_file(t.path, hash));
     return stamps;
   }
+  if (release.band > 0) {  // a cube's band: its pixels are its identity, not the file's mtime
+    stamps.push_back({band_input_name(release.path, release.band), 0, 0, release.band_sha256});
+    if (!release.quality_path.empty()) {
+      if (!std::filesystem::exists(release.quality_path))
+        throw UserError(release.quality_path + ": quality cube of release " + release.id + " not found");
+      stamps.push_back({band_input_name(release.quality_path, release.band), 0, 0, release.quality_band_sha256});
+    }
+    return stamps;
+  }
+  if (!release.satellites.empty()) {  // a DMSP year: each satellite's composite
+    for (const auto& s : release.satellites) stamps.push_back(stamp_file(s.path, hash));
+    return stamps;
+  }
   stamps.push_back(stamp_file(release.path, hash));
   if (!release.quality_path.empty()) stamps.push_back(stamp_file(release.quality_path, hash));
   return stamps;
@@ -37,6 +51,8 @@ bool same_inputs(const std::vector<FileStamp>& a, const std::vector<FileStamp>& 
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
     if (a[i].path != b[i].path) return false;
+    // A cube band's stamp carries its pixels' hash from the start: compare it even on the fast path.
+    if (!a[i].sha256.empty() && !b[i].sha256.empty() && a[i].sha256 != b[i].sha256) return false;
     if (by_hash ? a[i].sha256 != b[i].sha256 : !a[i].same_size_and_time(b[i])) return false;
   }
   return true;
@@ -59,7 +75,8 @@ void compare_inputs(PlannedRelease& p, ReleaseRecord& record, bool verify) {
   }
   bool same_content = false;
   if (!now.empty()) {
-    for (auto& s : now) s.sha256 = sha256_file(s.path);
+    for (auto& s : now)
+      if (s.sha256.empty()) s.sha256 = sha256_file(s.path);
     same_content = same_inputs(now, record.inputs, true);
   }
   if (same_content) {

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <sstream>
 
+#include "pipeline/app/dmsp_release.hpp"
 #include "pipeline/io/file_identity.hpp"
 #include "pipeline/io/output_file.hpp"
 
@@ -22,6 +23,18 @@ void releases_text(std::ostream& t, const RunConfig& c) {
     t << "black-marble " << b.layer << "|" << b.quality << "|" << b.quality_layer << "|" << b.collection << "|"
       << b.fail_on_missing << "|keep";
     for (int k : b.keep) t << " " << k;
+    t << "\n";
+  }
+  if (const auto& d = c.releases.dmsp; d.enabled) {
+    // The rule, the conventions and the coefficients themselves: an edited table redoes the years.
+    const auto& o = d.conventions;
+    t << "dmsp " << combine_rule_name(d.combine) << "|" << d.intercalibration << "|" << o.zero_stays_zero << "|"
+      << (o.no_observation ? format_number(*o.no_observation) : "none") << "|"
+      << (o.clip_low ? format_number(*o.clip_low) : "none") << "|" << (o.clip_high ? format_number(*o.clip_high) : "none");
+    if (const auto table = dmsp_table(c))
+      for (const auto& [s, row] : table->rows)
+        t << " " << s.id() << ":" << format_number(row.coefficients.c0) << "," << format_number(row.coefficients.c1)
+          << "," << format_number(row.coefficients.c2);
     t << "\n";
   }
   const auto& p = c.preprocess;

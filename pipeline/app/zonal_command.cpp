@@ -56,6 +56,13 @@ ZonalTable compute_zonal_table(const ZonalCommandOptions& o, const ProgressCallb
   zopt.preprocess.scale = raster.scale;
   zopt.preprocess.offset = raster.offset;
   zopt.preprocess.floor = o.floor;
+  if (!o.quality.empty()) {  // the same band of the quality cube as of the radiance cube
+    RasterInfo q = inspect_raster(o.quality, o.band, o.assume_crs);
+    if (!q.grid.same_grid(raster.grid))
+      throw UserError(o.quality + ": quality raster grid " + q.grid.describe() + " differs from the raster's (" +
+                      raster.grid.describe() + ")");
+    zopt.quality = QualityMask{q, o.min_count};
+  }
   zopt.progress = progress;
   const auto t_zonal = std::chrono::steady_clock::now();
   ZonalResult result = run_zonal(raster, prepared.index, raster_cell_areas(raster), zopt);

@@ -19,6 +19,8 @@ struct ZonalCommandOptions {
   CoverageMode coverage = CoverageMode::exact;
   std::optional<double> nodata;  // overrides the band's
   std::optional<double> floor;
+  std::string quality;    // a quality raster (e.g. cloud-free counts); its band -b pairs with the raster's
+  double min_count = 1;   // quality below this: no data
   double lit_threshold = 0;
   std::string assume_crs;
   int threads = 0;

@@ -339,19 +339,25 @@ ZonalResult run_zonal(const RasterInfo& raster, const CoverageIndex& index, cons
   std::atomic<bool> failed{false};
   std::atomic<int64_t> done{0};
   const int threads = options.threads > 0 ? options.threads : omp_get_max_threads();
-  std::atomic<int64_t> negative_cells{0};
+  std::atomic<int64_t> negative_cells{0}, transform_count{0};
   PreprocessOptions quality_preprocess;
   if (options.quality) quality_preprocess.nodata = options.quality->raster.nodata;
 
 #pragma omp parallel num_threads(threads)
   {
     std::unique_ptr<RasterReader> reader, quality_reader;
+    std::vector<std::unique_ptr<RasterReader>> input_readers;  // a transform's further inputs
     std::unique_ptr<CellAreaCalculator> cell_areas;
-    xt::xtensor<double, 2> values, quality, cell_area;
+    const size_t n_inputs = options.transform ? options.transform->inputs.size() : 0;
+    std::vector<xt::xtensor<double, 2>> raw(1 + n_inputs);
+    xt::xtensor<double, 2>& values = raw[0];
+    xt::xtensor<double, 2> quality, cell_area;
     try {
       reader = std::make_unique<RasterReader>(raster);
       if (areas.per_cell) cell_areas = std::make_unique<CellAreaCalculator>(raster);
       if (options.quality) quality_reader = std::make_unique<RasterReader>(options.quality->raster);
+      for (size_t k = 0; k < n_inputs; ++k)
+        input_readers.push_back(std::make_unique<RasterReader>(options.transform->inputs[k]));
     } catch (...) {
       std::lock_guard lock(failure_mutex);
       if (!failure) failure = std::current_exception();
@@ -366,10 +372,15 @@ ZonalResult run_zonal(const RasterInfo& raster, const CoverageIndex& index, cons
         const Window read = plan.reads.window(plan.windows[i]);
         reader->read(read);
         if (quality_reader) quality_reader->read(read);
+        for (auto& r : input_readers) r->read(read);
         for (const size_t t : plan.tiles_of_window[i]) {
           const Window tile = index.layout.window(plan.tiles[t]);
           reader->copy_to(tile, values);
           negative_cells += count_negative(values, options.preprocess);
+          if (options.transform) {
+            for (size_t k = 0; k < n_inputs; ++k) input_readers[k]->copy_to(tile, raw[k + 1]);
+            transform_count += options.transform->apply(raw);
+          }
           if (quality_reader) {
             quality_reader->copy_to(tile, quality);
             preprocess_window(quality, quality_preprocess);
@@ -419,6 +430,7 @@ ZonalResult run_zonal(const RasterInfo& raster, const CoverageIndex& index, cons
   cluster::broadcast_accumulators(result.zones);
   result.windows_read = static_cast<int64_t>(plan.windows.size());
   result.negative_cells = cluster::sum_over_ranks(negative_cells.load());
+  result.transform_count = cluster::sum_over_ranks(transform_count.load());
   warn_of_fill_values(raster, result.zones);
   return result;
 }

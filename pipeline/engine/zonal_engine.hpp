@@ -83,11 +83,23 @@ struct QualityMask {
   double min_count = 1;
 };
 
+// Further inputs on the raster's grid, read with it window by window, and a pure per-pixel
+// transform of every input's raw values into the value that is accumulated (then preprocessed
+// as usual): `raw[0]` holds the raster's values and becomes the result, `raw[k]` input k's.
+// A two-satellite DMSP year (calibrate each, combine), a saturation indicator, a cube's bands.
+// `apply` runs on many threads at once (it must be pure); what it returns (e.g. saturated
+// cells) is summed into ZonalResult::transform_count.
+struct PixelTransform {
+  std::vector<RasterInfo> inputs;
+  std::function<int64_t(std::vector<xt::xtensor<double, 2>>& raw)> apply;
+};
+
 struct ZonalOptions {
   int threads = 0;  // 0: OpenMP's default
   double lit_threshold = 0;
   PreprocessOptions preprocess;
   std::optional<QualityMask> quality;
+  std::optional<PixelTransform> transform;
   // After each window, with the fraction of windows done (on MPI: of this rank's share).
   // Returning false cancels the run: it throws Cancelled, and no partial sum is returned.
   ProgressCallback progress;
@@ -100,6 +112,7 @@ struct ZonalResult {
   // policy): collection 2 Black Marble has shown them, and they are reported, never hidden.
   int64_t negative_cells = 0;
   int64_t windows_read = 0;
+  int64_t transform_count = 0;  // the transform's counts, summed over windows and ranks
 };
 
 // Throws UserError on a read error in any window (the run never yields a partial sum).

@@ -271,8 +271,10 @@ namespace {
 void parse_black_marble(const Reader& r, const YAML::Node& rel, ReleasesConfig& c) {
   BlackMarbleConfig& b = c.black_marble;
   if (rel["product"]) {
-    if (r.str(rel, "product") != "black-marble")
-      r.fail(rel["product"], "releases.product must be 'black-marble' (leave it out for GeoTIFF-like rasters)");
+    const std::string product = r.str(rel, "product");
+    if (product == "dmsp-ols") return;  // parse_dmsp
+    if (product != "black-marble")
+      r.fail(rel["product"], "releases.product must be 'black-marble' or 'dmsp-ols' (leave it out for GeoTIFF-like rasters)");
     b.enabled = true;
   }
   for (const char* key : {"layer", "collection", "missing_tiles"})
@@ -305,6 +307,49 @@ void parse_black_marble(const Reader& r, const YAML::Node& rel, ReleasesConfig& 
       b.keep.push_back(static_cast<int>(k));
     }
   }
+}
+
+// releases.product: dmsp-ols — satellite and year from NOAA's names, two satellites of a year
+// combined; preprocess.intercalibration and its conventions.
+void parse_dmsp(const Reader& r, const YAML::Node& rel, const YAML::Node& pre, ReleasesConfig& c) {
+  DmspConfig& d = c.dmsp;
+  d.enabled = rel["product"] && r.str(rel, "product") == "dmsp-ols";
+  if (rel["combine"] && !d.enabled) r.fail(rel["combine"], "releases.combine needs releases.product: dmsp-ols");
+  if (rel["combine"]) {
+    try {
+      d.combine = parse_combine_rule(r.str(rel, "combine"));
+    } catch (const std::invalid_argument& e) {
+      r.fail(rel["combine"], std::string("releases.combine: ") + e.what());
+    }
+  }
+  if (d.enabled && rel["quality"]) r.fail(rel["quality"], "releases.quality is not supported with releases.product: dmsp-ols");
+  if (pre && pre["intercalibration"]) d.intercalibration = r.str(pre, "intercalibration");
+  if (d.enabled && !(pre && pre["intercalibration"]))
+    r.fail(rel["product"], "releases.product: dmsp-ols needs preprocess.intercalibration: elvidge2014 (raw composites), "
+                           "a coefficient table's path, or none (an already harmonized series)");
+  if (!d.enabled && d.intercalibration != "none")
+    r.fail(pre["intercalibration"], "preprocess.intercalibration needs releases.product: dmsp-ols (satellite and year come "
+                                    "from NOAA's file names); an already harmonized series says none");
+  if (!pre) return;
+  IntercalibrationOptions& o = d.conventions;
+  if (pre["zero_stays_zero"]) o.zero_stays_zero = r.boolean(pre, "zero_stays_zero");
+  if (const YAML::Node n = pre["no_observation"]) {
+    if (n.IsScalar() && n.as<std::string>() == "none") o.no_observation.reset();
+    else o.no_observation = r.num(pre, "no_observation");
+  }
+  if (const YAML::Node range = pre["calibrated_range"]) {
+    if (range.IsScalar() && range.as<std::string>() == "none") {
+      o.clip_low.reset();
+      o.clip_high.reset();
+    } else {
+      const auto pair = r.list(pre, "calibrated_range");
+      if (pair.size() != 2) r.fail(range, "preprocess.calibrated_range must be [low, high] or none");
+      o.clip_low = std::stod(pair[0]);
+      o.clip_high = std::stod(pair[1]);
+    }
+  }
+  for (const char* key : {"zero_stays_zero", "no_observation", "calibrated_range"})
+    if (pre[key] && !d.enabled) r.fail(pre[key], std::string("preprocess.") + key + " needs releases.product: dmsp-ols");
 }
 
 void check_level_key(const Reader& r, const YAML::Node& n, const RunConfig& c, const LevelConfig& l) {
@@ -347,21 +392,27 @@ RunConfig parse_checked(const std::string& text, const std::string& path, const 
   // releases
   const YAML::Node rel = root["releases"];
   r.check_keys(rel, "releases", {"files", "pattern", "id", "units", "band", "assume_crs", "quality", "product",
-                                  "layer", "collection", "missing_tiles"});
+                                  "layer", "collection", "missing_tiles", "combine", "band_ids"});
+  const bool band_each = rel["band"] && rel["band"].IsScalar() && rel["band"].as<std::string>() == "each";
+  const bool dmsp = rel["product"] && rel["product"].IsScalar() && rel["product"].as<std::string>() == "dmsp-ols";
   if (!rel["files"]) r.fail(rel, "releases: 'files' is required (a glob or a list of rasters)");
   for (const auto& f : r.list(rel, "files")) c.releases.files.push_back(resolve_path(base_dir, f));
-  if (!rel["pattern"]) r.fail(rel, "releases: 'pattern' is required, e.g. \"viirs_{year}_{month}.tif\"");
-  c.releases.pattern = r.str(rel, "pattern");
-  if (c.releases.pattern.find("{year}") == std::string::npos)
+  if (!rel["pattern"] && !dmsp && !band_each) r.fail(rel, "releases: 'pattern' is required, e.g. \"viirs_{year}_{month}.tif\"");
+  if (rel["pattern"]) c.releases.pattern = r.str(rel, "pattern");
+  if (rel["pattern"] && c.releases.pattern.find("{year}") == std::string::npos)
     r.fail(rel["pattern"], "releases.pattern must contain {year}");
   if (rel["id"]) c.releases.id_format = r.str(rel, "id");
   c.releases.units = rel["units"] ? r.str(rel, "units") : "";
   if (c.releases.units != "nW/cm2/sr" && c.releases.units != "DN")
     r.fail(rel["units"] ? rel["units"] : rel, "releases.units must be 'nW/cm2/sr' or 'DN'");
-  if (rel["band"]) c.releases.band = r.integer(rel, "band");
+  c.releases.band_each = band_each;
+  if (rel["band"] && !band_each) c.releases.band = r.integer(rel, "band");
+  if (rel["band_ids"] && !band_each) r.fail(rel["band_ids"], "releases.band_ids needs releases.band: each");
+  if (rel["band_ids"]) c.releases.band_ids = r.list(rel, "band_ids");
   if (c.releases.band < 1) r.fail(rel["band"], "releases.band must be 1 or more (bands are numbered from 1)");
   if (rel["assume_crs"]) c.releases.assume_crs = r.str(rel, "assume_crs");
   parse_black_marble(r, rel, c.releases);
+  parse_dmsp(r, rel, root["preprocess"], c.releases);
   if (rel["quality"] && !c.releases.black_marble.enabled) {
     const YAML::Node q = rel["quality"];
     r.check_keys(q, "releases.quality", {"template", "replace", "min_count"});
@@ -381,7 +432,8 @@ RunConfig parse_checked(const std::string& text, const std::string& path, const 
 
   // preprocess
   if (const YAML::Node p = root["preprocess"]) {
-    r.check_keys(p, "preprocess", {"nodata", "negatives", "floor", "cap", "scale", "offset"});
+    r.check_keys(p, "preprocess", {"nodata", "negatives", "floor", "cap", "scale", "offset", "intercalibration",
+                                   "zero_stays_zero", "no_observation", "calibrated_range"});
     if (p["nodata"]) {
       c.preprocess.nodata = r.num(p, "nodata");
       c.nodata_override = true;

@@ -11,6 +11,7 @@
 #include "kernels/accumulator.hpp"
 #include "kernels/coverage.hpp"
 #include "kernels/datum.hpp"
+#include "kernels/intercalibration.hpp"
 #include "kernels/preprocess.hpp"
 #include "pipeline/io/black_marble.hpp"
 
@@ -22,15 +23,27 @@ struct QualityConfig {
   double min_count = 1;       // quality below this: no data
 };
 
+// `releases.product: dmsp-ols` (NOAA stable-lights composites, satellite and year from the
+// file name) and the calibration of raw DN (preprocess.intercalibration and its conventions).
+struct DmspConfig {
+  bool enabled = false;
+  CombineRule combine = CombineRule::mean;   // releases.combine: two satellites of one year
+  std::string intercalibration = "none";     // elvidge2014 | elvidge2009 | none | a table's path
+  IntercalibrationOptions conventions;       // coefficients are filled per satellite-year
+};
+
 struct ReleasesConfig {
   std::vector<std::string> files;  // globs or paths, resolved against the config's folder
   std::string pattern;             // file-name pattern with {year}, {month}, {day}, *
   std::string id_format;           // release id from the placeholders; default joins them with '-'
   std::string units;               // nW/cm2/sr or DN
   int band = 1;
+  bool band_each = false;               // releases.band: each — every band of a cube is a release
+  std::vector<std::string> band_ids;    // releases.band_ids: one id per band (else the bands' times)
   std::string assume_crs;
   std::optional<QualityConfig> quality;
   BlackMarbleConfig black_marble;  // releases.product: black-marble and its keys
+  DmspConfig dmsp;                 // releases.product: dmsp-ols and its keys
 };
 
 struct ZoneLayerConfig {

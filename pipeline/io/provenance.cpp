@@ -47,6 +47,7 @@ std::string provenance_json(const Provenance& p) {
     j["tiles_needed"] = *p.tiles_needed;
     j["tiles_missing"] = p.tiles_missing;
   }
+  if (!p.dmsp_json.empty()) j["dmsp"] = nlohmann::ordered_json::parse(p.dmsp_json);
   return j.dump(2) + "\n";
 }
 

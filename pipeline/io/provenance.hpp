@@ -25,6 +25,7 @@ struct Provenance {
   int64_t cells_read = 0, negative_cells = 0;
   std::optional<size_t> tiles_needed;  // tiled releases only
   std::vector<std::string> tiles_missing;
+  std::string dmsp_json;  // a DMSP release's calibration and combination (a JSON object), empty: none
 };
 
 // The JSON text (two-space indent, keys in a fixed order, tool version and finish time added).

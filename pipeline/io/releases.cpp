@@ -7,8 +7,10 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <regex>
 #include <stdexcept>
 
+#include "pipeline/io/datacube.hpp"
 #include "pipeline/io/diagnostics.hpp"
 
 namespace nl {
@@ -229,8 +231,71 @@ std::string id_format_for(const ReleasesConfig& config, const std::string& name)
 
 }  // namespace
 
+std::optional<SatelliteYear> dmsp_satellite_year(const std::string& name) {
+  static const std::regex noaa(R"(^(F\d{2}\d{4})\.v4[A-Za-z0-9_]*\.stable_lights\.avg_vis\.tif$)");
+  std::smatch m;
+  if (!std::regex_match(name, m, noaa)) return std::nullopt;
+  return parse_satellite_year(m[1].str());
+}
+
+namespace {
+
+// One release per year; two satellites of a year make one release of two inputs.
+std::vector<ReleaseFile> find_dmsp_releases(const ReleasesConfig& config, const std::vector<std::string>& paths) {
+  std::map<std::string, ReleaseFile> by_year;
+  for (const auto& path : paths) {
+    const std::string name = fs::path(path).filename().string();
+    const auto s = dmsp_satellite_year(name);
+    if (!s) continue;  // e.g. the cf_cvg or avg_vis rasters beside the stable lights
+    if (!config.pattern.empty() && !match_release_name(name, config.pattern, config.id_format)) continue;
+    ReleaseFile& r = by_year[std::to_string(s->year)];
+    r.id = std::to_string(s->year);
+    for (const auto& other : r.satellites)
+      if (other.satellite_year == *s)
+        throw UserError("DMSP " + s->id() + " matches two files: " + other.path + " and " + path + " — keep one version");
+    r.satellites.push_back({*s, path});
+  }
+  std::vector<ReleaseFile> releases;
+  for (auto& [year, r] : by_year) {
+    std::sort(r.satellites.begin(), r.satellites.end(),
+              [](const SatelliteFile& a, const SatelliteFile& b) { return a.satellite_year < b.satellite_year; });
+    if (r.satellites.size() > 2)
+      throw UserError("DMSP year " + year + " has " + std::to_string(r.satellites.size()) + " satellites (" +
+                      r.satellites[0].path + ", " + r.satellites[1].path + ", " + r.satellites[2].path +
+                      "); no year had more than two — remove the extra files");
+    r.path = r.satellites.front().path;
+    releases.push_back(std::move(r));
+  }
+  return releases;
+}
+
+// Every band of each cube a release; its quality is the same band of the quality cube.
+std::vector<ReleaseFile> find_band_releases(const ReleasesConfig& config, const std::vector<std::string>& paths) {
+  std::map<std::string, ReleaseFile> by_id;
+  for (const auto& path : paths) {
+    const std::string quality = config.quality ? quality_path_for(path, *config.quality) : "";
+    if (config.quality && quality.empty())
+      throw UserError(path + ": the quality rule (replace '" + config.quality->replace_from + "') does not apply to this name");
+    for (const CubeBand& b : cube_bands(path, config.band_ids, config.pattern, config.id_format)) {
+      ReleaseFile r{b.id, path, quality, {}, {}, b.band, b.sha256, ""};
+      if (!quality.empty() && fs::exists(quality)) r.quality_band_sha256 = band_sha256(quality, b.band);
+      if (const auto it = by_id.find(b.id); it != by_id.end())
+        throw UserError("release " + b.id + " is " + band_input_name(it->second.path, it->second.band) + " and " +
+                        band_input_name(path, b.band) + " — give one cube per series");
+      by_id.emplace(b.id, std::move(r));
+    }
+  }
+  std::vector<ReleaseFile> releases;
+  for (auto& [id, r] : by_id) releases.push_back(std::move(r));
+  return releases;
+}
+
+}  // namespace
+
 std::vector<ReleaseFile> find_releases(const ReleasesConfig& config) {
   const std::vector<std::string> paths = expand_globs(config.files);
+  if (config.dmsp.enabled) return find_dmsp_releases(config, paths);
+  if (config.band_each) return find_band_releases(config, paths);
   std::map<std::string, ReleaseFile> by_id;
   std::map<std::pair<std::string, std::string>, std::string> seen;  // (id, tile) -> path
   const std::string collection = config.black_marble.collection.empty() ? "" : "." + config.black_marble.collection + ".";
@@ -252,7 +317,7 @@ std::vector<ReleaseFile> find_releases(const ReleasesConfig& config) {
     auto [rit, fresh] = by_id.try_emplace(m->id);
     ReleaseFile& r = rit->second;
     if (fresh) {
-      r = ReleaseFile{m->id, path, config.quality ? quality_path_for(path, *config.quality) : "", {}};
+      r = ReleaseFile{m->id, path, config.quality ? quality_path_for(path, *config.quality) : "", {}, {}, 0, "", ""};
       if (config.quality && r.quality_path.empty())
         throw UserError(path + ": the quality rule (replace '" + config.quality->replace_from + "') does not apply to this name");
     }

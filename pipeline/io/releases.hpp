@@ -26,14 +26,27 @@ std::optional<NameMatch> match_release_name(const std::string& file_name, const 
 // The quality raster's path for a release file.
 std::string quality_path_for(const std::string& release_path, const QualityConfig& quality);
 
+// A DMSP composite: its satellite-year from NOAA's name, e.g. F162007.v4b_web.stable_lights.avg_vis.tif.
+struct SatelliteFile {
+  SatelliteYear satellite_year;
+  std::string path;
+};
+// The satellite-year in a NOAA stable-lights file name (any version part: v4b, v4c, v4d, …),
+// or nothing when the name is not one.
+std::optional<SatelliteYear> dmsp_satellite_year(const std::string& file_name);
+
 struct ReleaseFile {
   std::string id;
   std::string path;
   std::string quality_path;  // empty without a quality section
   std::vector<TileFile> tiles;  // a tiled product's inputs, by tile; `path` is the first
+  std::vector<SatelliteFile> satellites;  // a DMSP year's composites, older satellite first; `path` is the first
+  int band = 0;                     // a cube's band (releases.band: each); 0: releases.band of `path`
+  std::string band_sha256, quality_band_sha256;  // their pixels' identities (the manifest's stamps)
 };
 
-// Matching files, sorted by release id; two files with one id (one id and tile, for a
+// Matching files, sorted by release id (a DMSP product: one release per year, from one or two
+// satellites' files; three, or two of one satellite-year, is an error naming them); two files with one id (one id and tile, for a
 // pattern with {tile}) is an error unless releases.collection picks one.
 std::vector<ReleaseFile> find_releases(const ReleasesConfig& config);
 

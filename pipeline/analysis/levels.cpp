@@ -174,8 +174,9 @@ GapTable gap_table(const GapsConfig& config, const LevelUnits& units,
 std::vector<double> gap_brightness(const std::vector<LevelUnits>& levels, int base, int level,
                                    double min_valid_fraction) {
   const LevelUnits& units = levels[level];
+  static const Statistic mean_area = parse_statistic("mean_area");
   auto brightness = [](const ZoneAccumulator& a) {
-    return statistic_value(a, Statistic::mean_area).value_or(NAN);
+    return statistic_value(a, mean_area).value_or(NAN);
   };
   std::vector<double> out(units.codes.size());
   std::vector<int64_t> map;
@@ -208,7 +209,11 @@ std::string level_csv(const std::string& release, const LevelUnits& level,
   }
   if (!region_of_unit.empty()) out += ",region";
   out += ",n_units,included";
-  for (Statistic s : stats) out += std::string(",") + statistic_name(s);
+  static const Statistic mean_area = parse_statistic("mean_area");
+  for (const Statistic& s : stats) {
+    out += ',';
+    out += statistic_name(s);
+  }
   out += ",gap_to_reference\n";
   for (size_t u = 0; u < level.codes.size(); ++u) {
     out += csv_field(release) + "," + csv_field(level.codes[u]);
@@ -225,13 +230,13 @@ std::string level_csv(const std::string& release, const LevelUnits& level,
     out += ',';
     out += std::to_string(level.n_units[u]);
     out += unit_included(level.acc[u], min_valid_fraction) ? ",1" : ",0";
-    for (Statistic s : stats) {
+    for (const Statistic& s : stats) {
       out += ",";
       if (auto v = statistic_value(level.acc[u], s)) out += format_number(*v);
     }
     out += ",";
     const double b = brightness ? (*brightness)[u]
-                                : statistic_value(level.acc[u], Statistic::mean_area).value_or(NAN);
+                                : statistic_value(level.acc[u], mean_area).value_or(NAN);
     if (!std::isnan(b) && reference_brightness > 0) out += format_number(1.0 - b / reference_brightness);
     out += "\n";
   }

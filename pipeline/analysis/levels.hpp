@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "kernels/accumulator.hpp"
+#include "kernels/statistics_registry.hpp"
 #include "pipeline/io/config.hpp"
 
 namespace nl {

@@ -460,6 +460,7 @@ void BatchRun::process_release(const ReleaseFile& release, const std::string& wh
   ZonalOptions zo;
   zo.threads = opt_.threads ? opt_.threads : cfg_.threads;
   zo.lit_threshold = cfg_.lit_threshold;
+  zo.needs = accumulator_needs(cfg_.stats);
   zo.preprocess = cfg_.preprocess;
   zo.preprocess.nodata = cfg_.nodata_override ? nodata_in_raster_type(raster, *cfg_.preprocess.nodata) : raster.nodata;
   if (cfg_.preprocess.scale == 1.0 && cfg_.preprocess.offset == 0.0) {

@@ -85,6 +85,7 @@ struct QualityMask {
 struct ZonalOptions {
   int threads = 0;  // 0: OpenMP's default
   double lit_threshold = 0;
+  AccumulatorNeeds needs;  // optional accumulator parts (quantile sketch, centres) to fill
   PreprocessOptions preprocess;
   std::optional<QualityMask> quality;
   bool progress = true;

@@ -45,6 +45,7 @@ const StatisticDescriptor kRegistry[] = {
     {"max", false, true, kPlain, "largest valid x", [](A a, double) { return when(a.count > 0, a.max); }},
     {"stdev", false, true, kPlain, "√(Σ c·(x − mean)² / Σ c)",
      [](A a, double) { return when(a.count > 0, std::sqrt(std::max(0.0, a.m2 / a.count))); }},
+    {"variance", false, false, kPlain, "Σ c·(x − mean)² / Σ c", [](A a, double) { return when(a.count > 0, a.m2 / a.count); }},
     {"median", false, false, kSketch, "weighted median of x, weights c", [](A a, double) { return quantile(a, 0.5); }},
     {"quantile", true, false, kSketch, "weighted quantile q of x, weights c", quantile},
     {"p10", false, false, kSketch, "quantile(0.1)", [](A a, double) { return quantile(a, 0.1); }},

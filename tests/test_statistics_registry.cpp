@@ -127,6 +127,7 @@ std::map<std::string, Brute> brute_force() {
     const double mean = *m.at("mean")(cells, 0);
     return std::sqrt(total(cells, [mean](const Cell& c) { return c.f * (c.x - mean) * (c.x - mean); }) / *m.at("count")(cells, 0));
   };
+  m["variance"] = [=](const auto& cells, double) -> std::optional<double> { return std::pow(*m.at("stdev")(cells, 0), 2); };
   m["quantile"] = quantile(false);
   m["median"] = fixed(quantile(false), 0.5);
   m["p10"] = fixed(quantile(false), 0.1);

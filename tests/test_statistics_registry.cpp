@@ -314,3 +314,36 @@ TEST_CASE("statistics registry: the quantile rule on a small example, zeros, neg
   CHECK(*t.quantile(0.9, false) == 0);    // zeros are values like any other
   CHECK_FALSE(nl::QuantileSketch().quantile(0.5, false).has_value());  // no valid cells: undefined
 }
+
+TEST_CASE("centre of light: two blobs on the equator across the antimeridian, the answer in closed form") {
+  // A lon/lat grid of 0.1° cells from 179°E eastwards over 180° (columns 0–19 span 179°E–181°E
+  // = 179°W) and 0.1°S–0.1°N. Blob A: the cells centred at 179.55°E, brightness 3; blob B: the
+  // cells centred at 179.45°W (180.55°), brightness 1. Rows ±0.05° are mirror images, so the
+  // centre's latitude is 0 and its longitude is atan2(3·sin λA + sin λB, 3·cos λA + cos λB).
+  const nl::GridGeometry grid{179.0, 0.1, 0.1, -0.1, 20, 2};
+  xt::xtensor<double, 2> raw = xt::zeros<double>({2, 20});
+  for (int r = 0; r < 2; ++r) {
+    raw(r, 5) = 3;   // 179.55°E
+    raw(r, 15) = 1;  // 180.55° = 179.45°W
+  }
+  const std::vector<double> row_area{123.0, 123.0};  // symmetric rows: equal areas
+  const std::vector<nl::WindowRun> runs{{0, 0, 0, 20, 1.0}, {0, 1, 0, 20, 1.0}};
+  const nl::GridCentres centres(grid);
+  const nl::CellCentres window = centres.window({0, 0, 2, 20});
+  std::vector<std::pair<uint32_t, nl::ZoneAccumulator>> partials;
+  nl::accumulate_window(raw, row_area, runs, {}, 0, partials, {{false, true}, &window});
+  REQUIRE(partials.size() == 1);
+  const auto& a = partials[0].second;
+  const double rad = std::numbers::pi / 180, la = 179.55 * rad, lb = 180.55 * rad;
+  const double want = std::atan2(3 * std::sin(la) + std::sin(lb), 3 * std::cos(la) + std::cos(lb)) / rad;  // 179.80°E
+  CHECK(*nl::statistic_value(a, nl::parse_statistic("light_lon")) == doctest::Approx(want).epsilon(1e-12));
+  CHECK(std::abs(*nl::statistic_value(a, nl::parse_statistic("light_lat"))) < 1e-12);
+  // The valid area spreads evenly over 179°E–179°W: its centre is the antimeridian itself
+  // (±180°, never 0°, where a mean of longitudes would put it).
+  CHECK(std::abs(std::abs(*nl::statistic_value(a, nl::parse_statistic("area_lon"))) - 180) < 1e-9);
+  // A blob alone is its own centre, whatever the ellipsoid: 179.55°E, and its rows' mean latitude 0.
+  raw(0, 15) = raw(1, 15) = 0;
+  partials.clear();
+  nl::accumulate_window(raw, row_area, runs, {}, 0, partials, {{false, true}, &window});
+  CHECK(*nl::statistic_value(partials[0].second, nl::parse_statistic("light_lon")) == doctest::Approx(179.55).epsilon(1e-12));
+}

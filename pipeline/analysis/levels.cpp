@@ -244,7 +244,8 @@ std::string level_csv(const std::string& release, const LevelUnits& level,
 }
 
 std::string gaps_csv(const std::string& release, const GapTable& table, const GapsConfig& config,
-                     bool with_population) {
+                     bool with_population, bool with_centres) {
+  static const std::vector<Statistic> centres = parse_statistics("light_lon,light_lat,area_lon,area_lat");
   const ZoneAccumulator* all = nullptr;
   const ZoneAccumulator* west = nullptr;
   for (const auto& r : table.rows) {
@@ -264,7 +265,8 @@ std::string gaps_csv(const std::string& release, const GapTable& table, const Ga
       "lit_area_share,light_share,area_share,brightness_ratio_to_" +
       config.west + ",brightness_log_diff_to_" + config.west + ",lit_share_ratio_to_" +
       config.west + ",lit_share_log_diff_to_" + config.west +
-      (with_population ? ",population,population_share,light_per_person,units_without_population" : "") + "\n";
+      (with_population ? ",population,population_share,light_per_person,units_without_population" : "") +
+      (with_centres ? ",light_lon,light_lat,area_lon,area_lat" : "") + "\n";
   double all_population = NAN;
   for (const auto& r : table.rows)
     if (r.group == "all") all_population = r.population;
@@ -293,6 +295,11 @@ std::string gaps_csv(const std::string& release, const GapTable& table, const Ga
             std::to_string(r.units_without_population)}) {
         out += ',';
         out += cell;
+      }
+    if (with_centres)
+      for (const Statistic& c : centres) {
+        out += ',';
+        if (const auto v = statistic_value(a, c)) out += format_number(*v);
       }
     out += "\n";
   }

@@ -78,8 +78,10 @@ std::string level_csv(const std::string& release, const LevelUnits& level, const
                       const std::vector<double>* brightness = nullptr);
 // `with_population` adds population, population_share, light_per_person and
 // units_without_population.
+// with_centres: each group's centre of light and of area (light_lon, light_lat, area_lon,
+// area_lat), from its merged accumulator through the statistics registry.
 std::string gaps_csv(const std::string& release, const GapTable& table, const GapsConfig& config,
-                     bool with_population = false);
+                     bool with_population = false, bool with_centres = false);
 
 bool unit_included(const ZoneAccumulator& acc, double min_valid_fraction);
 

@@ -71,7 +71,7 @@ TEST_CASE("determinism: nightlights run gives identical tables at 1 and 2 thread
   auto b = nightlights("run -q --threads 2 " + s.config(s.dir + "/t2"));
   REQUIRE_MESSAGE(b.exit_code == 0, b.output);
   const auto ta = tables(s.dir + "/t1"), tb = tables(s.dir + "/t2");
-  CHECK(ta.size() == 3 * 4 + 4);  // 3 releases × (3 levels + gaps) + 4 panels
+  CHECK(ta.size() == 3 * 4 + 4 + 1);  // 3 releases × (3 levels + gaps) + 4 panels + centre_of_light (light_lon asked)
   CHECK(ta == tb);
 }
 

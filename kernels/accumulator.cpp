@@ -1,3 +1,5 @@
+// Accumulating windows into per-zone accumulators, their field list (merging and the MPI wire
+// format follow it) and the geocentric cell centres behind the centre of light.
 #include "kernels/accumulator.hpp"
 
 #include <algorithm>

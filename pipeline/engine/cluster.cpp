@@ -1,3 +1,5 @@
+// MPI (when built with it): ranks, collective errors, and shipping accumulators between ranks as
+// flat records whose layout signature the receiver checks.
 #include "pipeline/engine/cluster.hpp"
 
 #include <cstdio>

@@ -1,14 +1,70 @@
-// Accumulators: the one-pass window kernel, Chan's merge and each statistic's value.
+// Accumulating windows into per-zone accumulators, their field list (merging and the MPI wire
+// format follow it) and the geocentric cell centres behind the centre of light.
 #include "kernels/accumulator.hpp"
 
 #include <algorithm>
 #include <cmath>
+#include <numbers>
 #include <sstream>
 #include <stdexcept>
 
 namespace nl {
 
+namespace {
+constexpr AccumulatorField kFields[] = {
+    {"count", &ZoneAccumulator::count, MergeRule::add},
+    {"nodata_count", &ZoneAccumulator::nodata_count, MergeRule::add},
+    {"valid_area", &ZoneAccumulator::valid_area, MergeRule::add},
+    {"nodata_area", &ZoneAccumulator::nodata_area, MergeRule::add},
+    {"sum", &ZoneAccumulator::sum, MergeRule::add},
+    {"sum_area", &ZoneAccumulator::sum_area, MergeRule::add},
+    {"lit_area", &ZoneAccumulator::lit_area, MergeRule::add},
+    {"min", &ZoneAccumulator::min, MergeRule::min},
+    {"max", &ZoneAccumulator::max, MergeRule::max},
+    {"m2", &ZoneAccumulator::m2, MergeRule::pairwise_m2},
+    {"light_weight", &ZoneAccumulator::light_weight, MergeRule::add},
+};
+constexpr size_t kCentreFields = 6;  // light and area_xyz, after the scalars
+}  // namespace
+
+std::span<const AccumulatorField> accumulator_fields() { return kFields; }
+
+double accumulator_layout_signature() {
+  // FNV-1a over the field names and the optional parts' shapes, kept below 2^53 so it travels
+  // exactly as a double.
+  uint64_t h = 1469598103934665603ULL;
+  auto mix = [&h](const char* s) {
+    for (; *s; ++s) h = (h ^ static_cast<unsigned char>(*s)) * 1099511628211ULL;
+    h = (h ^ '|') * 1099511628211ULL;
+  };
+  for (const auto& f : kFields) mix(f.name);
+  mix("light3,area_xyz3,sketch(log,n,(key,w,wa)*n)");
+  return static_cast<double>(h >> 11);
+}
+
+GridCentres::GridCentres(const GridGeometry& g) {
+  constexpr double e2 = 6.69437999014e-3, rad = std::numbers::pi / 180;  // WGS84
+  for (int64_t r = 0; r < g.height; ++r) {
+    const double phi = g.y_of_row(static_cast<double>(r) + 0.5) * rad;
+    const double n = 1 / std::sqrt(1 - e2 * std::sin(phi) * std::sin(phi));  // in units of a
+    rho.push_back(n * std::cos(phi));
+    z.push_back(n * (1 - e2) * std::sin(phi));
+  }
+  for (int64_t c = 0; c < g.width; ++c) {
+    const double lambda = g.x_of_col(static_cast<double>(c) + 0.5) * rad;
+    cos.push_back(std::cos(lambda));
+    sin.push_back(std::sin(lambda));
+  }
+}
+
+CellCentres GridCentres::window(const Window& w) const {
+  const auto r0 = static_cast<size_t>(w.row0), c0 = static_cast<size_t>(w.col0);
+  const auto nr = static_cast<size_t>(w.rows), nc = static_cast<size_t>(w.cols);
+  return {{rho.data() + r0, nr}, {z.data() + r0, nr}, {cos.data() + c0, nc}, {sin.data() + c0, nc}};
+}
+
 void ZoneAccumulator::merge(const ZoneAccumulator& o) {
+  // m2 first: its update reads both counts and means before the sums change.
   if (o.count > 0) {
     if (count > 0) {
       const double delta = o.mean() - mean();
@@ -17,15 +73,39 @@ void ZoneAccumulator::merge(const ZoneAccumulator& o) {
       m2 = o.m2;
     }
   }
-  count += o.count;
-  nodata_count += o.nodata_count;
-  valid_area += o.valid_area;
-  nodata_area += o.nodata_area;
-  sum += o.sum;
-  sum_area += o.sum_area;
-  lit_area += o.lit_area;
-  min = std::min(min, o.min);
-  max = std::max(max, o.max);
+  for (const auto& f : kFields) {
+    double& mine = this->*f.member;
+    const double theirs = o.*f.member;
+    switch (f.rule) {
+      case MergeRule::add: mine += theirs; break;
+      case MergeRule::min: mine = std::min(mine, theirs); break;
+      case MergeRule::max: mine = std::max(mine, theirs); break;
+      case MergeRule::pairwise_m2: break;  // above
+    }
+  }
+  for (size_t k = 0; k < 3; ++k) {
+    light[k] += o.light[k];
+    area_xyz[k] += o.area_xyz[k];
+  }
+  sketch.merge(o.sketch);
+}
+
+void pack_accumulator(const ZoneAccumulator& a, std::vector<double>& out) {
+  for (const auto& f : kFields) out.push_back(a.*f.member);
+  out.insert(out.end(), a.light.begin(), a.light.end());
+  out.insert(out.end(), a.area_xyz.begin(), a.area_xyz.end());
+  a.sketch.pack(out);
+}
+
+ZoneAccumulator unpack_accumulator(const double*& p, const double* end) {
+  constexpr size_t fixed = std::size(kFields) + kCentreFields;
+  if (static_cast<size_t>(end - p) < fixed) throw std::runtime_error("accumulator record cut short");
+  ZoneAccumulator a;
+  for (const auto& f : kFields) a.*f.member = *p++;
+  for (double& v : a.light) v = *p++;
+  for (double& v : a.area_xyz) v = *p++;
+  a.sketch = QuantileSketch::unpack(p, end);
+  return a;
 }
 
 namespace {
@@ -33,11 +113,17 @@ namespace {
 // The one pass behind both overloads. Row areas (kPerCell false): a cell's area is its row's,
 // so a run's area-weighted sums are its plain sums times that area. Cell areas: each cell's
 // own area enters the run's sums.
-template <bool kPerCell>
+// kExtras: the optional parts (sketch, centres) are fed too; a separate instantiation, so the
+// default statistics run the loop they always ran.
+template <bool kPerCell, bool kExtras>
 void accumulate(const xt::xtensor<double, 2>& raw, std::span<const double> row_area_km2,
                 const xt::xtensor<double, 2>* cell_area_km2, std::span<const WindowRun> runs,
                 const PreprocessOptions& preprocess, double lit_threshold,
-                std::vector<std::pair<uint32_t, ZoneAccumulator>>& partials) {
+                std::vector<std::pair<uint32_t, ZoneAccumulator>>& partials, const WindowExtras& extras) {
+  thread_local SketchBuilder builder;
+  const bool want_sketch = kExtras && extras.needs.sketch;
+  const bool want_centre = kExtras && extras.needs.centre;
+  if (want_centre && !extras.centres) throw std::invalid_argument("centre statistics need the cells' centres");
   const ValuePreprocessor physical(preprocess);
   const size_t ncols = raw.shape()[1];
   const double* data = raw.data();
@@ -56,6 +142,9 @@ void accumulate(const xt::xtensor<double, 2>& raw, std::span<const double> row_a
       double n = 0, nodata = 0, s = 0, sd = 0, sd2 = 0, lit = 0;
       double va = 0, na = 0, sa = 0, la = 0;  // per-cell areas only
       double mn = acc.min, mx = acc.max;
+      const double f = run.fraction;
+      [[maybe_unused]] const double run_area = kPerCell ? 0.0 : row_area_km2[run.row];
+      [[maybe_unused]] double lw = 0, lc = 0, ls = 0, aw = 0, ac = 0, as = 0;  // centre sums
       for (int32_t c = run.col_begin; c < run.col_end; ++c) {
         const double x = physical(v[c]);
         if (std::isnan(x)) {
@@ -77,8 +166,25 @@ void accumulate(const xt::xtensor<double, 2>& raw, std::span<const double> row_a
         }
         mn = std::min(mn, x);
         mx = std::max(mx, x);
+        if constexpr (kExtras) {
+          const double cell_area = kPerCell ? a[c] : run_area;
+          if (want_sketch) builder.add(x, f, f * cell_area);
+          if (want_centre) {
+            const double wl = cell_area * std::max(x, 0.0);
+            const double cc = extras.centres->col_cos[c], cs = extras.centres->col_sin[c];
+            lw += wl, lc += wl * cc, ls += wl * cs;
+            aw += cell_area, ac += cell_area * cc, as += cell_area * cs;
+          }
+        }
       }
-      const double f = run.fraction;
+      if constexpr (kExtras) {
+        if (want_centre) {
+          const double rho = extras.centres->row_rho[run.row], z = extras.centres->row_z[run.row];
+          acc.light_weight += f * lw;
+          acc.light[0] += f * rho * lc, acc.light[1] += f * rho * ls, acc.light[2] += f * z * lw;
+          acc.area_xyz[0] += f * rho * ac, acc.area_xyz[1] += f * rho * as, acc.area_xyz[2] += f * z * aw;
+        }
+      }
       acc.count += f * n;
       acc.nodata_count += f * nodata;
       acc.sum += f * s;
@@ -88,7 +194,7 @@ void accumulate(const xt::xtensor<double, 2>& raw, std::span<const double> row_a
         acc.sum_area += f * sa;
         acc.lit_area += f * la;
       } else {
-        const double area = row_area_km2[run.row];
+        const double area = run_area;
         acc.valid_area += f * area * n;
         acc.nodata_area += f * area * nodata;
         acc.sum_area += f * area * s;
@@ -100,7 +206,8 @@ void accumulate(const xt::xtensor<double, 2>& raw, std::span<const double> row_a
       wsd2 += f * sd2;
     }
     if (acc.count > 0) acc.m2 = std::max(0.0, wsd2 - wsd * wsd / acc.count);
-    partials.emplace_back(zone, acc);
+    if (want_sketch) acc.sketch = builder.finish();
+    partials.emplace_back(zone, std::move(acc));
   }
 }
 
@@ -108,95 +215,23 @@ void accumulate(const xt::xtensor<double, 2>& raw, std::span<const double> row_a
 
 void accumulate_window(const xt::xtensor<double, 2>& raw, std::span<const double> row_area_km2,
                        std::span<const WindowRun> runs, const PreprocessOptions& preprocess,
-                       double lit_threshold, std::vector<std::pair<uint32_t, ZoneAccumulator>>& partials) {
-  accumulate<false>(raw, row_area_km2, nullptr, runs, preprocess, lit_threshold, partials);
+                       double lit_threshold, std::vector<std::pair<uint32_t, ZoneAccumulator>>& partials,
+                       const WindowExtras& extras) {
+  if (extras.needs.any())
+    accumulate<false, true>(raw, row_area_km2, nullptr, runs, preprocess, lit_threshold, partials, extras);
+  else
+    accumulate<false, false>(raw, row_area_km2, nullptr, runs, preprocess, lit_threshold, partials, extras);
 }
 
 void accumulate_window(const xt::xtensor<double, 2>& raw, const xt::xtensor<double, 2>& cell_area_km2,
                        std::span<const WindowRun> runs, const PreprocessOptions& preprocess,
-                       double lit_threshold, std::vector<std::pair<uint32_t, ZoneAccumulator>>& partials) {
+                       double lit_threshold, std::vector<std::pair<uint32_t, ZoneAccumulator>>& partials,
+                       const WindowExtras& extras) {
   if (cell_area_km2.shape() != raw.shape()) throw std::invalid_argument("cell area window shape differs");
-  accumulate<true>(raw, {}, &cell_area_km2, runs, preprocess, lit_threshold, partials);
-}
-
-namespace {
-constexpr std::pair<Statistic, const char*> kNames[] = {
-    {Statistic::count, "count"},
-    {Statistic::nodata_count, "nodata_count"},
-    {Statistic::valid_area_km2, "valid_area_km2"},
-    {Statistic::nodata_area_km2, "nodata_area_km2"},
-    {Statistic::valid_fraction, "valid_fraction"},
-    {Statistic::sum, "sum"},
-    {Statistic::mean, "mean"},
-    {Statistic::sum_area, "sum_area"},
-    {Statistic::mean_area, "mean_area"},
-    {Statistic::lit_area_km2, "lit_area_km2"},
-    {Statistic::min, "min"},
-    {Statistic::max, "max"},
-    {Statistic::stdev, "stdev"},
-};
-}  // namespace
-
-Statistic parse_statistic(const std::string& name) {
-  for (const auto& [s, n] : kNames)
-    if (name == n) return s;
-  std::string known;
-  for (const auto& [s, n] : kNames) known += (known.empty() ? "" : ", ") + std::string(n);
-  throw std::invalid_argument("unknown statistic '" + name + "' (known: " + known + ")");
-}
-
-const char* statistic_name(Statistic s) {
-  for (const auto& [st, n] : kNames)
-    if (st == s) return n;
-  return "?";
-}
-
-std::vector<Statistic> parse_statistics(const std::string& list) {
-  std::vector<Statistic> out;
-  std::stringstream ss(list);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    item.erase(0, item.find_first_not_of(" \t"));
-    item.erase(item.find_last_not_of(" \t") + 1);
-    if (!item.empty()) out.push_back(parse_statistic(item));
-  }
-  if (out.empty()) throw std::invalid_argument("no statistics given");
-  return out;
-}
-
-const std::vector<Statistic>& all_statistics() {
-  static const std::vector<Statistic> all = [] {
-    std::vector<Statistic> v;
-    for (const auto& [s, n] : kNames) v.push_back(s);
-    return v;
-  }();
-  return all;
-}
-
-std::optional<double> statistic_value(const ZoneAccumulator& a, Statistic s) {
-  const bool any = a.count > 0;
-  switch (s) {
-    case Statistic::count: return a.count;
-    case Statistic::nodata_count: return a.nodata_count;
-    case Statistic::valid_area_km2: return a.valid_area;
-    case Statistic::nodata_area_km2: return a.nodata_area;
-    case Statistic::valid_fraction: {
-      const double total = a.valid_area + a.nodata_area;
-      if (total > 0) return a.valid_area / total;
-      return std::nullopt;
-    }
-    case Statistic::sum: return a.sum;
-    case Statistic::mean: return any ? std::optional(a.mean()) : std::nullopt;
-    case Statistic::sum_area: return a.sum_area;
-    case Statistic::mean_area:
-      return a.valid_area > 0 ? std::optional(a.sum_area / a.valid_area) : std::nullopt;
-    case Statistic::lit_area_km2: return a.lit_area;
-    case Statistic::min: return any ? std::optional(a.min) : std::nullopt;
-    case Statistic::max: return any ? std::optional(a.max) : std::nullopt;
-    case Statistic::stdev:
-      return any ? std::optional(std::sqrt(std::max(0.0, a.m2 / a.count))) : std::nullopt;
-  }
-  return std::nullopt;
+  if (extras.needs.any())
+    accumulate<true, true>(raw, {}, &cell_area_km2, runs, preprocess, lit_threshold, partials, extras);
+  else
+    accumulate<true, false>(raw, {}, &cell_area_km2, runs, preprocess, lit_threshold, partials, extras);
 }
 
 }  // namespace nl

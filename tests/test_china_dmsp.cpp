@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 
+#include "kernels/quantile_sketch.hpp"
 #include "test_support.hpp"
 
 using namespace nl::testsupport;
@@ -67,7 +68,7 @@ TEST_CASE("china dmsp run: merged city accumulators equal zonal statistics on th
                                        "  - {name: province, from: county, key: pradcode}\n"
                                        "  - {name: region, from: province, key: \"id[0:2]\", lookup: " NIGHTLIGHTS_SOURCE_DIR
                                        "/configs/china-regions.yaml}\n"
-                                       "stats: [count, sum, mean_area, min, max, stdev]\nmin_valid_fraction: 0.5\n"
+                                       "stats: [count, sum, mean_area, min, max, stdev, median, p90]\nmin_valid_fraction: 0.5\n"
                                        "hu_line: {definition: " NIGHTLIGHTS_SOURCE_DIR "/configs/hu-line.yaml, country: {path: " +
                                        d + "/china-atlas/cn-atlas-2023.gpkg, layer: nation}}\n"
                                        "inequality: {levels: [county, city], groupings: [region, hu_line]}\n"
@@ -75,7 +76,7 @@ TEST_CASE("china dmsp run: merged city accumulators equal zonal statistics on th
   auto run = nightlights("run -q " + dir + "/config.yaml");
   REQUIRE_MESSAGE(run.exit_code == 0, run.output);
   // The city GeoPackage holds each city as the GEOS union of its (GCJ-02-corrected) counties.
-  auto zonal = nightlights("zonal -q -r " + raster + " -p " + dir + "/out/city.gpkg -f code -s count,sum,stdev,min,max -o " +
+  auto zonal = nightlights("zonal -q -r " + raster + " -p " + dir + "/out/city.gpkg -f code -s count,sum,stdev,min,max,median,p90 -o " +
                            dir + "/union.csv");
   REQUIRE_MESSAGE(zonal.exit_code == 0, zonal.output);
 
@@ -88,14 +89,14 @@ TEST_CASE("china dmsp run: merged city accumulators equal zonal statistics on th
     return static_cast<size_t>(std::find(h.begin(), h.end(), name) - h.begin());
   };
   const size_t n_units = column("n_units"), count = column("count"), sum = column("sum"), min = column("min"),
-               max = column("max"), stdev = column("stdev");
+               max = column("max"), stdev = column("stdev"), median = column("median"), p90 = column("p90");
   REQUIRE(stdev < merged[0].size());
   std::map<std::string, std::vector<std::string>> by_code;
   for (size_t i = 1; i < merged.size(); ++i) by_code[merged[i][1]] = merged[i];
-  int agree = 0;
+  int agree = 0, quantiles_agree = 0;
   std::map<std::string, bool> named;
   for (size_t i = 1; i < direct.size(); ++i) {
-    const auto& z = direct[i];  // code,count,sum,stdev,min,max
+    const auto& z = direct[i];  // code,count,sum,stdev,min,max,median,p90
     const auto& m = by_code.at(z[0]);
     auto close = [](const std::string& a, const std::string& b) {
       if (a.empty() || b.empty()) return a == b;
@@ -106,6 +107,13 @@ TEST_CASE("china dmsp run: merged city accumulators equal zonal statistics on th
                       z[5] == m[max];
     agree += same;
     named[z[0]] = same;
+    // The city's median and p90 from its counties' merged sketches against the sketch of the
+    // union: the same distribution, so within the sketch's bound of each other (2 × 2^-8).
+    auto within_bound = [](const std::string& a, const std::string& b) {
+      if (a.empty() || b.empty()) return a == b;
+      return std::abs(std::stod(a) - std::stod(b)) <= 2 * nl::QuantileSketch::kRelativeError * std::abs(std::stod(b));
+    };
+    quantiles_agree += within_bound(m[median], z[6]) && within_bound(m[p90], z[7]);
   }
   // Hangzhou (13 counties), Chengdu (20) and Urumqi (8): count, sum, stdev to 1e-9, min and max exact.
   CHECK(std::stoi(by_code.at("330100")[n_units]) == 13);
@@ -114,6 +122,7 @@ TEST_CASE("china dmsp run: merged city accumulators equal zonal statistics on th
   CHECK(named.at("650100"));
   // All but units whose county polygons overlap (Macau's) agree: measured 371 of 372.
   CHECK(agree >= 370);
+  CHECK(quantiles_agree >= 370);
 
   const auto gaps = csv_lines(dir + "/out/releases/2008/gaps.csv");
   std::map<std::string, std::vector<std::string>> group;

@@ -1,4 +1,5 @@
-// The same inputs give the same bytes at any thread count and any MPI rank count; a failure on
+// The same inputs give the same bytes at any thread count and any MPI rank count (quantile
+// sketches and centres of light included, through levels too); a failure on
 // one rank ends the release (or the job) cleanly, never a hang.
 #include <doctest/doctest.h>
 
@@ -46,6 +47,7 @@ struct Scene {
                      "zones: {z: {path: " + dir + "/zones.geojson, id_field: id}}\n"
                      "levels:\n  - {name: zone, zones: z}\n  - {name: tens, from: zone, key: \"id[0:2]\"}\n"
                      "  - {name: region, from: zone, key: \"id[0:2]\", lookup: " + dir + "/groups.csv, unmatched: other}\n"
+                     "stats: [count, sum, mean_area, stdev, median, p90, \"quantile(0.25)\", median_area, light_lon, light_lat, area_lon]\n"
                      "output: {directory: " + out + "}\n");
     return path;
   }
@@ -69,7 +71,7 @@ TEST_CASE("determinism: nightlights run gives identical tables at 1 and 2 thread
   auto b = nightlights("run -q --threads 2 " + s.config(s.dir + "/t2"));
   REQUIRE_MESSAGE(b.exit_code == 0, b.output);
   const auto ta = tables(s.dir + "/t1"), tb = tables(s.dir + "/t2");
-  CHECK(ta.size() == 3 * 4 + 4);  // 3 releases × (3 levels + gaps) + 4 panels
+  CHECK(ta.size() == 3 * 4 + 4 + 1);  // 3 releases × (3 levels + gaps) + 4 panels + centre_of_light (light_lon asked)
   CHECK(ta == tb);
 }
 
@@ -81,7 +83,7 @@ TEST_CASE("determinism: mpirun -n 1 and -n 2 give identical bytes (zonal and run
   Scene s("det-mpi");
   const std::string exe = std::string("'") + NIGHTLIGHTS_EXE + "'";
   const std::string zonal = " zonal -q --no-cache -r " + s.dir + "/rel/dn_2020.tif -p " + s.dir +
-                            "/zones.geojson -f id -s count,nodata_count,sum,mean_area,min,max,stdev --threads 1 -o ";
+                            "/zones.geojson -f id -s count,nodata_count,sum,mean_area,min,max,stdev,median,p90,median_area,light_lon,light_lat,area_lon,area_lat --threads 1 -o ";
   auto z1 = run("timeout 120 mpirun -n 1 " + exe + zonal + s.dir + "/z1.csv");
   REQUIRE_MESSAGE(z1.exit_code == 0, z1.output);
   auto z2 = run("timeout 120 mpirun -n 2 " + exe + zonal + s.dir + "/z2.csv");

@@ -76,7 +76,7 @@ TEST_CASE("gap reference: a left-out county counts neither in the reference nor 
   CHECK(table.reference_brightness == 3.0);  // a alone: 30 / 10 (the region's mean_area is 33 / 13)
 
   const auto region_brightness = nl::gap_brightness(levels, 0, 1, 0.5);
-  const auto region_gap = gap_column(nl::level_csv("r", levels[1], {nl::Statistic::mean_area}, 0.5,
+  const auto region_gap = gap_column(nl::level_csv("r", levels[1], {nl::parse_statistic("mean_area")}, 0.5,
                                                    table.reference_brightness, {}, &region_brightness));
   CHECK(region_gap.at("East") == "0");  // was 1 − (33/13)/3 = 0.1538… with the left-out county in
   // West: (10 + 2) / (20 + 10) = 0.4, so 1 − 0.4 / 3 — the value gaps.csv's West brightness gives.
@@ -84,7 +84,7 @@ TEST_CASE("gap reference: a left-out county counts neither in the reference nor 
 
   // The county level keeps each county's own brightness, the left-out one too (flagged included = 0).
   const auto county_brightness = nl::gap_brightness(levels, 0, 0, 0.5);
-  const auto county_gap = gap_column(nl::level_csv("r", levels[0], {nl::Statistic::mean_area}, 0.5,
+  const auto county_gap = gap_column(nl::level_csv("r", levels[0], {nl::parse_statistic("mean_area")}, 0.5,
                                                    table.reference_brightness, {}, &county_brightness));
   CHECK(county_gap.at("a") == "0");
   CHECK(county_gap.at("b") == nl::format_number(1 - 1 / 3.0));

@@ -21,6 +21,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <map>
+#include <numbers>
 #include <set>
 
 #include "pipeline/io/manifest.hpp"
@@ -1196,4 +1197,52 @@ TEST_CASE("run: temporaries of dead writers in the output folder are removed at 
   CHECK_FALSE(fs::exists(dead_csv));
   CHECK(fs::exists(live));
   CHECK(fs::exists(other_node));
+}
+
+TEST_CASE("run: centre of light over 12 India months: gaps.csv per group, panel/centre_of_light.csv distances and speeds") {
+  if (!have_viirs()) return;
+  Batch b("run-centre-of-light");
+  std::vector<std::string> files;
+  for (const auto& [y, m] : months(2021, 1, 12)) files.push_back(shared_raster(y, m));
+  const std::string cfg = b.config("col.yaml", files, b.out("out"),
+                                   "stats: [count, sum, mean_area, median, p90, light_lon, light_lat, area_lon, area_lat]\n");
+  auto r = run_batch(cfg);
+  REQUIRE_MESSAGE(r.exit_code == 0, r.output);
+  const Csv gaps = read_csv(b.out("out") + "/releases/2021-03/gaps.csv");
+  const Csv col = read_csv(b.out("out") + "/panel/centre_of_light.csv");
+  const double west = b.grid.x0, east = b.grid.x0 + b.grid.width * b.grid.dx;
+  const double north = b.grid.y0, south = b.grid.y0 + b.grid.height * b.grid.dy;
+  size_t all_rows = 0;
+  double first_lon = NAN, first_lat = NAN;
+  for (size_t i = 0; i < col.rows.size(); ++i) {
+    if (col.at(i, "group") != "all") continue;
+    ++all_rows;
+    const double lon = col.num(i, "light_lon"), lat = col.num(i, "light_lat");
+    // Inside the raster: a weighted mean of cell centres cannot leave their hull.
+    CHECK(lon > west);
+    CHECK(lon < east);
+    CHECK(lat > south);
+    CHECK(lat < north);
+    if (all_rows == 1) {
+      first_lon = lon, first_lat = lat;
+      CHECK(col.at(i, "km_from_first").empty());  // nothing to move from yet
+      continue;
+    }
+    // The geodesic distance (WGS84) against the great circle on a sphere of the mean radius:
+    // within 0.5 % (the ellipsoid's flattening bounds their difference).
+    const double rad = std::numbers::pi / 180;
+    const double h = std::pow(std::sin((lat - first_lat) * rad / 2), 2) +
+                     std::cos(lat * rad) * std::cos(first_lat * rad) * std::pow(std::sin((lon - first_lon) * rad / 2), 2);
+    const double sphere_km = 2 * 6371.0088 * std::asin(std::sqrt(h));
+    CHECK(col.num(i, "km_from_first") == doctest::Approx(sphere_km).epsilon(0.005));
+    // Months are years/12 apart; the mean speed is the distance over the years.
+    CHECK(col.num(i, "years_since_first") == doctest::Approx((all_rows - 1) / 12.0).epsilon(1e-12));
+    CHECK(col.num(i, "mean_km_per_year") == doctest::Approx(col.num(i, "km_from_first") / col.num(i, "years_since_first")).epsilon(1e-12));
+  }
+  CHECK(all_rows == 12);
+  // The release's gap table carries the same centre for "all".
+  for (size_t i = 0; i < gaps.rows.size(); ++i)
+    if (gaps.at(i, "group") == "all")
+      for (size_t j = 0; j < col.rows.size(); ++j)
+        if (col.at(j, "group") == "all" && col.at(j, "release") == "2021-03") CHECK(col.at(j, "light_lon") == gaps.at(i, "light_lon"));
 }

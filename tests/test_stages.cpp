@@ -346,7 +346,7 @@ TEST_CASE("stages: one progress callback reports every window and can cancel, in
   ZonalCommandOptions o;
   o.raster = samples + "/dmsp-2008-5arcmin.tif";
   o.zones = ZoneSource{samples + "/counties.gpkg", "counties", "adcode", {}, "", Datum::gcj02};
-  o.stats = {Statistic::sum};
+  o.stats = parse_statistics("sum");
   o.threads = 2;
   std::atomic<int> calls{0};
   std::atomic<bool> monotone_end{false};

@@ -175,8 +175,9 @@ GapTable gap_table(const GapsConfig& config, const LevelUnits& units,
 std::vector<double> gap_brightness(const std::vector<LevelUnits>& levels, int base, int level,
                                    double min_valid_fraction) {
   const LevelUnits& units = levels[level];
+  static const Statistic mean_area = parse_statistic("mean_area");
   auto brightness = [](const ZoneAccumulator& a) {
-    return statistic_value(a, Statistic::mean_area).value_or(NAN);
+    return statistic_value(a, mean_area).value_or(NAN);
   };
   std::vector<double> out(units.codes.size());
   std::vector<int64_t> map;
@@ -209,7 +210,11 @@ std::string level_csv(const std::string& release, const LevelUnits& level,
   }
   if (!region_of_unit.empty()) out += ",region";
   out += ",n_units,included";
-  for (Statistic s : stats) out += std::string(",") + statistic_name(s);
+  static const Statistic mean_area = parse_statistic("mean_area");
+  for (const Statistic& s : stats) {
+    out += ',';
+    out += statistic_name(s);
+  }
   if (saturated_km2) out += ",saturated_area_km2";
   out += ",gap_to_reference\n";
   for (size_t u = 0; u < level.codes.size(); ++u) {
@@ -227,7 +232,7 @@ std::string level_csv(const std::string& release, const LevelUnits& level,
     out += ',';
     out += std::to_string(level.n_units[u]);
     out += unit_included(level.acc[u], min_valid_fraction) ? ",1" : ",0";
-    for (Statistic s : stats) {
+    for (const Statistic& s : stats) {
       out += ",";
       if (auto v = statistic_value(level.acc[u], s)) out += format_number(*v);
     }
@@ -237,7 +242,7 @@ std::string level_csv(const std::string& release, const LevelUnits& level,
     }
     out += ",";
     const double b = brightness ? (*brightness)[u]
-                                : statistic_value(level.acc[u], Statistic::mean_area).value_or(NAN);
+                                : statistic_value(level.acc[u], mean_area).value_or(NAN);
     if (!std::isnan(b) && reference_brightness > 0) out += format_number(1.0 - b / reference_brightness);
     out += "\n";
   }
@@ -245,7 +250,8 @@ std::string level_csv(const std::string& release, const LevelUnits& level,
 }
 
 std::string gaps_csv(const std::string& release, const GapTable& table, const GapsConfig& config,
-                     bool with_population) {
+                     bool with_population, bool with_centres) {
+  static const std::vector<Statistic> centres = parse_statistics("light_lon,light_lat,area_lon,area_lat");
   const ZoneAccumulator* all = nullptr;
   const ZoneAccumulator* west = nullptr;
   for (const auto& r : table.rows) {
@@ -265,7 +271,8 @@ std::string gaps_csv(const std::string& release, const GapTable& table, const Ga
       "lit_area_share,light_share,area_share,brightness_ratio_to_" +
       config.west + ",brightness_log_diff_to_" + config.west + ",lit_share_ratio_to_" +
       config.west + ",lit_share_log_diff_to_" + config.west +
-      (with_population ? ",population,population_share,light_per_person,units_without_population" : "") + "\n";
+      (with_population ? ",population,population_share,light_per_person,units_without_population" : "") +
+      (with_centres ? ",light_lon,light_lat,area_lon,area_lat" : "") + "\n";
   double all_population = NAN;
   for (const auto& r : table.rows)
     if (r.group == "all") all_population = r.population;
@@ -294,6 +301,11 @@ std::string gaps_csv(const std::string& release, const GapTable& table, const Ga
             std::to_string(r.units_without_population)}) {
         out += ',';
         out += cell;
+      }
+    if (with_centres)
+      for (const Statistic& c : centres) {
+        out += ',';
+        if (const auto v = statistic_value(a, c)) out += format_number(*v);
       }
     out += "\n";
   }

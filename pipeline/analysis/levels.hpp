@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "kernels/accumulator.hpp"
+#include "kernels/statistics_registry.hpp"
 #include "pipeline/io/config.hpp"
 
 namespace nl {
@@ -79,8 +79,10 @@ std::string level_csv(const std::string& release, const LevelUnits& level, const
                       const std::vector<double>* saturated_km2 = nullptr);  // DMSP: a saturated_area_km2 column
 // `with_population` adds population, population_share, light_per_person and
 // units_without_population.
+// with_centres: each group's centre of light and of area (light_lon, light_lat, area_lon,
+// area_lat), from its merged accumulator through the statistics registry.
 std::string gaps_csv(const std::string& release, const GapTable& table, const GapsConfig& config,
-                     bool with_population = false);
+                     bool with_population = false, bool with_centres = false);
 
 bool unit_included(const ZoneAccumulator& acc, double min_valid_fraction);
 

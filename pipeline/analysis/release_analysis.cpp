@@ -78,7 +78,7 @@ void gap_tables(const RunConfig& cfg, const std::string& release, const std::vec
   const std::vector<double>* base_population = population[base].empty() ? nullptr : &population[base];
   const GapTable gaps = gap_table(cfg.gaps, t.levels[base], group, cfg.min_valid_fraction, base_population);
   t.reference_brightness = gaps.reference_brightness;
-  t.gaps_csv = gaps_csv(release, gaps, cfg.gaps, base_population != nullptr);
+  t.gaps_csv = gaps_csv(release, gaps, cfg.gaps, base_population != nullptr, accumulator_needs(cfg.stats).centre);
   t.words = "release " + release + " in words (rounded; gaps.csv holds the full values):";
   for (const auto& sentence : gap_sentences(gaps, cfg.gaps, cfg.min_valid_fraction)) t.words += "\n  " + sentence;
 }

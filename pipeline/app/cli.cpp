@@ -40,7 +40,7 @@ std::vector<std::string> split_list(const std::string& s) {
 // "statistics, comma-separated, of: count, nodata_count, …" from the accumulator's own list.
 std::string statistics_help() {
   std::string names;
-  for (Statistic s : all_statistics()) names += (names.empty() ? "" : ", ") + std::string(statistic_name(s));
+  for (const auto& n : statistic_names()) names += (names.empty() ? "" : ", ") + n;
   return "statistics, comma-separated, of: " + names;
 }
 

@@ -1,6 +1,8 @@
 // The panel, convergence tables and GeoPackages (see panel_outputs.hpp).
 #include "pipeline/app/panel_outputs.hpp"
 
+#include "pipeline/analysis/centre_of_light.hpp"
+
 #include <gdal_priv.h>
 #include <ogrsf_frmts.h>
 
@@ -52,6 +54,8 @@ void write_panel_tables(const std::string& out, const RunConfig& config, const s
       }
     }
     write_file_atomically(out + "/panel/" + t + ".csv", panel);
+    if (const std::string c = t == "gaps" ? centre_of_light_csv(panel) : ""; !c.empty())
+      write_file_atomically(out + "/panel/centre_of_light.csv", c);
   }
 }
 

@@ -95,6 +95,7 @@ ZonalOptions zonal_options(const RunConfig& config, const ReleaseInput& input, i
   ZonalOptions zo;
   zo.threads = threads;
   zo.lit_threshold = config.lit_threshold;
+  zo.needs = accumulator_needs(config.stats);
   zo.preprocess = config.preprocess;
   zo.preprocess.nodata =
       config.nodata_override ? nodata_in_raster_type(raster, *config.preprocess.nodata) : raster.nodata;

@@ -21,7 +21,10 @@ std::string zonal_csv(const ZoneSet& zones, const std::string& id_field,
     out += ',';
     out += csv_field(f);
   }
-  for (Statistic s : stats) out += std::string(",") + statistic_name(s);
+  for (const Statistic& s : stats) {
+    out += ',';
+    out += statistic_name(s);
+  }
   out += "\n";
   for (size_t z = 0; z < zones.size(); ++z) {
     out += csv_field(zones.ids[z]);
@@ -29,7 +32,7 @@ std::string zonal_csv(const ZoneSet& zones, const std::string& id_field,
       out += ',';
       out += csv_field(v);
     }
-    for (Statistic s : stats) {
+    for (const Statistic& s : stats) {
       out += ",";
       if (auto v = statistic_value(acc[z], s)) out += format_number(*v);
     }
@@ -52,6 +55,7 @@ ZonalTable compute_zonal_table(const ZonalCommandOptions& o, const ProgressCallb
   ZonalOptions zopt;
   zopt.threads = o.threads;
   zopt.lit_threshold = o.lit_threshold;
+  zopt.needs = accumulator_needs(o.stats);
   zopt.preprocess.nodata = o.nodata ? nodata_in_raster_type(raster, *o.nodata) : raster.nodata;
   zopt.preprocess.scale = raster.scale;
   zopt.preprocess.offset = raster.offset;

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "kernels/accumulator.hpp"
+#include "kernels/statistics_registry.hpp"
 #include "kernels/coverage.hpp"
 #include "pipeline/io/diagnostics.hpp"
 #include "pipeline/io/zone_layer.hpp"

@@ -1,4 +1,5 @@
-// MPI ranks (or one rank without MPI): window shares, gathers and barriers.
+// MPI (when built with it): ranks, collective errors, and shipping accumulators between ranks as
+// flat records whose layout signature the receiver checks.
 #include "pipeline/engine/cluster.hpp"
 
 #include <cstdio>
@@ -20,26 +21,37 @@ bool g_broken = false;
 #ifdef NIGHTLIGHTS_WITH_MPI
 bool g_initialised = false;
 
-// A partial on the wire: the zone, then every field of the accumulator.
-constexpr size_t kFields = 10;
-void pack(const ZoneAccumulator& a, double* out) {
-  const double v[kFields] = {a.count, a.nodata_count, a.valid_area, a.nodata_area, a.sum,
-                             a.sum_area, a.lit_area, a.min, a.max, a.m2};
-  std::memcpy(out, v, sizeof v);
+// Each rank's buffer opens with the layout signature of accumulator_fields(); each record is
+// [zone, length, pack_accumulator…], and unpacking must end exactly at length: a rank built with
+// another accumulator layout fails loudly instead of reading numbers into the wrong fields.
+void check_layout(double signature, int from_rank) {
+  if (signature != accumulator_layout_signature())
+    throw UserError("rank " + std::to_string(from_rank) +
+                    " sent accumulators of another layout (mixed nightlights builds in one MPI job?)");
 }
-ZoneAccumulator unpack(const double* v) {
+void append_record(uint32_t zone, const ZoneAccumulator& a, std::vector<double>& out) {
+  out.push_back(static_cast<double>(zone));
+  const size_t at = out.size();
+  out.push_back(0);
+  pack_accumulator(a, out);
+  out[at] = static_cast<double>(out.size() - at - 1);
+}
+std::pair<uint32_t, ZoneAccumulator> read_record(const double*& p, const double* end, int from_rank) {
+  if (end - p < 2) throw UserError("accumulator record from rank " + std::to_string(from_rank) + " cut short");
+  const auto zone = static_cast<uint32_t>(p[0]);
+  const auto length = static_cast<size_t>(p[1]);
+  p += 2;
+  const double* record_end = p + length;
+  if (length > static_cast<size_t>(end - p) ) throw UserError("accumulator record from rank " + std::to_string(from_rank) + " cut short");
   ZoneAccumulator a;
-  a.count = v[0];
-  a.nodata_count = v[1];
-  a.valid_area = v[2];
-  a.nodata_area = v[3];
-  a.sum = v[4];
-  a.sum_area = v[5];
-  a.lit_area = v[6];
-  a.min = v[7];
-  a.max = v[8];
-  a.m2 = v[9];
-  return a;
+  try {
+    a = unpack_accumulator(p, record_end);
+  } catch (const std::runtime_error& e) {
+    throw UserError("accumulator record from rank " + std::to_string(from_rank) + ": " + e.what());
+  }
+  if (p != record_end)
+    throw UserError("accumulator record from rank " + std::to_string(from_rank) + " has another length than this build reads");
+  return {zone, std::move(a)};
 }
 #endif
 }  // namespace
@@ -121,18 +133,14 @@ void gather_partials(std::vector<WindowPartials>& partials, const std::string& l
       if (all[static_cast<size_t>(r) * kMessage] != '\0')
         throw UserError(std::string(&all[static_cast<size_t>(r) * kMessage]) +
                         (r ? " (on rank " + std::to_string(r) + ")" : ""));
-    // Then the partials this rank filled (a tile with runs always has some): [tile, count,
-    // (zone, fields…)…]…
-    std::vector<double> buffer;
+    // Then the partials this rank filled (a tile with runs always has some): [signature,
+    // (tile, count, record…)…]
+    std::vector<double> buffer{accumulator_layout_signature()};
     for (size_t t = 0; t < partials.size(); ++t) {
       if (partials[t].empty()) continue;
       buffer.push_back(static_cast<double>(t));
       buffer.push_back(static_cast<double>(partials[t].size()));
-      for (const auto& [zone, acc] : partials[t]) {
-        buffer.push_back(static_cast<double>(zone));
-        buffer.resize(buffer.size() + kFields);
-        pack(acc, buffer.data() + buffer.size() - kFields);
-      }
+      for (const auto& [zone, acc] : partials[t]) append_record(zone, acc, buffer);
     }
     int count = static_cast<int>(buffer.size());
     std::vector<int> counts(g_size), offsets(g_size);
@@ -150,14 +158,17 @@ void gather_partials(std::vector<WindowPartials>& partials, const std::string& l
                 MPI_COMM_WORLD);
     if (g_rank == 0) {
       for (int r = 1; r < g_size; ++r) {
-        size_t i = static_cast<size_t>(offsets[r]);
-        const size_t end = i + static_cast<size_t>(counts[r]);
-        while (i < end) {
-          const auto t = static_cast<size_t>(received[i++]);
-          const auto n = static_cast<size_t>(received[i++]);
+        const double* p = received.data() + offsets[r];
+        const double* end = p + counts[r];
+        check_layout(counts[r] > 0 ? *p++ : 0.0, r);
+        while (p < end) {
+          if (end - p < 2) throw UserError("partials from rank " + std::to_string(r) + " cut short");
+          const auto t = static_cast<size_t>(p[0]);
+          const auto n = static_cast<size_t>(p[1]);
+          p += 2;
+          if (t >= partials.size()) throw UserError("partials from rank " + std::to_string(r) + " name an unknown tile");
           partials[t].clear();
-          for (size_t k = 0; k < n; ++k, i += 1 + kFields)
-            partials[t].emplace_back(static_cast<uint32_t>(received[i]), unpack(&received[i + 1]));
+          for (size_t k = 0; k < n; ++k) partials[t].push_back(read_record(p, end, r));
         }
       }
     }
@@ -171,12 +182,26 @@ void gather_partials(std::vector<WindowPartials>& partials, const std::string& l
 void broadcast_accumulators(std::vector<ZoneAccumulator>& zones) {
 #ifdef NIGHTLIGHTS_WITH_MPI
   if (g_initialised && g_size > 1) {
-    std::vector<double> v(zones.size() * kFields);
-    if (g_rank == 0)
-      for (size_t z = 0; z < zones.size(); ++z) pack(zones[z], v.data() + z * kFields);
+    // Variable length (sketches): the size first, then [signature, record…].
+    std::vector<double> v;
+    if (g_rank == 0) {
+      v.push_back(accumulator_layout_signature());
+      for (size_t z = 0; z < zones.size(); ++z) append_record(static_cast<uint32_t>(z), zones[z], v);
+    }
+    long long n = static_cast<long long>(v.size());
+    MPI_Bcast(&n, 1, MPI_LONG_LONG, 0, MPI_COMM_WORLD);
+    v.resize(static_cast<size_t>(n));
     MPI_Bcast(v.data(), static_cast<int>(v.size()), MPI_DOUBLE, 0, MPI_COMM_WORLD);
-    if (g_rank != 0)
-      for (size_t z = 0; z < zones.size(); ++z) zones[z] = unpack(v.data() + z * kFields);
+    if (g_rank != 0) {
+      const double* p = v.data();
+      const double* end = p + v.size();
+      check_layout(*p++, 0);
+      for (size_t z = 0; z < zones.size(); ++z) {
+        auto [zone, acc] = read_record(p, end, 0);
+        if (zone != z) throw UserError("accumulators from rank 0 out of order");
+        zones[z] = std::move(acc);
+      }
+    }
   }
 #else
   (void)zones;

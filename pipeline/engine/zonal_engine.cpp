@@ -342,6 +342,12 @@ ZonalResult run_zonal(const RasterInfo& raster, const CoverageIndex& index, cons
   std::atomic<int64_t> negative_cells{0}, transform_count{0};
   PreprocessOptions quality_preprocess;
   if (options.quality) quality_preprocess.nodata = options.quality->raster.nodata;
+  std::optional<GridCentres> centres;
+  if (options.needs.centre) {
+    if (!raster.geographic)
+      throw UserError(raster.path + ": light_lon/light_lat/area_lon/area_lat need a lon/lat raster grid");
+    centres.emplace(raster.grid);
+  }
 
 #pragma omp parallel num_threads(threads)
   {
@@ -388,12 +394,18 @@ ZonalResult run_zonal(const RasterInfo& raster, const CoverageIndex& index, cons
           }
           const auto runs = index.window_runs(plan.tiles[t]);
           check_runs(runs, tile, index.zone_count, plan.tiles[t]);
+          CellCentres tile_centres;
+          WindowExtras extras{options.needs, nullptr};
+          if (centres) {
+            tile_centres = centres->window(tile);
+            extras.centres = &tile_centres;
+          }
           if (cell_areas) {
             cell_areas->window_km2(tile, cell_area);
-            accumulate_window(values, cell_area, runs, options.preprocess, options.lit_threshold, partials[t]);
+            accumulate_window(values, cell_area, runs, options.preprocess, options.lit_threshold, partials[t], extras);
           } else {
             const std::span<const double> rows(areas.row_km2.data() + tile.row0, static_cast<size_t>(tile.rows));
-            accumulate_window(values, rows, runs, options.preprocess, options.lit_threshold, partials[t]);
+            accumulate_window(values, rows, runs, options.preprocess, options.lit_threshold, partials[t], extras);
           }
           index.release_window(plan.tiles[t]);
         }
@@ -425,7 +437,10 @@ ZonalResult run_zonal(const RasterInfo& raster, const CoverageIndex& index, cons
   ZonalResult result;
   result.zones.resize(index.zone_count);
   for (size_t t = 0; t < plan.tiles.size(); ++t)
-    for (const auto& [zone, acc] : partials[t]) result.zones[zone].merge(acc);
+    for (auto& [zone, acc] : partials[t]) {
+      result.zones[zone].merge(acc);
+      acc = ZoneAccumulator();  // free its sketch now: only the merged ones are kept
+    }
   for (const int64_t w : plan.windows) result.cells_read += plan.reads.window(w).cells();
   cluster::broadcast_accumulators(result.zones);
   result.windows_read = static_cast<int64_t>(plan.windows.size());

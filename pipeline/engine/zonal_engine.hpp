@@ -97,6 +97,7 @@ struct PixelTransform {
 struct ZonalOptions {
   int threads = 0;  // 0: OpenMP's default
   double lit_threshold = 0;
+  AccumulatorNeeds needs;  // optional accumulator parts (quantile sketch, centres) to fill
   PreprocessOptions preprocess;
   std::optional<QualityMask> quality;
   std::optional<PixelTransform> transform;

@@ -537,15 +537,13 @@ RunConfig parse_checked(const std::string& text, const std::string& path, const 
       try {
         c.stats.push_back(parse_statistic(s));
       } catch (const std::invalid_argument& e) {
-        std::vector<std::string> names;
-        for (Statistic st : all_statistics()) names.emplace_back(statistic_name(st));
-        const std::string hint = closest_word(s, names);
+        const std::string hint = closest_word(s, statistic_names());
         r.fail(root["stats"], std::string(e.what()) + (hint.empty() ? "" : " — did you mean '" + hint + "'?"));
       }
     }
     if (c.stats.empty()) r.fail(root["stats"], "stats must name at least one statistic");
   } else {
-    c.stats = all_statistics();
+    c.stats = default_statistics();
   }
   if (root["coverage"]) {
     try {

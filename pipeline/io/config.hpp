@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "kernels/accumulator.hpp"
+#include "kernels/statistics_registry.hpp"
 #include "kernels/coverage.hpp"
 #include "kernels/datum.hpp"
 #include "kernels/intercalibration.hpp"

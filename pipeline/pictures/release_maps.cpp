@@ -188,8 +188,9 @@ void ReleaseMaps::draw_level(const std::string& dir, const ReleaseMapInputs& in,
   // Brightness: log classes over the included units' positive values; zero and negative apart.
   {
     std::vector<double> mean(lu.codes.size(), NAN), positive;
+    const Statistic mean_area = parse_statistic("mean_area");
     for (size_t u = 0; u < mean.size(); ++u) {
-      mean[u] = statistic_value(lu.acc[u], Statistic::mean_area).value_or(NAN);
+      mean[u] = statistic_value(lu.acc[u], mean_area).value_or(NAN);
       if (included(u) && mean[u] > 0) positive.push_back(mean[u]);
     }
     const ClassScale scale = log_light_scale(positive);

@@ -1,0 +1,14 @@
+// The centre of light over the panel: for each group of the gap table (and "all"), where its
+// light-weighted centre lies in each release and how far (km on WGS84) and in which direction
+// it moved since the previous and since the first release, and its mean speed in km per year.
+#pragma once
+#include <string>
+
+namespace nl {
+
+// From the stacked gap tables (panel/gaps.csv text, with light_lon and light_lat columns):
+// panel/centre_of_light.csv, or "" when the table has no centre columns. A release's time is
+// read from its id (YYYY, YYYY-MM or YYYY-MM-DD: the middle of that year or month or day).
+std::string centre_of_light_csv(const std::string& stacked_gaps_csv);
+
+}  // namespace nl

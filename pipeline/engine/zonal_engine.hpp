@@ -88,6 +88,9 @@ struct ZonalOptions {
   PreprocessOptions preprocess;
   std::optional<QualityMask> quality;
   bool progress = true;
+  // This rank reads every window itself and shares nothing: under mpirun, when whole releases
+  // go to ranks (batch runs with more releases than ranks), not windows.
+  bool this_rank_only = false;
   // Called after each window completes (from any thread); a test hook and cancellation point:
   // throwing from it aborts the run.
   std::function<void()> after_window;

@@ -274,24 +274,22 @@ void parse_black_marble(const Reader& r, const YAML::Node& rel, ReleasesConfig& 
       r.fail(rel["product"], "releases.product must be 'black-marble' (leave it out for GeoTIFF-like rasters)");
     b.enabled = true;
   }
-  for (const char* key : {"layer", "collection", "missing_tiles"})
+  const bool tiled = c.pattern.find("{tile}") != std::string::npos;
+  for (const char* key : {"layer", "collection"})
     if (rel[key] && !b.enabled) r.fail(rel[key], std::string("releases.") + key + " needs releases.product: black-marble");
-  if (!b.enabled) {
-    // Tiles of GeoTIFF products (EOG's six monthly tiles) are not mosaicked yet.
-    if (c.pattern.find("{tile}") != std::string::npos)
-      r.fail(rel["pattern"], "releases.pattern: {tile} needs releases.product: black-marble (other tiled products "
-                             "are not mosaicked yet: mosaic them with gdalbuildvrt and give the VRT)");
-    return;
-  }
-  if (c.pattern.find("{tile}") == std::string::npos)
-    r.fail(rel["pattern"], "releases.pattern of a black-marble product must contain {tile}, e.g. \"VNP46A3.A{year}{doy}.{tile}.*.h5\"");
-  if (rel["layer"]) b.layer = r.str(rel, "layer");
-  if (rel["collection"]) b.collection = r.str(rel, "collection");
+  if (rel["missing_tiles"] && !tiled)
+    r.fail(rel["missing_tiles"], "releases.missing_tiles needs tiles: a {tile} in releases.pattern");
   if (rel["missing_tiles"]) {
     const std::string m = r.str(rel, "missing_tiles");
     if (m != "process" && m != "fail") r.fail(rel["missing_tiles"], "releases.missing_tiles must be 'process' or 'fail'");
     b.fail_on_missing = m == "fail";
   }
+  // Without a product, {tile} means EOG's six monthly GeoTIFF tiles (pipeline/io/eog_tiles.hpp).
+  if (!b.enabled) return;
+  if (!tiled)
+    r.fail(rel["pattern"], "releases.pattern of a black-marble product must contain {tile}, e.g. \"VNP46A3.A{year}{doy}.{tile}.*.h5\"");
+  if (rel["layer"]) b.layer = r.str(rel, "layer");
+  if (rel["collection"]) b.collection = r.str(rel, "collection");
   if (const YAML::Node q = rel["quality"]) {
     r.check_keys(q, "releases.quality", {"layer", "keep"});
     if (!q["keep"]) r.fail(q, "releases.quality of a black-marble product needs 'keep', the flag values kept, e.g. [0, 1]");

@@ -3,8 +3,10 @@
 // leaves the grid alone, files off the lattice refused, and read errors naming the tile file.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <map>
 
 #include "pipeline/io/diagnostics.hpp"
 #include "pipeline/io/eog_tiles.hpp"
@@ -25,14 +27,57 @@ constexpr int kWidth = 240, kHeight = 150;
 // some negative, as monthly radiance can be.
 float stored(int h, int r, int c) { return static_cast<float>(((r * 31 + c * 17 + h * 1009) % 997) * 0.37 - 3.0); }
 
-std::string write_tile(const std::string& path, int h, double shift_cells = -0.5) {
+// Cloud-free observation counts 0-5 (EOG's cf_cvg): min_count 2 drops a third of the cells.
+float stored_count(int h, int r, int c) { return static_cast<float>((r * 7 + c * 3 + h) % 6); }
+
+std::string write_tile(const std::string& path, int h, double shift_cells = -0.5, bool counts = false) {
   const LonLatBox b = eog_tile_bounds({h, 0, TileLattice::eog});
   const double gt[6] = {b.west + shift_cells * kCell, kCell, 0, b.north + 0.5 * kCell, 0, -kCell};
   std::vector<float> values(static_cast<size_t>(kWidth) * kHeight);
   for (int r = 0; r < kHeight; ++r)
-    for (int c = 0; c < kWidth; ++c) values[static_cast<size_t>(r) * kWidth + c] = stored(h, r, c);
-  write_geotiff(path, kWidth, kHeight, gt, values, std::nullopt, 32);
+    for (int c = 0; c < kWidth; ++c)
+      values[static_cast<size_t>(r) * kWidth + c] = counts ? stored_count(h, r, c) : stored(h, r, c);
+  write_geotiff(path, kWidth, kHeight, gt, values, std::nullopt, 32, "EPSG:4326", "DEFLATE",
+                counts ? GDT_UInt16 : GDT_Float32);
   return path;
+}
+
+std::string eog_name(const std::string& month, const std::string& tile, const std::string& kind) {
+  return "SVDNB_npp_2023" + month + "01-2023" + month + "30_" + tile + "_vcmslcfg_v10_c202304101100." + kind + ".tif";
+}
+
+// One file of GDAL's mosaic (gdalbuildvrt, then gdal_translate) of `parts`.
+void gdal_mosaic(const std::vector<std::string>& parts, const std::string& vrt, const std::string& out) {
+  std::vector<const char*> names;
+  for (const auto& p : parts) names.push_back(p.c_str());
+  GDALDatasetH v = GDALBuildVRT(vrt.c_str(), static_cast<int>(names.size()), nullptr, names.data(), nullptr, nullptr);
+  REQUIRE(v);
+  GDALClose(v);
+  translate(vrt, out, {"-co", "TILED=YES", "-co", "COMPRESS=DEFLATE"});
+}
+
+std::string run_config(const std::string& files, const std::string& pattern, const std::string& out) {
+  return "releases:\n  files: " + files + "\n  pattern: \"" + pattern + "\"\n  id: \"{year}-{month}\"\n"
+         "  units: nW/cm2/sr\n  quality:\n    replace: [avg_rade9h, cf_cvg]\n    min_count: 2\n"
+         "zones:\n  zone: {path: zones.geojson, id_field: id}\nlevels:\n  - {name: zone, zones: zone}\n"
+         "stats: [count, nodata_count, valid_area_km2, nodata_area_km2, valid_fraction, sum, mean, sum_area, "
+         "mean_area, min, max, stdev]\noutput:\n  directory: " + out + "\n  maps: false\n";
+}
+
+// Each zone's row of a release table, by zone id, and a column's number by its header.
+std::map<std::string, std::vector<std::string>> rows_by_zone(const std::string& csv) {
+  std::map<std::string, std::vector<std::string>> rows;
+  const auto lines = csv_lines(csv);
+  REQUIRE(lines.size() > 1);
+  for (size_t i = 1; i < lines.size(); ++i) rows[lines[i][1]] = lines[i];
+  return rows;
+}
+double column(const std::string& csv, const std::string& zone, const std::string& name) {
+  const auto lines = csv_lines(csv);
+  REQUIRE_MESSAGE(!lines.empty(), csv, " is missing or empty");
+  const auto at = std::find(lines[0].begin(), lines[0].end(), name) - lines[0].begin();
+  REQUIRE(static_cast<size_t>(at) < lines[0].size());
+  return std::stod(rows_by_zone(csv).at(zone).at(static_cast<size_t>(at)));
 }
 
 std::vector<float> read_all(const std::string& path, int& width, int& height, double gt[6]) {
@@ -175,4 +220,71 @@ TEST_CASE("EOG tiles: a file off the lattice is refused and a damaged tile is na
     CHECK(what.find("of this tile") != std::string::npos);
     CHECK(what.find("/vsimem/") == std::string::npos);
   }
+}
+
+TEST_CASE("EOG tiles: nightlights run on two tiles of one month gives the tables of GDAL's mosaic of them") {
+  configure_gdal();
+  const std::string dir = temp_dir("eog-run");
+  fs::create_directories(dir + "/tiles");
+  fs::create_directories(dir + "/ref");
+  std::vector<std::string> radiance, counts;
+  for (auto [h, tile] : {std::pair{1, "75N060W"}, std::pair{2, "75N060E"}}) {
+    radiance.push_back(write_tile(dir + "/tiles/" + eog_name("03", tile, "avg_rade9h"), h));
+    counts.push_back(write_tile(dir + "/tiles/" + eog_name("03", tile, "cf_cvg"), h, -0.5, true));
+  }
+  gdal_mosaic(radiance, dir + "/ref/r.vrt", dir + "/ref/mosaic_202303.avg_rade9h.tif");
+  gdal_mosaic(counts, dir + "/ref/c.vrt", dir + "/ref/mosaic_202303.cf_cvg.tif");
+  // A zone across the 60°E edge (about 300 cells on each side), one in each tile.
+  write_text(dir + "/zones.geojson",
+             geojson_polygons({{"cross", {{{51.13, 43.71}, {68.42, 44.05}, {67.91, 36.18}, {52.37, 35.92}}}},
+                               {"west", {{{10.21, 50.33}, {14.87, 50.33}, {14.87, 47.05}, {10.21, 47.05}}}},
+                               {"east", {{{110.4, 30.2}, {114.9, 30.7}, {113.8, 26.1}}}}}));
+  const std::string tiled = "SVDNB_npp_{year}{month}01-*_{tile}_vcmslcfg_*.avg_rade9h.tif";
+  write_text(dir + "/tiled.yaml", run_config("tiles/*.avg_rade9h.tif", tiled, "out"));
+  write_text(dir + "/ref.yaml", run_config("ref/mosaic_*.avg_rade9h.tif", "mosaic_{year}{month}.avg_rade9h.tif", "out_ref"));
+  const auto a = nightlights("run -q " + dir + "/tiled.yaml");
+  REQUIRE_MESSAGE(a.exit_code == 0, a.output);
+  const auto b = nightlights("run -q " + dir + "/ref.yaml");
+  REQUIRE_MESSAGE(b.exit_code == 0, b.output);
+
+  // Every statistic of every zone to 1e-12 relative: the same cells, the same counts.
+  const std::string ours = dir + "/out/releases/2023-03/zone.csv", ref = dir + "/out_ref/releases/2023-03/zone.csv";
+  const auto x = rows_by_zone(ours), y = rows_by_zone(ref);
+  REQUIRE(x.size() == 3);
+  for (const auto& [zone, row] : y) {
+    INFO(zone);
+    REQUIRE(x.at(zone).size() == row.size());
+    for (size_t i = 0; i < row.size(); ++i) {
+      char* end = nullptr;
+      const double p = std::strtod(row[i].c_str(), &end);
+      if (row[i].empty() || *end) {
+        CHECK(x.at(zone)[i] == row[i]);
+        continue;
+      }
+      const double q = std::stod(x.at(zone)[i]);
+      CHECK_MESSAGE(std::abs(p - q) <= 1e-12 * std::max(std::abs(p), std::abs(q)), i, ": ", x.at(zone)[i], " vs ", row[i]);
+    }
+  }
+  // The quality rule did something: a third of the cells have fewer than 2 observations.
+  const double valid = column(ours, "cross", "valid_fraction");
+  CHECK(valid > 0.5);
+  CHECK(valid < 0.8);
+  // Each tile's radiance and cf_cvg are inputs of the release.
+  const std::string prov = read_file(dir + "/out/releases/2023-03/provenance.json");
+  CHECK(prov.find("\"quality 75N060E\"") != std::string::npos);
+  CHECK(prov.find("\"tile 75N060W\"") != std::string::npos);
+
+  // April with the eastern tile missing: same output folder (so the same grid, or the panel's
+  // check would fail the release), the hole listed, the eastern zone all no data, never zeros.
+  fs::copy_file(radiance[0], dir + "/tiles/" + eog_name("04", "75N060W", "avg_rade9h"));
+  fs::copy_file(counts[0], dir + "/tiles/" + eog_name("04", "75N060W", "cf_cvg"));
+  const auto c = nightlights("run " + dir + "/tiled.yaml");
+  REQUIRE_MESSAGE(c.exit_code == 0, c.output);
+  CHECK(c.output.find("release 2023-04: 1 of 2 tiles missing (75N060E)") != std::string::npos);
+  const std::string april = dir + "/out/releases/2023-04/zone.csv";
+  CHECK(column(april, "east", "count") == 0);
+  CHECK(column(april, "east", "valid_fraction") == 0);
+  CHECK(column(april, "west", "sum") == column(ours, "west", "sum"));
+  CHECK(column(april, "cross", "valid_fraction") < valid * 0.7);  // the eastern part (~half) is gone
+  CHECK(read_file(dir + "/out/manifest.yaml").find("75N060E") != std::string::npos);
 }

@@ -1,0 +1,56 @@
+// The measuring stage's inputs of one release: its raster (one file, or a tiled release's
+// mosaic), its quality mask, their stamps, checked against the panel's grid; and the zonal
+// options the configuration asks for on that raster.
+#pragma once
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pipeline/engine/zonal_engine.hpp"
+#include "pipeline/io/black_marble.hpp"
+#include "pipeline/io/config.hpp"
+#include "pipeline/io/file_identity.hpp"
+#include "pipeline/io/manifest.hpp"
+#include "pipeline/io/releases.hpp"
+
+namespace nl {
+
+struct ReleaseInput {
+  std::vector<FileStamp> stamps;  // hashed, as release_stamps
+  std::unique_ptr<TileMosaic> mosaic;  // tiled releases only
+  RasterInfo raster;
+  std::optional<QualityMask> quality;
+};
+
+// What one release's measuring produced, for its tables and provenance.
+struct Measurement {
+  ReleaseInput input;
+  ZonalResult result;
+  double zonal_seconds = 0;
+  int rank = -1;  // the MPI rank that measured it when whole releases go to ranks, else -1
+};
+
+// Opens the release; throws UserError when a file is missing or unreadable, when tiles are
+// missing and releases.missing_tiles is 'fail', or when the grid differs from the panel's.
+// `needed_tiles` (tiled releases) is the lattice the zones need.
+ReleaseInput open_release_input(const ReleaseFile& release, const RunConfig& config, const Manifest& manifest,
+                                const std::vector<TileId>& needed_tiles);
+
+// Threads, lit threshold, preprocessing with the raster's own nodata, scale and offset unless
+// the configuration overrides them, and the quality mask.
+ZonalOptions zonal_options(const RunConfig& config, const ReleaseInput& input, int threads);
+
+// The tiles of a tiled product's lattice that the configured zones' extents touch.
+std::vector<TileId> tiles_needed_by_zones(const RunConfig& config);
+
+// Throws UserError when the release's grid differs from the panel's (once one is recorded).
+void check_panel_grid(const ReleaseFile& release, const RasterInfo& raster, const Manifest& manifest);
+
+// The panel's grid, recorded with the first release; every later release must match it.
+void remember_panel_grid(Manifest& manifest, const GridGeometry& grid);
+
+// "h29v05, h30v05".
+std::string tile_names(const std::vector<TileId>& tiles);
+
+}  // namespace nl

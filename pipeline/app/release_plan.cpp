@@ -1,0 +1,101 @@
+// Planning a run (see release_plan.hpp): compares each release with its manifest record.
+#include "pipeline/app/release_plan.hpp"
+
+#include <filesystem>
+
+#include "pipeline/io/diagnostics.hpp"
+
+namespace nl {
+
+namespace fs = std::filesystem;
+
+const char* action_name(ReleaseAction action) {
+  switch (action) {
+    case ReleaseAction::new_release: return "new";
+    case ReleaseAction::changed: return "changed";
+    case ReleaseAction::retry: return "retry";
+    case ReleaseAction::forced: return "forced";
+    case ReleaseAction::settings_changed: return "settings-changed";
+    case ReleaseAction::tables_missing: return "tables-missing";
+    case ReleaseAction::unchanged: return "unchanged";
+  }
+  return "?";
+}
+
+std::vector<std::pair<std::string, std::string>> release_inputs(const ReleaseFile& release) {
+  std::vector<std::pair<std::string, std::string>> inputs;
+  for (const auto& t : release.tiles) {
+    inputs.emplace_back("tile " + t.tile.name(), t.path);
+    if (!t.quality_path.empty()) inputs.emplace_back("quality " + t.tile.name(), t.quality_path);
+  }
+  if (!release.tiles.empty()) return inputs;
+  inputs.emplace_back("raster", release.path);
+  if (!release.quality_path.empty()) inputs.emplace_back("quality", release.quality_path);
+  return inputs;
+}
+
+std::vector<FileStamp> release_stamps(const ReleaseFile& release, bool hash) {
+  std::vector<FileStamp> stamps;
+  for (const auto& [role, path] : release_inputs(release)) stamps.push_back(stamp_file(path, hash));
+  return stamps;
+}
+
+bool same_inputs(const std::vector<FileStamp>& a, const std::vector<FileStamp>& b, bool by_hash) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i].path != b[i].path) return false;
+    if (by_hash ? a[i].sha256 != b[i].sha256 : !a[i].same_size_and_time(b[i])) return false;
+  }
+  return true;
+}
+
+namespace {
+
+// A release done before with the current settings: unchanged, or changed by its inputs.
+void compare_inputs(PlannedRelease& p, ReleaseRecord& record, bool verify) {
+  std::vector<FileStamp> now;
+  try {
+    now = release_stamps(p.release, false);
+  } catch (const UserError&) {
+    now.clear();  // a missing quality raster: process, to record the failure
+  }
+  // --verify: a file replaced by one of the same size and mtime is found by its hash.
+  if (!now.empty() && !verify && same_inputs(now, record.inputs, false)) {
+    p.action = ReleaseAction::unchanged;
+    return;
+  }
+  bool same_content = false;
+  if (!now.empty()) {
+    for (auto& s : now) s.sha256 = sha256_file(s.path);
+    same_content = same_inputs(now, record.inputs, true);
+  }
+  if (same_content) {
+    p.action = ReleaseAction::unchanged;
+    record.inputs = now;  // touched, not changed: remember the new mtime
+  } else {
+    p.action = ReleaseAction::changed;
+    p.previous_sha = record.inputs.empty() ? "" : record.inputs[0].sha256;
+  }
+}
+
+}  // namespace
+
+std::vector<PlannedRelease> plan_releases(const std::vector<ReleaseFile>& releases, Manifest& manifest,
+                                          const std::string& settings, const std::string& releases_dir,
+                                          const PlanOptions& options) {
+  std::vector<PlannedRelease> plan;
+  for (const auto& r : releases) {
+    PlannedRelease p{r, ReleaseAction::new_release, ""};
+    const auto it = manifest.releases.find(r.id);
+    if (options.force) p.action = ReleaseAction::forced;
+    else if (it == manifest.releases.end()) p.action = ReleaseAction::new_release;
+    else if (it->second.state != "done") p.action = ReleaseAction::retry;
+    else if (it->second.settings != settings) p.action = ReleaseAction::settings_changed;
+    else if (!fs::exists(releases_dir + "/" + r.id)) p.action = ReleaseAction::tables_missing;
+    else compare_inputs(p, it->second, options.verify);
+    plan.push_back(p);
+  }
+  return plan;
+}
+
+}  // namespace nl

@@ -1,0 +1,52 @@
+// Staged release folders (see release_folder.hpp).
+#include "pipeline/io/release_folder.hpp"
+
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "pipeline/io/output_file.hpp"
+
+namespace nl {
+
+namespace fs = std::filesystem;
+
+StagedReleaseFolder::StagedReleaseFolder(const std::string& releases_dir, const std::string& release)
+    : releases_dir_(releases_dir),
+      release_(release),
+      stage_(releases_dir + "/." + release + ".partial-" + std::to_string(getpid())) {
+  fs::remove_all(stage_);
+  make_directories(stage_);
+}
+
+StagedReleaseFolder::~StagedReleaseFolder() {
+  std::error_code ec;
+  if (!committed_) fs::remove_all(stage_, ec);
+}
+
+void StagedReleaseFolder::write(const std::string& name, const std::string& text) const {
+  write_file_atomically(stage_ + "/" + name, text);
+}
+
+void StagedReleaseFolder::commit() {
+  const std::string final_dir = releases_dir_ + "/" + release_;
+  const std::string old = releases_dir_ + "/." + release_ + ".old-" + std::to_string(getpid());
+  if (fs::exists(final_dir)) fs::rename(final_dir, old);
+  fs::rename(stage_, final_dir);
+  committed_ = true;
+  std::error_code ec;
+  fs::remove_all(old, ec);
+}
+
+void remove_stale_staging(const std::string& releases_dir) {
+  for (const auto& e : fs::directory_iterator(releases_dir)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind('.', 0) == 0 &&
+        (name.find(".partial-") != std::string::npos || name.find(".old-") != std::string::npos)) {
+      std::error_code ec;
+      fs::remove_all(e.path(), ec);
+    }
+  }
+}
+
+}  // namespace nl

@@ -1,3 +1,4 @@
+// Accumulators: the one-pass window kernel, Chan's merge and each statistic's value.
 #include "kernels/accumulator.hpp"
 
 #include <algorithm>

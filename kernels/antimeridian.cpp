@@ -1,3 +1,4 @@
+// Unwrapping rings across the ±180° seam and the ±360° turns that place a zone on a grid.
 #include "kernels/antimeridian.hpp"
 
 #include <cmath>

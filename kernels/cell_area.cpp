@@ -1,3 +1,4 @@
+// Ellipsoidal and spherical cell areas of geographic rows (formulas in DESIGN.md).
 #include "kernels/cell_area.hpp"
 
 #include <algorithm>

@@ -16,7 +16,7 @@ struct Rgb {
 // A ramp through a few control colours, linear in sRGB between them; t in [0, 1].
 Rgb ramp_colour(const std::vector<Rgb>& control, double t);
 const std::vector<Rgb>& light_ramp();      // magma-like: near black, purple, orange, pale yellow
-const std::vector<Rgb>& diverging_ramp();  // blue – near white – orange (colour-blind safe)
+const std::vector<Rgb>& diverging_ramp();  // blue – near white – red (ColorBrewer RdBu, colour-blind safe)
 
 // Classes of a value: class i holds breaks[i-1] <= v < breaks[i] (class 0 below breaks[0], the
 // last class at or above breaks.back()); classes = breaks.size() + 1.

@@ -1,3 +1,4 @@
+// The exact coverage kernel: each cell's covered fraction from the polygon's edges, per row.
 #include "kernels/coverage.hpp"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// GCJ-02 ↔ WGS84 conversion (forward formula and its fixed-point inverse).
 #include "kernels/datum.hpp"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// Grid geometry, accumulation tiles and block-aligned read windows.
 #include "kernels/grid.hpp"
 
 #include <algorithm>

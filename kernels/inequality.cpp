@@ -1,3 +1,4 @@
+// Gini, CV, variance of logs, Theil T and L with the within/between split.
 #include "kernels/inequality.hpp"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// Raw values to physical values: nodata, scale/offset, negatives, floor and cap.
 #include "kernels/preprocess.hpp"
 
 #include <cmath>

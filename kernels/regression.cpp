@@ -1,3 +1,4 @@
+// OLS with classical and HC1 standard errors (Eigen).
 #include "kernels/regression.hpp"
 
 #include <cmath>

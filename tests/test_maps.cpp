@@ -8,6 +8,7 @@
 #include "kernels/colour_scale.hpp"
 #include "kernels/shared_edges.hpp"
 #include "pipeline/pictures/map_canvas.hpp"
+#include "pipeline/io/vector_source.hpp"
 #include "pipeline/pictures/map_shapes.hpp"
 #include "test_support.hpp"
 
@@ -100,9 +101,15 @@ std::pair<double, double> snyder_albers(double lon, double lat, const nl::Albers
 }  // namespace
 
 TEST_CASE("map projection: the Hu line's ends projected through PROJ agree with Snyder's Albers formulas") {
-  const auto p = nl::albers_for_extent(73.5, 18.2, 134.8, 53.6);
+  // The projection and width of a map the run draws: the demo's counties (China's Albers).
+  GDALAllRegister();
+  const nl::ZoneLayerConfig z{"counties", std::string(NIGHTLIGHTS_SOURCE_DIR) + "/samples/counties.gpkg", "counties", "adcode", {}, nl::Datum::gcj02, ""};
+  const nl::MapShapes shapes = nl::read_map_shapes(z);
+  const nl::AlbersParameters& p = shapes.albers;
+  CHECK(p.lat_1 == 25);
   const nl::MapProjector projector(p);
-  const double map_width = 5.5e6;  // China's extent in this projection, metres (order of magnitude)
+  const double map_width = shapes.x_max - shapes.x_min;  // metres
+  REQUIRE(map_width > 1e6);
   for (const auto& [lon, lat] : {std::pair{127.49, 50.25}, std::pair{98.49, 25.02}}) {  // Heihe, Tengchong
     const auto [x, y] = projector.project(lon, lat);
     const auto [sx, sy] = snyder_albers(lon, lat, p);
@@ -135,14 +142,16 @@ struct Png {
   }
 };
 
-std::string sample_run(double min_valid_fraction, bool maps = true) {
-  const std::string dir = temp_dir(maps ? "maps-run" : "maps-off-run");
+// `switch_line`: an extra line under output (e.g. "pictures: false"); `output` gets the run's words.
+std::string sample_run(double min_valid_fraction, const std::string& switch_line = "", std::string* output = nullptr) {
+  const std::string dir = temp_dir(switch_line.empty() ? "maps-run" : "maps-off-run");
   write_text(dir + "/config.yaml",
              sample_config(dir + "/out", {{"min_valid_fraction: 0.5", "min_valid_fraction: " + std::to_string(min_valid_fraction)},
-                                          {"geopackage: []", maps ? "geopackage: []" : "geopackage: []\n  maps: false"}}));
-  const auto r = nightlights("run -q '" + dir + "/config.yaml'");
+                                          {"geopackage: []", "geopackage: []" + (switch_line.empty() ? "" : "\n  " + switch_line)}}));
+  const auto r = nightlights("run '" + dir + "/config.yaml'");
   INFO(r.output);
   REQUIRE(r.exit_code == 0);
+  if (output) *output = r.output;
   return dir + "/out";
 }
 
@@ -228,9 +237,46 @@ TEST_CASE("maps: the demo run draws every level's maps and a county's pixel has 
   CHECK(read_file(maps + "/brightness_county.png") == before);
 }
 
-TEST_CASE("maps: output.maps false writes the tables and no maps") {
-  const std::string out = sample_run(0.5, false);
+TEST_CASE("maps: output.pictures false writes the tables and no maps, charts or report") {
+  std::string words;
+  const std::string out = sample_run(0.5, "pictures: false", &words);
   CHECK(fs::exists(out + "/releases/2008/county.csv"));
   CHECK_FALSE(fs::exists(out + "/releases/2008/maps"));
+  CHECK_FALSE(fs::exists(out + "/panel/charts"));
+  CHECK_FALSE(fs::exists(out + "/report.html"));
+  CHECK(words.find("deprecated") == std::string::npos);
+}
+
+TEST_CASE("maps: the old name output.maps still switches pictures off, with a deprecation warning") {
+  std::string words;
+  const std::string out = sample_run(0.5, "maps: false", &words);
+  CHECK(fs::exists(out + "/releases/2008/county.csv"));
+  CHECK_FALSE(fs::exists(out + "/releases/2008/maps"));
+  CHECK(words.find("output.maps is deprecated; call it output.pictures") != std::string::npos);
+}
+#endif
+
+#ifdef NIGHTLIGHTS_WITH_CAIRO
+TEST_CASE("maps: with a population table every level made of its units gets a light-per-person map, listed in the report") {
+  const std::string dir = temp_dir("maps-population");
+  // A population for every sample county but the first (which the map must hatch), read from the
+  // county table of a first run so the codes are the layer's.
+  const std::string plain = sample_run(0.5);
+  CHECK_FALSE(fs::exists(plain + "/releases/2008/maps/light_per_person_county.png"));  // no table, no map
+  const auto counties = csv_lines(plain + "/releases/2008/county.csv");
+  const auto code = std::find(counties[0].begin(), counties[0].end(), "code") - counties[0].begin();
+  std::string table = "code,population\n";
+  for (size_t i = 2; i < counties.size(); ++i) table += counties[i][code] + "," + std::to_string(1000 * (i % 97 + 1)) + "\n";
+  write_text(dir + "/population.csv", table);
+  write_text(dir + "/config.yaml", sample_config(dir + "/out", {{"output:", "population: {table: " + dir + "/population.csv}\noutput:"}}));
+  const auto r = nightlights("run -q '" + dir + "/config.yaml'");
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  for (const char* level : {"county", "city", "province", "region"}) {
+    INFO(level);
+    CHECK(fs::exists(dir + "/out/releases/2008/maps/light_per_person_" + std::string(level) + ".png"));
+  }
+  const std::string page = read_file(dir + "/out/report.html");
+  CHECK(page.find("maps/light_per_person_county.png") != std::string::npos);
 }
 #endif

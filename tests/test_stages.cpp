@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -12,9 +13,11 @@
 
 #include "pipeline/analysis/hu_line.hpp"
 #include "pipeline/analysis/release_analysis.hpp"
+#include "pipeline/app/batch_run.hpp"
 #include "pipeline/app/panel_outputs.hpp"
 #include "pipeline/app/release_plan.hpp"
 #include "pipeline/app/settings_fingerprint.hpp"
+#include "pipeline/app/zonal_command.hpp"
 #include "pipeline/io/config.hpp"
 #include "pipeline/io/manifest.hpp"
 #include "pipeline/io/output_file.hpp"
@@ -382,4 +385,47 @@ TEST_CASE("stages: the manifest reads back what was saved") {
   CHECK(r.last_good->inputs.at(0).mtime_ns == 1);
   CHECK(r.missing_tiles == std::vector<std::string>{"h30v06"});
   CHECK(back.zone_inputs.at(0).path == "/z.gpkg");
+}
+
+TEST_CASE("stages: one progress callback reports every window and can cancel, in zonal and in run") {
+  const std::string samples = std::string(NIGHTLIGHTS_SOURCE_DIR) + "/samples";
+  ZonalCommandOptions o;
+  o.raster = samples + "/dmsp-2008-5arcmin.tif";
+  o.zones = ZoneSource{samples + "/counties.gpkg", "counties", "adcode", {}, "", Datum::gcj02};
+  o.stats = {Statistic::sum};
+  o.threads = 2;
+  std::atomic<int> calls{0};
+  std::atomic<bool> monotone_end{false};
+  const ZonalTable t = compute_zonal_table(o, [&](double fraction) {
+    ++calls;
+    if (fraction == 1.0) monotone_end = true;
+    return true;
+  });
+  // One report per window read, the last one 1.
+  CHECK(calls == t.windows_read);
+  CHECK(monotone_end);
+  CHECK(t.accumulators.size() == 809);
+  std::atomic<int> before_cancel{0};
+  CHECK_THROWS_AS(compute_zonal_table(o, [&](double) { return ++before_cancel < 2; }), Cancelled);
+
+  // The run: a cancelled release leaves no tables and no "done" record; the next run does it.
+  const std::string dir = temp_dir("stages-cancel");
+  std::string config = read_whole_file(std::string(NIGHTLIGHTS_SOURCE_DIR) + "/configs/sample.yaml").value();
+  // Tables only: no maps, no GeoPackages (they have tests of their own).
+  config.replace(config.find("../demo-out"), 11, dir + "/out\n  maps: false");
+  config.erase(config.find("  geopackage:"));
+  for (const char* rel : {"../samples/dmsp", "../samples/counties", "china-regions.yaml"}) {
+    const std::string absolute = std::string(NIGHTLIGHTS_SOURCE_DIR) + "/configs/" + rel;
+    config.replace(config.find(rel), std::string(rel).size(), absolute);
+  }
+  write(dir + "/run.yaml", config);
+  BatchOptions b;
+  b.config = dir + "/run.yaml";
+  b.progress = [](double) { return false; };
+  CHECK_THROWS_AS(run_batch(b), Cancelled);
+  CHECK(!fs::exists(dir + "/out/releases/2008"));
+  b.progress = {};
+  CHECK(run_batch(b) == 0);
+  CHECK(fs::exists(dir + "/out/releases/2008/county.csv"));
+  CHECK(load_manifest(dir + "/out/manifest.yaml").releases.at("2008").state == "done");
 }

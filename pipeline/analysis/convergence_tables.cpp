@@ -1,3 +1,4 @@
+// σ- and β-convergence over the releases of one level.
 #include "pipeline/analysis/convergence_tables.hpp"
 
 #include <cmath>

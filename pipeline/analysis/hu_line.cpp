@@ -1,3 +1,4 @@
+// The Hu line: its geodesic, the two side polygons and the side of each zone.
 #include "pipeline/analysis/hu_line.hpp"
 
 #include <gdal_priv.h>
@@ -13,6 +14,7 @@
 #include "pipeline/io/diagnostics.hpp"
 #include "pipeline/io/gdal_env.hpp"
 #include "pipeline/io/temporary_files.hpp"
+#include "pipeline/io/vector_source.hpp"
 #include "pipeline/io/zone_layer.hpp"
 
 namespace nl {
@@ -110,18 +112,12 @@ std::pair<double, double> write_hu_line_zones(const HuLineDefinition& line, cons
     return p;
   };
   // The country: the union of the layer's polygons (a `nation` layer is one feature already).
-  std::unique_ptr<GDALDataset> ds(static_cast<GDALDataset*>(
-      GDALOpenEx(country.path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY, nullptr, nullptr, nullptr)));
-  if (!ds) throw UserError(country.path + ": cannot open the country layer for the Hu line");
-  OGRLayer* layer = country.layer.empty() ? ds->GetLayer(0) : ds->GetLayerByName(country.layer.c_str());
-  if (!layer) throw UserError(country.path + ": no layer '" + country.layer + "' for the Hu line's country");
+  const VectorLayer source = open_vector_layer(country.path, country.layer);
   OGRMultiPolygon parts;
-  for (auto& f : *layer) {
-    const OGRGeometry* g = f->GetGeometryRef();
-    if (!g) continue;
-    std::unique_ptr<OGRGeometry> copy(g->clone());
-    if (country.datum == Datum::gcj02) gcj02_to_wgs84_in_place(copy.get());
-    if (!copy->IsValid()) copy.reset(copy->MakeValid());
+  for (auto& f : *source.layer) {
+    std::unique_ptr<OGRGeometry> copy = corrected_geometry(f->GetGeometryRef(), country.datum);
+    if (!copy) continue;
+    repair_if_invalid(copy);
     std::unique_ptr<OGRGeometry> mp(OGRGeometryFactory::forceToMultiPolygon(copy.release()));
     if (wkbFlatten(mp->getGeometryType()) != wkbMultiPolygon) continue;
     for (const OGRPolygon* p : *mp->toMultiPolygon()) parts.addGeometry(p);
@@ -184,18 +180,12 @@ std::map<std::string, std::string> hu_line_sides_of_zones(const HuLineDefinition
   ring.closeRings();
   OGRPolygon east;
   east.addRing(&ring);
-  std::unique_ptr<GDALDataset> ds(static_cast<GDALDataset*>(
-      GDALOpenEx(path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY, nullptr, nullptr, nullptr)));
-  if (!ds) throw UserError(path + ": cannot open as a vector layer");
-  OGRLayer* layer = layer_name.empty() ? ds->GetLayer(0) : ds->GetLayerByName(layer_name.c_str());
-  if (!layer) throw UserError(path + ": no layer '" + layer_name + "'");
+  const VectorLayer source = open_vector_layer(path, layer_name);
   std::map<std::string, std::string> sides;
-  for (auto& f : *layer) {
+  for (auto& f : *source.layer) {
     const std::string id = f->GetFieldAsString(id_field.c_str());
-    const OGRGeometry* g = f->GetGeometryRef();
-    if (!g) continue;
-    std::unique_ptr<OGRGeometry> copy(g->clone());
-    if (datum == Datum::gcj02) gcj02_to_wgs84_in_place(copy.get());
+    std::unique_ptr<OGRGeometry> copy = corrected_geometry(f->GetGeometryRef(), datum);
+    if (!copy) continue;
     OGREnvelope env;
     copy->getEnvelope(&env);
     const int corners = hu_line_side(v, env.MinX, env.MinY) + hu_line_side(v, env.MinX, env.MaxY) +
@@ -204,7 +194,7 @@ std::map<std::string, std::string> hu_line_sides_of_zones(const HuLineDefinition
       sides[id] = corners > 0 ? "east" : "west";
       continue;
     }
-    if (!copy->IsValid()) copy.reset(copy->MakeValid());
+    repair_if_invalid(copy);
     std::unique_ptr<OGRGeometry> part(copy->Intersection(&east));
     auto area = [](const OGRGeometry* geom) {
       if (!geom) return 0.0;

@@ -1,3 +1,4 @@
+// Inequality rows per level and grouping, and the Hu line table.
 #include "pipeline/analysis/inequality_tables.hpp"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// Levels rolled up from accumulators, the gap table and the level CSVs.
 #include "pipeline/analysis/levels.hpp"
 
 #include <algorithm>

@@ -43,8 +43,8 @@
 #include "pipeline/io/temporary_files.hpp"
 #include "pipeline/io/zone_checks.hpp"
 #ifdef NIGHTLIGHTS_WITH_CAIRO
-#include "pipeline/pictures/panel_charts.hpp"
 #include "pipeline/pictures/release_maps.hpp"
+#include "pipeline/pictures/run_report.hpp"
 #endif
 
 namespace nl {
@@ -285,8 +285,16 @@ RunCounts BatchRun::process_all(const std::vector<PlannedRelease>& plan) {
     counts.failures.push_back(plan[to_do[k]].release.id);
     record_failure(plan[to_do[k]].release, reason);
   };
-  steps.stops_run = [](const std::exception& e) { return dynamic_cast<const Interrupted*>(&e) != nullptr; };
-  process_releases(to_do.size(), whole, steps);
+  // A signal (or the caller's cancelling) stops the run: it is not the release's failure.
+  steps.stops_run = [](const std::exception& e) {
+    return dynamic_cast<const Interrupted*>(&e) != nullptr || dynamic_cast<const Cancelled*>(&e) != nullptr;
+  };
+  try {
+    process_releases(to_do.size(), whole, steps);
+  } catch (const Cancelled&) {
+    check_interrupt();  // stopped by a signal: the run stops, resumable
+    throw;              // cancelled by the caller
+  }
   return counts;
 }
 
@@ -298,10 +306,11 @@ Measurement BatchRun::measure(const ReleaseFile& release, bool this_rank_only) {
   const auto t_zonal = Clock::now();
   ZonalOptions zo = zonal_options(cfg_, m.input, opt_.threads ? opt_.threads : cfg_.threads);
   zo.this_rank_only = this_rank_only;
-  zo.after_window = [this] {
+  zo.progress = [this](double fraction) {
     const int64_t n = ++windows_done_;
     if (sigterm_after_windows_ >= 0 && n == sigterm_after_windows_) std::raise(SIGTERM);
-    check_interrupt();
+    // A stop signal cancels the release; so does the caller's callback.
+    return g_signal == 0 && (!opt_.progress || opt_.progress(fraction));
   };
   m.result = run_zonal(raster, zones_->index, raster_cell_areas(raster), zo);
   m.zonal_seconds = seconds_since(t_zonal);
@@ -394,7 +403,7 @@ void BatchRun::record_done(const ReleaseFile& release, const Measurement& m) {
 // Maps are pictures of the tables just computed: drawn from the accumulators in memory.
 double BatchRun::draw_maps(const std::string& dir, const ReleaseFile& release, const ReleaseTables& tables) {
 #ifdef NIGHTLIGHTS_WITH_CAIRO
-  if (!cfg_.output.maps) return 0;
+  if (!cfg_.output.pictures) return 0;
   const auto t0 = Clock::now();
   if (!maps_) maps_ = std::make_unique<ReleaseMaps>(cfg_);
   ReleaseMapInputs in;
@@ -435,7 +444,7 @@ void BatchRun::write_run_outputs() {
   write_panel_tables(out_, cfg_, done);
   if (cfg_.convergence.enabled) write_convergence_tables(out_, cfg_, done);
 #ifdef NIGHTLIGHTS_WITH_CAIRO
-  if (cfg_.output.maps && fs::exists(out_ + "/panel")) draw_panel_charts(out_, cfg_);
+  if (cfg_.output.pictures && fs::exists(out_ + "/panel")) write_run_report(out_, cfg_);
 #endif
   if (!done.empty() && !cfg_.output.geopackage_levels.empty()) write_level_geopackages(out_, cfg_, done.back());
 }

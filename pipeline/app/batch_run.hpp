@@ -4,6 +4,8 @@
 #pragma once
 #include <string>
 
+#include "pipeline/io/diagnostics.hpp"
+
 namespace nl {
 
 struct BatchOptions {
@@ -16,6 +18,9 @@ struct BatchOptions {
   std::string cache_dir;      // coverage index cache; empty: off
   bool no_wait = false;       // refuse, rather than wait, when another run holds the output's lock
   bool verify = false;        // hash every input, even those whose size and mtime are unchanged
+  // Each release's fraction of windows done; returning false cancels the run (Cancelled is
+  // thrown; finished releases are kept and the next run resumes).
+  ProgressCallback progress;
 };
 
 // Returns the process exit code: 0 all done, 1 some release failed, 130/143 interrupted.

@@ -1,3 +1,4 @@
+// The command line: CLI11 options of each command mapped to its library call.
 #include "pipeline/app/cli.hpp"
 
 #include <CLI/CLI.hpp>
@@ -14,6 +15,7 @@
 #include "pipeline/io/config.hpp"
 #include "pipeline/engine/coverage_cache.hpp"
 #include "pipeline/app/decode_floor.hpp"
+#include "pipeline/app/report_command.hpp"
 #include "pipeline/io/diagnostics.hpp"
 #include "pipeline/io/gdal_env.hpp"
 #include "pipeline/app/zonal_command.hpp"
@@ -124,6 +126,9 @@ int nightlights_main(int argc, char** argv) {
   cache->add_option("action", cache_action, "list | clear")->required()->check(CLI::IsMember({"list", "clear"}));
   cache->add_option("--cache-dir", cache_command_dir, "folder of the coverage index cache")->capture_default_str();
 
+  std::string report_out;
+  app.add_subcommand("report", "redraw the charts and OUT/report.html from a finished output folder")
+      ->add_option("out", report_out, "the run's output folder (output.directory)")->required()->type_name("OUT");
   std::string decode_raster;
   int decode_band = 1, decode_threads = 0;
   auto* decode = app.add_subcommand("decode-floor", "benchmark floor: read every block of a band, nothing else");
@@ -161,6 +166,7 @@ int nightlights_main(int argc, char** argv) {
       return run_batch(b);
     }
     if (cache->parsed()) return run_cache_command(cache_action, cache_command_dir);
+    if (app.got_subcommand("report")) return run_report_command(report_out);
     if (decode->parsed()) {
       const DecodeFloorResult r = decode_floor(decode_raster, decode_band, decode_threads, decode_through_cache);
       std::printf("decode-floor (%s): %lld cells in %lld windows, %.3f s (checksum %g)\n",

@@ -1,3 +1,4 @@
+// `decode-floor`: ReadBlock on N threads (the floor) beside the block-cache read.
 #include "pipeline/app/decode_floor.hpp"
 
 #include <omp.h>

@@ -18,6 +18,7 @@
 #include "pipeline/io/diagnostics.hpp"
 #include "pipeline/io/geopackage_writer.hpp"
 #include "pipeline/io/output_file.hpp"
+#include "pipeline/io/vector_source.hpp"
 #include "pipeline/io/zone_layer.hpp"
 
 namespace nl {
@@ -152,11 +153,8 @@ void write_level_geopackages(const std::string& out, const RunConfig& config, co
     if (lc.zones.empty()) continue;
     const ZoneLayerConfig& z = *std::find_if(config.zones.begin(), config.zones.end(),
                                              [&](const auto& zc) { return zc.name == lc.zones; });
-    std::unique_ptr<GDALDataset> ds(static_cast<GDALDataset*>(
-        GDALOpenEx(z.path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY, nullptr, nullptr, nullptr)));
-    if (!ds) throw UserError(z.path + ": cannot open as a vector layer");
-    OGRLayer* layer = z.layer.empty() ? ds->GetLayer(0) : ds->GetLayerByName(z.layer.c_str());
-    if (!layer) throw UserError(z.path + ": no layer '" + z.layer + "'");
+    const VectorLayer source = open_vector_layer(z.path, z.layer);
+    OGRLayer* layer = source.layer;
     auto& geoms = geometries[lc.zones];
     geoms.clear();
     levels[l].field_names = z.fields;
@@ -165,10 +163,9 @@ void write_level_geopackages(const std::string& out, const RunConfig& config, co
       std::vector<std::string> fields;
       for (const auto& f : z.fields) fields.emplace_back(feature->GetFieldAsString(f.c_str()));
       levels[l].fields.push_back(std::move(fields));
-      OGRGeometry* g = feature->GetGeometryRef();
-      std::unique_ptr<OGRGeometry> copy(g ? (g->hasCurveGeometry() ? g->getLinearGeometry() : g->clone()) : nullptr);
-      if (copy && z.datum == Datum::gcj02) gcj02_to_wgs84_in_place(copy.get());
-      if (copy && !copy->IsValid()) copy.reset(copy->MakeValid());
+      // The geometry as the engine measured it, before its reprojection to the raster's grid.
+      std::unique_ptr<OGRGeometry> copy = corrected_geometry(feature->GetGeometryRef(), z.datum);
+      repair_if_invalid(copy);
       geoms.push_back(std::move(copy));
     }
     if (const OGRSpatialReference* s = layer->GetSpatialRef()) srs[lc.zones].reset(s->Clone());

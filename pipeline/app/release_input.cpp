@@ -106,7 +106,6 @@ ZonalOptions zonal_options(const RunConfig& config, const ReleaseInput& input, i
     zo.preprocess.offset = raster.offset;
   }
   zo.quality = input.quality;
-  zo.progress = false;
   return zo;
 }
 

@@ -6,6 +6,7 @@
 
 #include "kernels/accumulator.hpp"
 #include "kernels/coverage.hpp"
+#include "pipeline/io/diagnostics.hpp"
 #include "pipeline/io/zone_layer.hpp"
 
 namespace nl {
@@ -26,6 +27,16 @@ struct ZonalCommandOptions {
   std::string output;
 };
 
+// The library call: the zones' accumulators (no file written). `progress` may cancel.
+struct ZonalTable {
+  ZoneSet zones;  // ids and carried fields
+  std::vector<ZoneAccumulator> accumulators;
+  int64_t cells_read = 0, windows_read = 0;
+  double prepare_seconds = 0, zonal_seconds = 0;
+};
+ZonalTable compute_zonal_table(const ZonalCommandOptions& options, const ProgressCallback& progress = {});
+
+// The command: checks the output path, computes with a terminal progress bar, writes the CSV.
 void run_zonal_command(const ZonalCommandOptions& options);
 
 // The table: header row (id field, carried fields, statistics) and one row per zone.

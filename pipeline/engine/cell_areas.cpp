@@ -1,3 +1,4 @@
+// Cell areas of any grid: the WGS84 band formula, or PROJ's LAEA for projected cells.
 #include "pipeline/engine/cell_areas.hpp"
 
 #include <ogr_spatialref.h>

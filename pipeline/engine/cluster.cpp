@@ -1,3 +1,4 @@
+// MPI ranks (or one rank without MPI): window shares, gathers and barriers.
 #include "pipeline/engine/cluster.hpp"
 
 #include <cstdio>

@@ -1,3 +1,4 @@
+// The zonal loop: coverage index, read plan, per-tile partials merged in tile order.
 #include "pipeline/engine/zonal_engine.hpp"
 
 #include <omp.h>
@@ -337,7 +338,6 @@ ZonalResult run_zonal(const RasterInfo& raster, const CoverageIndex& index, cons
   std::mutex failure_mutex;
   std::atomic<bool> failed{false};
   std::atomic<int64_t> done{0};
-  Progress progress(options.progress);
   const int threads = options.threads > 0 ? options.threads : omp_get_max_threads();
   std::atomic<int64_t> negative_cells{0};
   PreprocessOptions quality_preprocess;
@@ -387,8 +387,9 @@ ZonalResult run_zonal(const RasterInfo& raster, const CoverageIndex& index, cons
           }
           index.release_window(plan.tiles[t]);
         }
-        if (options.after_window) options.after_window();
-        progress.update(static_cast<double>(++done) / static_cast<double>(plan.windows.size()));
+        const double fraction = static_cast<double>(++done) * static_cast<double>(ranks) /
+                                static_cast<double>(plan.windows.size());
+        if (options.progress && !options.progress(std::min(fraction, 1.0))) throw Cancelled();
       } catch (...) {
         std::lock_guard lock(failure_mutex);
         if (!failure) failure = std::current_exception();
@@ -410,7 +411,6 @@ ZonalResult run_zonal(const RasterInfo& raster, const CoverageIndex& index, cons
   // Every rank's partials reach rank 0, which merges them in tile order: the same bits for any
   // number of ranks and threads, and for any block structure of the file.
   if (!options.this_rank_only) cluster::gather_partials(partials, local_error);
-  progress.finish();
 
   ZonalResult result;
   result.zones.resize(index.zone_count);

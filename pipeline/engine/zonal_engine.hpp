@@ -16,6 +16,7 @@
 #include "kernels/coverage.hpp"
 #include "kernels/preprocess.hpp"
 #include "pipeline/engine/cell_areas.hpp"
+#include "pipeline/io/diagnostics.hpp"
 #include "pipeline/io/raster_source.hpp"
 
 namespace nl {
@@ -87,13 +88,12 @@ struct ZonalOptions {
   double lit_threshold = 0;
   PreprocessOptions preprocess;
   std::optional<QualityMask> quality;
-  bool progress = true;
+  // After each window, with the fraction of windows done (on MPI: of this rank's share).
+  // Returning false cancels the run: it throws Cancelled, and no partial sum is returned.
+  ProgressCallback progress;
   // This rank reads every window itself and shares nothing: under mpirun, when whole releases
   // go to ranks (batch runs with more releases than ranks), not windows.
   bool this_rank_only = false;
-  // Called after each window completes (from any thread); a test hook and cancellation point:
-  // throwing from it aborts the run.
-  std::function<void()> after_window;
 };
 
 struct ZonalResult {

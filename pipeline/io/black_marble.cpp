@@ -18,6 +18,7 @@
 #include "pipeline/io/diagnostics.hpp"
 #include "pipeline/io/eog_tiles.hpp"
 #include "pipeline/io/gdal_env.hpp"
+#include "pipeline/io/vector_source.hpp"
 #include "pipeline/io/vrt_text.hpp"
 
 namespace nl {
@@ -269,11 +270,8 @@ std::vector<TileId> tiles_needed_by_zones(const std::vector<ZoneExtentSource>& l
   configure_gdal();
   std::vector<TileId> needed;
   for (const auto& z : layers) {
-    std::unique_ptr<GDALDataset> ds(static_cast<GDALDataset*>(
-        GDALOpenEx(z.path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY, nullptr, nullptr, nullptr)));
-    if (!ds) throw UserError(z.path + ": cannot open as a vector layer");
-    OGRLayer* layer = z.layer.empty() ? ds->GetLayer(0) : ds->GetLayerByName(z.layer.c_str());
-    if (!layer) throw UserError(z.path + ": no layer '" + z.layer + "'");
+    const VectorLayer zones = open_vector_layer(z.path, z.layer);
+    OGRLayer* layer = zones.layer;
     OGRSpatialReference lonlat, source;
     lonlat.importFromEPSG(4326);
     lonlat.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);

@@ -1,3 +1,4 @@
+// Parsing and checking the YAML run configuration, with line numbers in every error.
 #include "pipeline/io/config.hpp"
 
 #include <yaml-cpp/yaml.h>
@@ -607,7 +608,7 @@ RunConfig parse_checked(const std::string& text, const std::string& path, const 
   }
 
   const YAML::Node out = root["output"];
-  r.check_keys(out, "output", {"directory", "geopackage", "bom", "maps"});
+  r.check_keys(out, "output", {"directory", "geopackage", "bom", "pictures", "maps"});
   if (!out["directory"]) r.fail(out, "output.directory is required");
   // An empty directory would resolve to nothing and the tables would land in `/`.
   if (r.str(out, "directory").find_first_not_of(" \t") == std::string::npos)
@@ -619,7 +620,13 @@ RunConfig parse_checked(const std::string& text, const std::string& path, const 
       if (!level_names.count(l)) r.fail(out["geopackage"], "output.geopackage names level '" + l + "', which levels does not define");
   }
   if (out["bom"]) c.output.bom = r.boolean(out, "bom");
-  if (out["maps"]) c.output.maps = r.boolean(out, "maps");
+  // `maps` was the switch's first name; old configs keep working, told once to rename it.
+  if (out["pictures"] && out["maps"]) r.fail(out["maps"], "output.maps is the old name of output.pictures: give only pictures");
+  if (out["pictures"]) c.output.pictures = r.boolean(out, "pictures");
+  if (out["maps"]) {
+    c.output.pictures = r.boolean(out, "maps");
+    log_warning(path + ": output.maps is deprecated; call it output.pictures (same meaning)");
+  }
   return c;
 }
 

@@ -101,7 +101,7 @@ struct OutputConfig {
   std::string directory;
   std::vector<std::string> geopackage_levels;
   bool bom = false;
-  bool maps = true;  // maps per release (only where the build has cairo)
+  bool pictures = true;  // maps, charts and report.html (only where the build has cairo)
 };
 
 struct RunConfig {

@@ -1,3 +1,4 @@
+// Messages, warnings and progress on stderr (one line each).
 #include "pipeline/io/diagnostics.hpp"
 
 #include <unistd.h>

@@ -1,6 +1,7 @@
 // User-facing errors and messages: one line each on stderr, and GDAL-style progress.
 #pragma once
 #include <cstdio>
+#include <functional>
 #include <stdexcept>
 #include <string>
 
@@ -12,6 +13,17 @@ class UserError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The one progress callback type of every long library call (GDAL's GDALProgressFunc model):
+// called with the fraction done (0…1), from any thread; returning false cancels the call,
+// which then stops at its next check and throws Cancelled. An empty callback: no reports.
+using ProgressCallback = std::function<bool(double fraction)>;
+
+// A call stopped because its progress callback returned false.
+class Cancelled : public std::runtime_error {
+ public:
+  Cancelled() : std::runtime_error("cancelled by the caller") {}
+};
+
 void set_quiet(bool quiet);
 // Nothing at all, warnings included (MPI ranks other than 0: their messages would repeat rank 0's).
 void set_silent(bool silent);
@@ -20,7 +32,7 @@ void log_info(const std::string& message);   // suppressed by --quiet
 void log_warning(const std::string& message);  // always shown
 
 // "0...10...20...30...40...50...60...70...80...90...100 - done." on stderr, only when stderr
-// is a terminal and not quiet.
+// is a terminal and not quiet. The commands wrap it in a ProgressCallback.
 class Progress {
  public:
   explicit Progress(bool enabled);

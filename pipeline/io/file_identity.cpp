@@ -1,3 +1,4 @@
+// File stamps (size, mtime), SHA-256 of files and text, JSON strings, UTC time.
 #include "pipeline/io/file_identity.hpp"
 
 #include <openssl/evp.h>

@@ -1,3 +1,4 @@
+// GDAL's process-wide options for batch jobs on shared file systems.
 #include "pipeline/io/gdal_env.hpp"
 
 #include <cpl_conv.h>

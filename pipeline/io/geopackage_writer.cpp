@@ -1,3 +1,4 @@
+// Writing one level's units and latest table to a GeoPackage.
 #include "pipeline/io/geopackage_writer.hpp"
 
 #include <gdal_priv.h>

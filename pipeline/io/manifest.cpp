@@ -1,3 +1,4 @@
+// Reading and writing manifest.yaml (atomically).
 #include "pipeline/io/manifest.hpp"
 
 #include <yaml-cpp/yaml.h>

@@ -1,3 +1,4 @@
+// Atomic file writes, CSV helpers, number formatting and directories.
 #include "pipeline/io/output_file.hpp"
 
 #include <fcntl.h>

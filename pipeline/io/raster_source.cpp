@@ -1,3 +1,4 @@
+// Inspecting a raster band and reading windows in its own type (ReadBlock when aligned).
 #include "pipeline/io/raster_source.hpp"
 
 #include <gdal_priv.h>

@@ -1,3 +1,4 @@
+// Release discovery: globs, id patterns, quality templates and tiles grouped by date.
 #include "pipeline/io/releases.hpp"
 
 #include <glob.h>

@@ -1,3 +1,4 @@
+// Zone layers from OGR: ids, fields, CRS, GCJ-02, antimeridian, MakeValid, cell coordinates.
 #include "pipeline/io/zone_layer.hpp"
 
 #include <gdal_priv.h>
@@ -18,28 +19,11 @@
 #include "kernels/antimeridian.hpp"
 #include "pipeline/io/diagnostics.hpp"
 #include "pipeline/io/gdal_env.hpp"
+#include "pipeline/io/vector_source.hpp"
 
 namespace nl {
 
 namespace {
-
-struct DatasetCloser {
-  void operator()(GDALDataset* d) const { GDALClose(d); }
-};
-
-std::string list_layers(GDALDataset* ds) {
-  std::string names;
-  for (int i = 0; i < ds->GetLayerCount(); ++i)
-    names += (i ? ", " : "") + std::string(ds->GetLayer(i)->GetName());
-  return names;
-}
-
-std::string list_fields(OGRFeatureDefn* defn) {
-  std::string names;
-  for (int i = 0; i < defn->GetFieldCount(); ++i)
-    names += (i ? ", " : "") + std::string(defn->GetFieldDefn(i)->GetNameRef());
-  return names;
-}
 
 // Appends the polygonal parts of g (Polygon, MultiPolygon, curves, collections) to `polygons`;
 // returns false if g holds points or lines only.
@@ -147,29 +131,6 @@ PreparedGeometry prepare_geometry(const GeometryJob& job, const std::string& id,
 
 }  // namespace
 
-// GCJ-02 → WGS84 on every vertex. OGRCoordinateTransformation's virtual signature changes
-// between GDAL versions, so we walk the geometry rather than subclass it.
-void gcj02_to_wgs84_in_place(OGRGeometry* g) {
-  const auto type = wkbFlatten(g->getGeometryType());
-  if (type == wkbLineString || type == wkbLinearRing) {
-    auto* curve = static_cast<OGRSimpleCurve*>(g);
-    for (int i = 0; i < curve->getNumPoints(); ++i) {
-      double lon = curve->getX(i), lat = curve->getY(i);
-      gcj02_to_wgs84(lon, lat, lon, lat);
-      curve->setPoint(i, lon, lat);
-    }
-  } else if (type == wkbPolygon) {
-    for (OGRLinearRing* ring : *g->toPolygon()) gcj02_to_wgs84_in_place(ring);
-  } else if (OGR_GT_IsSubClassOf(type, wkbGeometryCollection)) {
-    for (OGRGeometry* part : *g->toGeometryCollection()) gcj02_to_wgs84_in_place(part);
-  } else if (type == wkbPoint) {
-    auto* p = g->toPoint();
-    double lon = p->getX(), lat = p->getY();
-    gcj02_to_wgs84(lon, lat, lon, lat);
-    p->setX(lon);
-    p->setY(lat);
-  }
-}
 
 
 namespace {
@@ -246,8 +207,7 @@ PreparedGeometry prepare_geometry(const GeometryJob& job, const std::string& id,
   }
   const OGRwkbGeometryType type = geom->getGeometryType();
   // The feature's own geometry (stolen from it when read): no copy unless curves need linearising.
-  if (geom->hasCurveGeometry()) geom.reset(geom->getLinearGeometry());
-  if (job.src.datum == Datum::gcj02) gcj02_to_wgs84_in_place(geom.get());
+  correct_geometry(geom, job.src.datum);
   if (transform && geom->transform(transform) != OGRERR_NONE) {
     out.error = path + ": feature '" + id + "' cannot be reprojected to the raster's CRS";
     return out;
@@ -291,38 +251,42 @@ PreparedGeometry prepare_geometry(const GeometryJob& job, const std::string& id,
 
 }  // namespace
 
-ZoneSet read_zones(const ZoneSource& src, const RasterInfo& raster) {
-  configure_gdal();
-  clear_gdal_error();
-  VSIStatBufL st;
-  const bool is_plain_file = src.path.find(':') == std::string::npos && src.path.rfind("/vsi", 0) != 0;
-  if (is_plain_file && VSIStatL(src.path.c_str(), &st) != 0)
-    throw UserError(src.path + ": zone file not found (check the path)");
-  std::unique_ptr<GDALDataset, DatasetCloser> ds(static_cast<GDALDataset*>(
-      GDALOpenEx(src.path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY, nullptr, nullptr, nullptr)));
-  if (!ds || ds->GetLayerCount() == 0)
-    throw UserError(src.path + ": cannot open as a vector layer (give a GeoPackage, shapefile, GeoJSON or another OGR source)");
-  OGRLayer* layer = src.layer.empty() ? ds->GetLayer(0) : ds->GetLayerByName(src.layer.c_str());
-  if (!layer)
-    throw UserError(src.path + ": no layer '" + src.layer + "' (layers: " + list_layers(ds.get()) + ")");
-  const GIntBig feature_count = layer->GetFeatureCount(TRUE);
-  if (feature_count == 0)
-    throw UserError(src.path + ": layer '" + std::string(layer->GetName()) + "' has no features");
-  OGRFeatureDefn* defn = layer->GetLayerDefn();
-  const int id_index = defn->GetFieldIndex(src.id_field.c_str());
-  if (id_index < 0)
-    throw UserError(src.path + ": layer '" + layer->GetName() + "' has no field '" + src.id_field +
-                    "' (fields: " + list_fields(defn) + ")");
+namespace {
+
+// The layer, its feature count and the indexes of the id and carried fields, all checked.
+struct ZoneLayerFields {
+  VectorLayer source;
+  GIntBig feature_count = 0;
+  int id_index = -1;
   std::vector<int> include_index;
+};
+
+ZoneLayerFields open_zone_layer(const ZoneSource& src) {
+  ZoneLayerFields z;
+  z.source = open_vector_layer(src.path, src.layer);
+  OGRLayer* layer = z.source.layer;
+  z.feature_count = layer->GetFeatureCount(TRUE);
+  if (z.feature_count == 0) throw UserError(src.path + ": layer '" + std::string(layer->GetName()) + "' has no features");
+  OGRFeatureDefn* defn = layer->GetLayerDefn();
+  z.id_index = defn->GetFieldIndex(src.id_field.c_str());
+  if (z.id_index < 0)
+    throw UserError(src.path + ": layer '" + layer->GetName() + "' has no field '" + src.id_field +
+                    "' (fields: " + field_names(defn) + ")");
   for (const auto& name : src.include_fields) {
     const int i = defn->GetFieldIndex(name.c_str());
     if (i < 0)
       throw UserError(src.path + ": layer '" + layer->GetName() + "' has no field '" + name +
-                      "' to include (fields: " + list_fields(defn) + ")");
-    include_index.push_back(i);
+                      "' to include (fields: " + field_names(defn) + ")");
+    z.include_index.push_back(i);
   }
+  return z;
+}
 
-  OGRSpatialReference layer_srs;
+// The layer's CRS (or the one assumed for it) and the transformation to the raster's, null
+// when they are the same.
+std::unique_ptr<OGRCoordinateTransformation> transform_to_raster(const ZoneSource& src, OGRLayer* layer,
+                                                                 const RasterInfo& raster,
+                                                                 OGRSpatialReference& layer_srs) {
   if (const OGRSpatialReference* s = layer->GetSpatialRef(); s && !s->IsEmpty()) {
     layer_srs = *s;
   } else if (!src.assume_crs.empty()) {
@@ -345,20 +309,20 @@ ZoneSet read_zones(const ZoneSource& src, const RasterInfo& raster) {
       throw UserError(src.path + ": cannot reproject from the layer's CRS (" +
                       std::string(layer_srs.GetName() ? layer_srs.GetName() : "?") + ") to the raster's");
   }
+  return transform;
+}
 
-  ZoneSet zones;
-  zones.layer_name = layer->GetName();
-  zones.field_names = src.include_fields;
-  zones.reprojected = transform != nullptr;
-  std::unordered_map<std::string, size_t> seen;
-  // One thread reads features (OGR layers are sequential) and hands batches of geometries to
-  // tasks that the other threads — and the reader, once done — prepare in parallel: reading
-  // overlaps the geometry work instead of preceding it. A deque keeps batches in place as it grows.
+// Reads the features: ids and fields into `zones`, geometries prepared in parallel batches.
+// One thread reads features (OGR layers are sequential) and hands batches of geometries to
+// tasks that the other threads — and the reader, once done — prepare in parallel: reading
+// overlaps the geometry work instead of preceding it. A deque keeps batches in place as it grows.
+std::deque<GeometryBatch> read_features(const ZoneSource& src, ZoneLayerFields& z, const GeometryJob& job,
+                                        const OGRCoordinateTransformation* transform, ZoneSet& zones) {
   constexpr size_t kBatch = 32;
   std::deque<GeometryBatch> batches;
+  std::unordered_map<std::string, size_t> seen;
   std::vector<std::unique_ptr<OGRCoordinateTransformation>> thread_transform(omp_get_max_threads());
   std::vector<std::unique_ptr<GeosValidity>> thread_validity(omp_get_max_threads());
-  const GeometryJob job{src, raster.grid, raster.geographic};
   auto prepare = [&](GeometryBatch& batch) {
     auto& local = thread_transform[omp_get_thread_num()];
     if (transform && !local) local.reset(transform->Clone());
@@ -374,8 +338,7 @@ ZoneSet read_zones(const ZoneSource& src, const RasterInfo& raster) {
     }
     batch.geometries.clear();
   };
-  const auto t_read = std::chrono::steady_clock::now();
-  std::chrono::steady_clock::time_point t_geom;
+  OGRLayer* layer = z.source.layer;
   std::exception_ptr read_failure;
 #pragma omp parallel
 #pragma omp single
@@ -383,15 +346,15 @@ ZoneSet read_zones(const ZoneSource& src, const RasterInfo& raster) {
     try {
       layer->ResetReading();
       // ids are reserved up front so tasks may read earlier ids while the reader appends.
-      zones.ids.reserve(static_cast<size_t>(std::max<GIntBig>(kBatch, feature_count)));
+      zones.ids.reserve(static_cast<size_t>(std::max<GIntBig>(kBatch, z.feature_count)));
       for (auto& feature : *layer) {
         const size_t index = zones.ids.size();
         if (index == zones.ids.capacity()) {
 #pragma omp taskwait
           zones.ids.reserve(2 * index);
         }
-        std::string id = feature->GetFieldAsString(id_index);
-        if (!feature->IsFieldSetAndNotNull(id_index))
+        std::string id = feature->GetFieldAsString(z.id_index);
+        if (!feature->IsFieldSetAndNotNull(z.id_index))
           throw UserError(src.path + ": feature " + std::to_string(index + 1) + " has no value in id field '" +
                           src.id_field + "'");
         if (auto [it, fresh] = seen.emplace(id, index); !fresh)
@@ -399,7 +362,7 @@ ZoneSet read_zones(const ZoneSource& src, const RasterInfo& raster) {
                           std::to_string(it->second + 1) + " and " + std::to_string(index + 1) +
                           "); ids must be unique");
         std::vector<std::string> carried;
-        for (int i : include_index) carried.emplace_back(feature->GetFieldAsString(i));
+        for (int i : z.include_index) carried.emplace_back(feature->GetFieldAsString(i));
         zones.ids.push_back(std::move(id));
         zones.fields.push_back(std::move(carried));
         if (batches.empty() || batches.back().geometries.size() == kBatch) {
@@ -421,9 +384,13 @@ ZoneSet read_zones(const ZoneSource& src, const RasterInfo& raster) {
     } catch (...) {
       read_failure = std::current_exception();
     }
-    t_geom = std::chrono::steady_clock::now();
   }  // the tasks are done at the end of the single region's implicit barrier
   if (read_failure) std::rethrow_exception(read_failure);
+  return batches;
+}
+
+// The prepared rings into `zones`, in input order; the first failing feature's error thrown.
+void collect_prepared(std::deque<GeometryBatch>& batches, ZoneSet& zones) {
   const size_t n = zones.ids.size();
   zones.rings.resize(n);
   std::vector<std::string> errors(n);
@@ -437,19 +404,38 @@ ZoneSet read_zones(const ZoneSource& src, const RasterInfo& raster) {
       repaired[z] = r.repaired;
       empty[z] = r.empty;
     }
-  if (std::getenv("NIGHTLIGHTS_TIMING"))
-    std::fprintf(stderr, "timing: read features %.3f s, geometry after reading %.3f s\n",
-                 std::chrono::duration<double>(t_geom - t_read).count(),
-                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t_geom).count());
   for (size_t z = 0; z < n; ++z) {
-    if (!errors[z].empty()) throw UserError(errors[z]);  // the first failing feature, in input order
+    if (!errors[z].empty()) throw UserError(errors[z]);
     zones.repaired += repaired[z];
     zones.empty += empty[z];
   }
+}
+
+}  // namespace
+
+ZoneSet read_zones(const ZoneSource& src, const RasterInfo& raster) {
+  configure_gdal();
+  clear_gdal_error();
+  ZoneLayerFields layer = open_zone_layer(src);
+  OGRSpatialReference layer_srs;
+  const auto transform = transform_to_raster(src, layer.source.layer, raster, layer_srs);
+  ZoneSet zones;
+  zones.layer_name = layer.source.layer->GetName();
+  zones.field_names = src.include_fields;
+  zones.reprojected = transform != nullptr;
+  const GeometryJob job{src, raster.grid, raster.geographic};
+  const auto t_read = std::chrono::steady_clock::now();
+  auto batches = read_features(src, layer, job, transform.get(), zones);
+  const auto t_geom = std::chrono::steady_clock::now();
+  collect_prepared(batches, zones);
+  if (std::getenv("NIGHTLIGHTS_TIMING"))
+    std::fprintf(stderr, "timing: read features and geometry %.3f s, collecting %.3f s\n",
+                 std::chrono::duration<double>(t_geom - t_read).count(),
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t_geom).count());
   if (zones.ids.empty()) throw UserError(src.path + ": layer '" + zones.layer_name + "' has no features");
   if (zones.repaired)
-    log_warning(src.path + ": repaired " + std::to_string(zones.repaired) +
-                " invalid geometr" + (zones.repaired == 1 ? "y" : "ies") + " with MakeValid");
+    log_warning(src.path + ": repaired " + std::to_string(zones.repaired) + " invalid geometr" +
+                (zones.repaired == 1 ? "y" : "ies") + " with MakeValid");
   if (zones.reprojected)
     log_info(src.path + ": reprojected zones from " +
              std::string(layer_srs.GetName() ? layer_srs.GetName() : "the layer's CRS") + " to the raster's CRS");

@@ -34,8 +34,6 @@ struct ZoneSet {
   size_t size() const { return ids.size(); }
 };
 
-// GCJ-02 → WGS84 on every vertex of a geometry, in place.
-void gcj02_to_wgs84_in_place(OGRGeometry* geometry);
 
 // Throws UserError naming the file and the problem: missing file, not a vector source, unknown
 // layer or field, no CRS without assume_crs, empty layer, points or lines, duplicate ids.

@@ -28,9 +28,17 @@ struct MapFrame {
 // Fits the shapes' extent into the layout's map box, centred, aspect kept.
 MapFrame fit_frame(const MapShapes& shapes, const MapLayout& layout);
 
+// The South China Sea inset's box (pixels) at the map box's bottom right, and its own frame.
+struct MapInset {
+  bool present = false;
+  double left = 0, top = 0, right = 0, bottom = 0;
+  MapFrame frame;
+};
+
 struct MapCanvas {
   MapLayout layout;
   MapFrame frame;
+  MapInset inset;
   std::vector<std::vector<GridRing>> rings;  // [polygon] in half pixels, repeated points dropped
   std::vector<EdgeSides> edges;              // every edge once, with its two polygons
 };

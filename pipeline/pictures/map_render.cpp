@@ -156,6 +156,22 @@ void hu_line(cairo_t* cr, const MapCanvas& canvas, const std::vector<std::pair<d
   cairo_restore(cr);
 }
 
+// The inset's box over the graticule, framed and named, with its scale against the main map's.
+void inset_box(cairo_t* cr, const MapCanvas& canvas) {
+  const MapInset& b = canvas.inset;
+  cairo_save(cr);
+  cairo_rectangle(cr, b.left, b.top, b.right - b.left, b.bottom - b.top);
+  set_colour(cr, map_colours::background);
+  cairo_fill_preserve(cr);
+  cairo_set_line_width(cr, 1);
+  set_colour(cr, map_colours::hatch_line);
+  cairo_stroke(cr);
+  char label[96];
+  std::snprintf(label, sizeof label, "South China Sea islands (scale \u00d7%.2g)", b.frame.scale / canvas.frame.scale);
+  text(cr, b.left + 6, b.top + 16, label, 11);
+  cairo_restore(cr);
+}
+
 void legend(cairo_t* cr, const MapLayout& l, const ChoroplethSpec& spec) {
   double y = l.map_top + 10;
   text(cr, l.legend_left, y, spec.legend_heading, 15, true);
@@ -201,6 +217,7 @@ void draw_choropleth_png(const std::string& path, const MapCanvas& canvas, const
   set_colour(cr.get(), map_colours::background);
   cairo_paint(cr.get());
   if (spec.projector) graticule(cr.get(), canvas, *spec.projector);
+  if (canvas.inset.present) inset_box(cr.get(), canvas);
   fill_units(cr.get(), canvas, spec);
   stroke_segments(cr.get(), spec.unit_borders, {0, 0, 0}, 0.45, 0.5);
   stroke_segments(cr.get(), spec.outlines, map_colours::outline, 0.85, 1.1);

@@ -11,6 +11,7 @@
 #include <limits>
 
 #include "pipeline/io/diagnostics.hpp"
+#include "pipeline/io/vector_source.hpp"
 #include "pipeline/io/zone_layer.hpp"
 
 namespace nl {
@@ -114,23 +115,39 @@ void thin_rings(std::vector<std::vector<MapRing>>& rings, double step) {
   }
 }
 
+// Flags the rings of China's South China Sea islands for the inset (see MapShapes). Only with
+// China's projection and when the main part keeps something: elsewhere nothing moves.
+void mark_inset(MapShapes& shapes) {
+  const bool china = shapes.albers.lon_0 == 105 && shapes.albers.lat_1 == 25 && shapes.albers.lat_2 == 47;
+  size_t main = 0, inset = 0;
+  shapes.in_inset.resize(shapes.rings.size());
+  for (size_t f = 0; f < shapes.rings.size(); ++f) {
+    shapes.in_inset[f].assign(shapes.rings[f].size(), 0);
+    for (size_t k = 0; k < shapes.rings[f].size(); ++k) {
+      const auto& r = shapes.rings[f][k];
+      const bool south = china && std::all_of(r.begin(), r.end(), [](const auto& p) { return p.second < 17.5 && p.first > 108; });
+      shapes.in_inset[f][k] = south;
+      ++(south ? inset : main);
+    }
+  }
+  shapes.has_inset = inset > 0 && main > 0;
+  if (!shapes.has_inset)
+    for (auto& f : shapes.in_inset) std::fill(f.begin(), f.end(), 0);
+}
+
 }  // namespace
 
 MapShapes read_map_shapes(const ZoneLayerConfig& z) {
-  std::unique_ptr<GDALDataset> ds(static_cast<GDALDataset*>(
-      GDALOpenEx(z.path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY, nullptr, nullptr, nullptr)));
-  if (!ds) throw UserError(z.path + ": cannot open as a vector layer");
-  OGRLayer* layer = z.layer.empty() ? ds->GetLayer(0) : ds->GetLayerByName(z.layer.c_str());
-  if (!layer) throw UserError(z.path + ": no layer '" + z.layer + "'");
+  const VectorLayer source = open_vector_layer(z.path, z.layer);
+  OGRLayer* layer = source.layer;
   const auto lonlat = to_lonlat(layer, z);
   MapShapes shapes;
   for (auto& feature : *layer) {
     shapes.ids.emplace_back(feature->GetFieldAsString(z.id_field.c_str()));
-    std::unique_ptr<OGRGeometry> g;
-    if (const OGRGeometry* raw = feature->GetGeometryRef())
-      g.reset(raw->hasCurveGeometry() ? raw->getLinearGeometry() : raw->clone());
+    // As the engine measured it, but not repaired: a fill needs no validity. GCJ-02 layers are
+    // lon/lat already, so converting before the transformation to lon/lat is the same.
+    std::unique_ptr<OGRGeometry> g = corrected_geometry(feature->GetGeometryRef(), z.datum);
     if (g && lonlat) g->transform(lonlat.get());
-    if (g && z.datum == Datum::gcj02) gcj02_to_wgs84_in_place(g.get());
     shapes.rings.emplace_back();
     collect_rings(g.get(), shapes.rings.back());
   }
@@ -144,20 +161,29 @@ MapShapes read_map_shapes(const ZoneLayerConfig& z) {
   if (lon_min > lon_max) throw UserError(z.path + ": no polygons to draw");
   thin_rings(shapes.rings, std::max(lon_max - lon_min, lat_max - lat_min) / kThinningSteps);
   shapes.albers = albers_for_extent(lon_min, lat_min, lon_max, lat_max);
+  mark_inset(shapes);
   const MapProjector projector(shapes.albers);
   shapes.x_min = shapes.y_min = std::numeric_limits<double>::infinity();
   shapes.x_max = shapes.y_max = -std::numeric_limits<double>::infinity();
+  shapes.inset.x_min = shapes.inset.y_min = std::numeric_limits<double>::infinity();
+  shapes.inset.x_max = shapes.inset.y_max = -std::numeric_limits<double>::infinity();
   std::vector<double> x, y;
-  for (auto& f : shapes.rings)
-    for (auto& r : f) {
+  for (size_t f = 0; f < shapes.rings.size(); ++f)
+    for (size_t k = 0; k < shapes.rings[f].size(); ++k) {
+      MapRing& r = shapes.rings[f][k];
+      const bool inset = shapes.in_inset[f][k];
       x.resize(r.size()), y.resize(r.size());
       for (size_t i = 0; i < r.size(); ++i) x[i] = r[i].first, y[i] = r[i].second;
       projector.project(x, y);
       for (size_t i = 0; i < r.size(); ++i) {
         r[i] = {x[i], y[i]};
         if (std::isnan(x[i])) continue;
-        shapes.x_min = std::min(shapes.x_min, x[i]), shapes.x_max = std::max(shapes.x_max, x[i]);
-        shapes.y_min = std::min(shapes.y_min, y[i]), shapes.y_max = std::max(shapes.y_max, y[i]);
+        double& x_min = inset ? shapes.inset.x_min : shapes.x_min;
+        double& x_max = inset ? shapes.inset.x_max : shapes.x_max;
+        double& y_min = inset ? shapes.inset.y_min : shapes.y_min;
+        double& y_max = inset ? shapes.inset.y_max : shapes.y_max;
+        x_min = std::min(x_min, x[i]), x_max = std::max(x_max, x[i]);
+        y_min = std::min(y_min, y[i]), y_max = std::max(y_max, y[i]);
       }
     }
   return shapes;

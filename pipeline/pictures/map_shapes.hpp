@@ -39,11 +39,21 @@ class MapProjector {
 
 using MapRing = std::vector<std::pair<double, double>>;  // projected metres
 
+struct MapExtent {
+  double x_min = 0, y_min = 0, x_max = 0, y_max = 0;  // projected metres
+};
+
 struct MapShapes {
   std::vector<std::string> ids;             // feature ids, layer order (as the level's codes)
   std::vector<std::vector<MapRing>> rings;  // [feature] rings, projected
   AlbersParameters albers;
-  double x_min = 0, y_min = 0, x_max = 0, y_max = 0;  // projected extent
+  double x_min = 0, y_min = 0, x_max = 0, y_max = 0;  // projected extent of the main map
+  // China's South China Sea islands (rings wholly south of 17.5°N and east of 108°E: Xisha,
+  // Zhongsha, Nansha, Dongsha) go to an inset, as Chinese maps draw them, so that they neither
+  // stretch the main map a third taller nor drop out. [feature][ring]; empty when none.
+  std::vector<std::vector<char>> in_inset;
+  bool has_inset = false;
+  MapExtent inset;  // their projected extent
 };
 
 // Reads every feature of the layer once (ids in layer order, as zone_layer reads them).

@@ -85,6 +85,36 @@ std::vector<LegendEntry> class_rows(const ClassScale& s, const std::string& lowe
   return rows;
 }
 
+// Light per person: each unit's total light (sum_area) over its population (the population
+// table's units, summed for levels made of them), on a log scale; units the table does not
+// cover, or left out, hatched. Fills `s`'s colours and class rows; false when the level has no
+// population (not made of the table's units).
+bool per_person_spec(const std::vector<LevelUnits>& levels, size_t l, const PopulationConfig& population,
+                     const std::vector<int64_t>& unit, double min_valid_fraction, ChoroplethSpec& s) {
+  int from = -1;
+  for (size_t i = 0; i < levels.size(); ++i)
+    if (levels[i].name == population.level) from = static_cast<int>(i);
+  if (from < 0 || population.by_code.empty()) return false;
+  const std::vector<double> people = level_population(levels, from, static_cast<int>(l), population.by_code);
+  if (people.empty()) return false;
+  const LevelUnits& lu = levels[l];
+  std::vector<double> per_person(lu.codes.size(), NAN), positive;
+  for (size_t u = 0; u < per_person.size(); ++u) {
+    if (people[u] > 0 && unit_included(lu.acc[u], min_valid_fraction)) per_person[u] = lu.acc[u].sum_area / people[u];
+    if (per_person[u] > 0) positive.push_back(per_person[u]);
+  }
+  const ClassScale scale = log_light_scale(positive);
+  for (const int64_t u : unit) {
+    if (u < 0 || std::isnan(per_person[u])) s.fill.emplace_back();
+    else if (per_person[u] > 0) s.fill.emplace_back(scale.colours[scale.class_of(per_person[u])]);
+    else s.fill.emplace_back(map_colours::zero);
+  }
+  s.legend = class_rows(scale, "> 0, ");
+  s.legend.push_back({LegendEntry::swatch, map_colours::zero, "0 (unlit)"});
+  s.legend.push_back({LegendEntry::hatch, {}, "no population in the table"});
+  return true;
+}
+
 }  // namespace
 
 int outline_level(const std::vector<LevelUnits>& levels, int level) {
@@ -224,6 +254,14 @@ void ReleaseMaps::draw_level(const std::string& dir, const ReleaseMapInputs& in,
     s.legend.push_back({LegendEntry::swatch, map_colours::zero, "0 (no lit cell)"});
     finish(s);
     draw_choropleth_png(dir + "/lit_share_" + lu.name + ".png", layer.canvas, s);
+  }
+  if (ChoroplethSpec s = base; !config_.population.table.empty() &&
+                               per_person_spec(levels, l, config_.population, unit, in.min_valid_fraction, s)) {
+    s.title = "Light per person by " + level_label(lu.name) + ", " + in.release;
+    s.subtitle = "sum_area / population (" + in.units + " · km² per person)" + subtitle_tail;
+    s.legend_heading = "light per person";
+    finish(s);
+    draw_choropleth_png(dir + "/light_per_person_" + lu.name + ".png", layer.canvas, s);
   }
 }
 

@@ -1,0 +1,95 @@
+// Vector layers and measured geometries (see vector_source.hpp).
+#include "pipeline/io/vector_source.hpp"
+
+#include <cpl_vsi.h>
+#include <gdal_priv.h>
+#include <ogrsf_frmts.h>
+
+#include "pipeline/io/diagnostics.hpp"
+#include "pipeline/io/gdal_env.hpp"
+
+namespace nl {
+
+void VectorLayer::Closer::operator()(GDALDataset* d) const { GDALClose(d); }
+
+namespace {
+
+std::string layer_names(GDALDataset* ds) {
+  std::string names;
+  for (int i = 0; i < ds->GetLayerCount(); ++i) names += (i ? ", " : "") + std::string(ds->GetLayer(i)->GetName());
+  return names;
+}
+
+}  // namespace
+
+std::string field_names(OGRFeatureDefn* definition) {
+  std::string names;
+  for (int i = 0; i < definition->GetFieldCount(); ++i)
+    names += (i ? ", " : "") + std::string(definition->GetFieldDefn(i)->GetNameRef());
+  return names;
+}
+
+VectorLayer open_vector_layer(const std::string& path, const std::string& layer) {
+  configure_gdal();
+  VSIStatBufL st;
+  const bool is_plain_file = path.find(':') == std::string::npos && path.rfind("/vsi", 0) != 0;
+  if (is_plain_file && VSIStatL(path.c_str(), &st) != 0)
+    throw UserError(path + ": zone file not found (check the path)");
+  VectorLayer v;
+  v.dataset.reset(static_cast<GDALDataset*>(
+      GDALOpenEx(path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY, nullptr, nullptr, nullptr)));
+  if (!v.dataset || v.dataset->GetLayerCount() == 0)
+    throw UserError(path +
+                    ": cannot open as a vector layer (give a GeoPackage, shapefile, GeoJSON or another OGR source)");
+  v.layer = layer.empty() ? v.dataset->GetLayer(0) : v.dataset->GetLayerByName(layer.c_str());
+  if (!v.layer)
+    throw UserError(path + ": no layer '" + layer + "' (layers: " + layer_names(v.dataset.get()) + ")");
+  return v;
+}
+
+// GCJ-02 → WGS84 on every vertex. OGRCoordinateTransformation's virtual signature changes
+// between GDAL versions, so we walk the geometry rather than subclass it.
+void gcj02_to_wgs84_in_place(OGRGeometry* g) {
+  const auto type = wkbFlatten(g->getGeometryType());
+  if (type == wkbLineString || type == wkbLinearRing) {
+    auto* curve = static_cast<OGRSimpleCurve*>(g);
+    for (int i = 0; i < curve->getNumPoints(); ++i) {
+      double lon = curve->getX(i), lat = curve->getY(i);
+      gcj02_to_wgs84(lon, lat, lon, lat);
+      curve->setPoint(i, lon, lat);
+    }
+  } else if (type == wkbPolygon) {
+    for (OGRLinearRing* ring : *g->toPolygon()) gcj02_to_wgs84_in_place(ring);
+  } else if (OGR_GT_IsSubClassOf(type, wkbGeometryCollection)) {
+    for (OGRGeometry* part : *g->toGeometryCollection()) gcj02_to_wgs84_in_place(part);
+  } else if (type == wkbPoint) {
+    auto* p = g->toPoint();
+    double lon = p->getX(), lat = p->getY();
+    gcj02_to_wgs84(lon, lat, lon, lat);
+    p->setX(lon);
+    p->setY(lat);
+  }
+}
+
+void correct_geometry(std::unique_ptr<OGRGeometry>& geometry, Datum datum) {
+  if (!geometry) return;
+  if (geometry->hasCurveGeometry()) geometry.reset(geometry->getLinearGeometry());
+  if (datum == Datum::gcj02) gcj02_to_wgs84_in_place(geometry.get());
+}
+
+std::unique_ptr<OGRGeometry> corrected_geometry(const OGRGeometry* geometry, Datum datum) {
+  if (!geometry) return nullptr;
+  std::unique_ptr<OGRGeometry> copy(geometry->hasCurveGeometry() ? geometry->getLinearGeometry() : geometry->clone());
+  if (datum == Datum::gcj02) gcj02_to_wgs84_in_place(copy.get());
+  return copy;
+}
+
+bool repair_if_invalid(std::unique_ptr<OGRGeometry>& geometry) {
+  if (!geometry || geometry->IsValid()) return false;
+  std::unique_ptr<OGRGeometry> fixed(geometry->MakeValid());
+  if (!fixed) throw UserError("an invalid geometry could not be repaired with MakeValid (is GDAL built with GEOS?)");
+  geometry = std::move(fixed);
+  return true;
+}
+
+}  // namespace nl

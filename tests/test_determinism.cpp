@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <map>
+#include <nlohmann/json.hpp>
 #include <random>
 
 #include "geometry_reference.hpp"
@@ -18,12 +19,12 @@ namespace {
 // A 300 × 220 raster in 32 × 32 tiles (70 windows) and 40 random zones, in three releases.
 struct Scene {
   std::string dir;
-  explicit Scene(const std::string& name) : dir(temp_dir(name)) {
+  explicit Scene(const std::string& name, std::vector<int> years = {2019, 2020, 2021}) : dir(temp_dir(name)) {
     std::mt19937 rng(5);
     std::uniform_real_distribution<double> v(0, 60);
     const double gt[6] = {110, 0.01, 0, 35, 0, -0.01};
     fs::create_directories(dir + "/rel");
-    for (int year : {2019, 2020, 2021}) {
+    for (int year : years) {
       std::vector<float> r(300 * 220);
       for (size_t i = 0; i < r.size(); ++i) r[i] = i % 97 == 0 ? -1.0f : static_cast<float>(v(rng) * (year - 2017));
       write_geotiff(dir + "/rel/dn_" + std::to_string(year) + ".tif", 300, 220, gt, r, -1.0, 32);
@@ -118,4 +119,57 @@ TEST_CASE("determinism: under mpirun -n 2 a truncated release fails alone, witho
   CHECK(fs::exists(s.dir + "/out/releases/2019/zone.csv"));
   CHECK(fs::exists(s.dir + "/out/releases/2021/zone.csv"));
   CHECK_FALSE(fs::exists(s.dir + "/out/releases/2020"));
+}
+
+TEST_CASE("determinism: mpirun -n 2 on 4 releases gives whole releases to ranks and the bytes of one process") {
+  if (!have_mpirun()) {
+    MESSAGE("built without MPI or no mpirun; skipped");
+    return;
+  }
+  Scene s("det-mpi-releases", {2018, 2019, 2020, 2021});
+  const std::string exe = std::string("'") + NIGHTLIGHTS_EXE + "'";
+  auto one = nightlights("run -q --no-cache " + s.config(s.dir + "/one"));
+  REQUIRE_MESSAGE(one.exit_code == 0, one.output);
+  auto two = run("timeout 120 mpirun -n 2 " + exe + " run --no-cache " + s.config(s.dir + "/two"));
+  REQUIRE_MESSAGE(two.exit_code == 0, two.output);
+  // Every table and panel, byte for byte: 4 releases x (3 levels + gaps) + 4 panels +
+  // centre_of_light (the scene's stats ask for light_lon).
+  const auto t1 = tables(s.dir + "/one"), t2 = tables(s.dir + "/two");
+  CHECK(t1.size() == 4 * 4 + 4 + 1);
+  CHECK(t1 == t2);
+  // Whole releases went to ranks: release k (plan order) to rank k mod 2, said in the log and
+  // recorded in each release's provenance; without ranks the field is absent.
+  CHECK(two.output.find("4 releases on 2 ranks: whole releases") != std::string::npos);
+  CHECK(two.output.find("release 2019 (2/4, new, rank 1): done in") != std::string::npos);
+  const int expected[] = {0, 1, 0, 1};
+  for (int i = 0; i < 4; ++i) {
+    const std::string year = std::to_string(2018 + i);
+    const auto prov = nlohmann::json::parse(read_file(s.dir + "/two/releases/" + year + "/provenance.json"));
+    CHECK_MESSAGE(prov.at("measured_on_rank").get<int>() == expected[i], year);
+    CHECK_FALSE(nlohmann::json::parse(read_file(s.dir + "/one/releases/" + year + "/provenance.json")).contains("measured_on_rank"));
+  }
+
+  // One release (no more releases than ranks): its windows are split across the ranks, as before.
+  auto single = run("timeout 120 mpirun -n 2 " + exe + " run --no-cache --only 2020 " + s.config(s.dir + "/single"));
+  REQUIRE_MESSAGE(single.exit_code == 0, single.output);
+  CHECK(single.output.find("whole releases") == std::string::npos);
+  CHECK(read_file(s.dir + "/single/releases/2020/zone.csv") == read_file(s.dir + "/one/releases/2020/zone.csv"));
+
+  // Release 2019 truncated: measured on rank 1, it fails there alone; rank 0 records it, the
+  // three others are written, the job exits 1 without a hang.
+  const std::string bad = s.dir + "/rel/dn_2019.tif";
+  std::vector<float> v(300 * 220, 3.0f);
+  const double gt[6] = {110, 0.01, 0, 35, 0, -0.01};
+  write_geotiff(bad, 300, 220, gt, v, -1.0, 32, "EPSG:4326", "NONE");
+  fs::resize_file(bad, fs::file_size(bad) * 2 / 3);
+  auto failed = run("timeout 120 mpirun -n 2 " + exe + " run --no-cache " + s.config(s.dir + "/failed"));
+  INFO(failed.output);
+  CHECK(failed.exit_code == 1);  // 124 would be the timeout: a hang
+  CHECK(failed.output.find("release 2019 failed") != std::string::npos);
+  CHECK(failed.output.find("dn_2019.tif: read error in the block") != std::string::npos);
+  CHECK(failed.output.find("(on rank 1)") != std::string::npos);
+  CHECK_FALSE(fs::exists(s.dir + "/failed/releases/2019"));
+  for (const char* year : {"2018", "2020", "2021"})
+    CHECK(read_file(s.dir + "/failed/releases/" + std::string(year) + "/zone.csv") ==
+          read_file(s.dir + "/one/releases/" + std::string(year) + "/zone.csv"));
 }

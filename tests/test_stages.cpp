@@ -3,6 +3,7 @@
 // level tables) from accumulators set by hand, and each writer (staged release folder,
 // provenance, panel, manifest).
 #include <doctest/doctest.h>
+#include <sys/stat.h>
 
 #include <atomic>
 #include <filesystem>
@@ -315,6 +316,51 @@ TEST_CASE("stages: the panel stacks the releases' tables under one header, in re
   CHECK(slurp(out + "/panel/city.csv") == "release,code\n2019,A\n2020,A\n");
   write_panel_tables(out, cfg, {});  // no release backs a panel any more
   CHECK(!fs::exists(out + "/panel"));
+}
+
+TEST_CASE("stages: a new release is appended to the panel, which is rebuilt when an older one changed") {
+  const std::string out = temp_dir("stages-panel-append");
+  RunConfig cfg = parse_run_config(kSettingsBlock, "test.yaml", std::string(NIGHTLIGHTS_SOURCE_DIR) + "/configs", false);
+  auto release = [&](const std::string& id, const std::string& value) {
+    fs::create_directories(out + "/releases/" + id);
+    write(out + "/releases/" + id + "/county.csv", "release,code,v\n" + id + ",a," + value + "\n" + id + ",b,1\n");
+    write(out + "/releases/" + id + "/city.csv", "release,code\n" + id + ",A\n");
+  };
+  auto inode = [](const std::string& path) {
+    struct stat st {};
+    REQUIRE(::stat(path.c_str(), &st) == 0);
+    return st.st_ino;
+  };
+  const std::string panel = out + "/panel/county.csv";
+  release("2019", "5");
+  release("2020", "6");
+  write_panel_tables(out, cfg, {"2019", "2020"});
+  const auto first = inode(panel);
+  // A third release: its rows appended to the same file (same inode), the whole equal to a
+  // stacking from scratch.
+  release("2021", "7");
+  write_panel_tables(out, cfg, {"2019", "2020", "2021"});
+  CHECK(inode(panel) == first);
+  CHECK(slurp(panel) == "release,code,v\n2019,a,5\n2019,b,1\n2020,a,6\n2020,b,1\n2021,a,7\n2021,b,1\n");
+  CHECK(slurp(out + "/panel/city.csv") == "release,code\n2019,A\n2020,A\n2021,A\n");
+  // Nothing new: the panel is left alone.
+  write_panel_tables(out, cfg, {"2019", "2020", "2021"});
+  CHECK(inode(panel) == first);
+  // 2020 redone with another value (its table replaced): the panel is written whole again.
+  fs::remove(out + "/releases/2020/county.csv");
+  release("2020", "60");
+  write_panel_tables(out, cfg, {"2019", "2020", "2021"});
+  CHECK(inode(panel) != first);
+  CHECK(slurp(panel) == "release,code,v\n2019,a,5\n2019,b,1\n2020,a,60\n2020,b,1\n2021,a,7\n2021,b,1\n");
+  // An append cut short (the file shorter than its record says): written whole on the next run.
+  fs::resize_file(panel, fs::file_size(panel) - 4);
+  release("2022", "8");
+  write_panel_tables(out, cfg, {"2019", "2020", "2021", "2022"});
+  CHECK(slurp(panel) == "release,code,v\n2019,a,5\n2019,b,1\n2020,a,60\n2020,b,1\n2021,a,7\n2021,b,1\n"
+                        "2022,a,8\n2022,b,1\n");
+  // A release dropped from the list (its raster deleted and its record gone): written whole.
+  write_panel_tables(out, cfg, {"2019", "2021", "2022"});
+  CHECK(slurp(panel) == "release,code,v\n2019,a,5\n2019,b,1\n2021,a,7\n2021,b,1\n2022,a,8\n2022,b,1\n");
 }
 
 TEST_CASE("stages: the manifest reads back what was saved") {

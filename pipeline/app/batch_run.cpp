@@ -24,6 +24,7 @@
 #include "pipeline/app/release_history.hpp"
 #include "pipeline/app/release_input.hpp"
 #include "pipeline/app/release_plan.hpp"
+#include "pipeline/app/release_ranks.hpp"
 #include "pipeline/app/settings_fingerprint.hpp"
 #include "pipeline/engine/cell_areas.hpp"
 #include "pipeline/engine/cluster.hpp"
@@ -144,14 +145,6 @@ int print_dry_run(const std::vector<PlannedRelease>& plan, const std::vector<std
   return 0;
 }
 
-// What one release's measuring produced, for its provenance.
-struct Measurement {
-  ReleaseInput input;
-  ZonalResult result;
-  double zonal_seconds = 0;
-  std::optional<ZonalResult> saturation;  // DMSP: the saturation pass
-};
-
 struct RunCounts {
   size_t processed = 0, skipped = 0;
   std::vector<std::string> failures;
@@ -173,8 +166,9 @@ class BatchRun {
   // The releases, one after another
   void prepare_output(const std::vector<PlannedRelease>& plan);
   RunCounts process_all(const std::vector<PlannedRelease>& plan);
-  void process_release(const PlannedRelease& planned);
-  Measurement measure(const ReleaseFile& release);
+  Measurement measure(const ReleaseFile& release, bool this_rank_only = false);
+  void measure_zones(const RasterInfo& raster);  // the zones on this grid, prepared once
+  const std::vector<TileId>& needed_tiles();     // by the zones, found once per run
   ReleaseTables analyse(const std::string& release, const Measurement& m) const;
   void write_and_commit(const PlannedRelease& planned, const Measurement& m, const ReleaseTables& tables,
                         Clock::time_point t0);
@@ -262,53 +256,59 @@ void BatchRun::prepare_output(const std::vector<PlannedRelease>& plan) {
   std::signal(SIGINT, on_signal);
 }
 
+// Each release to do is measured (by every rank, windows split, or whole on one rank when there
+// are more releases than ranks: release_ranks.hpp), then analysed and written by rank 0.
 RunCounts BatchRun::process_all(const std::vector<PlannedRelease>& plan) {
   RunCounts counts;
-  size_t index = 0;
-  for (const auto& p : plan) {
-    ++index;
+  std::vector<size_t> to_do;
+  for (size_t i = 0; i < plan.size(); ++i)
+    if (plan[i].action != ReleaseAction::unchanged) to_do.push_back(i);
+  counts.skipped = plan.size() - to_do.size();
+  // A DMSP year's calibration record and saturation pass do not travel between ranks yet: such
+  // runs split each release's windows across ranks instead.
+  const bool dmsp = std::any_of(to_do.begin(), to_do.end(), [&](size_t i) { return !plan[i].release.satellites.empty(); });
+  const bool whole = releases_on_ranks(to_do.size()) && !dmsp;
+  RankSteps steps;
+  steps.measure = [&](size_t k) {
     check_interrupt();
-    if (p.action == ReleaseAction::unchanged) {
-      ++counts.skipped;
-      continue;
-    }
-    const auto t = Clock::now();
-    try {
-      process_release(p);
-      ++counts.processed;
-      log_info("release " + p.release.id + " (" + std::to_string(index) + "/" + std::to_string(plan.size()) + ", " +
-               action_name(p.action) + "): done in " + rounded_seconds(t) + " s");
-    } catch (const Interrupted&) {
-      throw;
-    } catch (const Cancelled&) {
-      check_interrupt();  // stopped by a signal: the run stops, resumable
-      throw;              // cancelled by the caller
-    } catch (const std::exception& e) {
-      counts.failures.push_back(p.release.id);
-      record_failure(p.release, e.what());
-    }
+    return measure(plan[to_do[k]].release, whole);
+  };
+  steps.commit = [&](size_t k, Measurement& m, Clock::time_point t0) {
+    const PlannedRelease& p = plan[to_do[k]];
+    check_panel_grid(p.release, m.input.raster, manifest_);  // the panel may have got its grid in this run
+    if (!zones_ || !zones_->grid.same_grid(m.input.raster.grid))  // rank 0 measured nothing on it yet
+      measure_zones(open_release_input(p.release, cfg_, manifest_, needed_tiles()).raster);
+    write_and_commit(p, m, analyse(p.release.id, m), t0);
+    ++counts.processed;
+    log_info("release " + p.release.id + " (" + std::to_string(to_do[k] + 1) + "/" + std::to_string(plan.size()) + ", " +
+             action_name(p.action) + (m.rank >= 0 ? ", rank " + std::to_string(m.rank) : "") + "): done in " +
+             rounded_seconds(t0) + " s");
+  };
+  steps.fail = [&](size_t k, const std::string& reason) {
+    counts.failures.push_back(plan[to_do[k]].release.id);
+    record_failure(plan[to_do[k]].release, reason);
+  };
+  // A signal (or the caller's cancelling) stops the run: it is not the release's failure.
+  steps.stops_run = [](const std::exception& e) {
+    return dynamic_cast<const Interrupted*>(&e) != nullptr || dynamic_cast<const Cancelled*>(&e) != nullptr;
+  };
+  try {
+    process_releases(to_do.size(), whole, steps);
+  } catch (const Cancelled&) {
+    check_interrupt();  // stopped by a signal: the run stops, resumable
+    throw;              // cancelled by the caller
   }
   return counts;
 }
 
-void BatchRun::process_release(const PlannedRelease& planned) {
-  const auto t0 = Clock::now();
-  const Measurement m = measure(planned.release);
-  const ReleaseTables tables = analyse(planned.release.id, m);
-  check_interrupt();
-  if (!cluster::is_writer()) return;  // rank 0 alone writes
-  write_and_commit(planned, m, tables, t0);
-}
-
-Measurement BatchRun::measure(const ReleaseFile& release) {
-  if (!release.tiles.empty() && !needed_tiles_) needed_tiles_ = tiles_needed_by_zones(cfg_);
-  Measurement m{open_release_input(release, cfg_, manifest_, needed_tiles_.value_or(std::vector<TileId>{})), {}, 0, {}};
+Measurement BatchRun::measure(const ReleaseFile& release, bool this_rank_only) {
+  Measurement m;
+  m.input = open_release_input(release, cfg_, manifest_, release.tiles.empty() ? std::vector<TileId>{} : needed_tiles());
   const RasterInfo& raster = m.input.raster;
-  if (!zones_ || !zones_->grid.same_grid(raster.grid))
-    zones_ = std::make_unique<PreparedZones>(
-        prepare_zones(cfg_, raster, opt_.cache_dir, hu_ ? std::optional<ZoneSource>(hu_->source) : std::nullopt));
+  measure_zones(raster);
   const auto t_zonal = Clock::now();
   ZonalOptions zo = zonal_options(cfg_, m.input, opt_.threads ? opt_.threads : cfg_.threads);
+  zo.this_rank_only = this_rank_only;
   zo.progress = [this](double fraction) {
     const int64_t n = ++windows_done_;
     if (sigterm_after_windows_ >= 0 && n == sigterm_after_windows_) std::raise(SIGTERM);
@@ -322,6 +322,17 @@ Measurement BatchRun::measure(const ReleaseFile& release) {
   }
   m.zonal_seconds = seconds_since(t_zonal);
   return m;
+}
+
+const std::vector<TileId>& BatchRun::needed_tiles() {
+  if (!needed_tiles_) needed_tiles_ = tiles_needed_by_zones(cfg_);
+  return *needed_tiles_;
+}
+
+void BatchRun::measure_zones(const RasterInfo& raster) {
+  if (!zones_ || !zones_->grid.same_grid(raster.grid))
+    zones_ = std::make_unique<PreparedZones>(
+        prepare_zones(cfg_, raster, opt_.cache_dir, hu_ ? std::optional<ZoneSource>(hu_->source) : std::nullopt));
 }
 
 ReleaseTables BatchRun::analyse(const std::string& release, const Measurement& m) const {
@@ -360,20 +371,9 @@ void BatchRun::write_and_commit(const PlannedRelease& planned, const Measurement
   prov.units = cfg_.releases.units;
   prov.grid = m.input.raster.grid.describe();
   prov.coverage = coverage_mode_name(cfg_.coverage);
-  if (!release.tiles.empty()) {
-    for (size_t i = 0; i < m.input.stamps.size(); ++i)
-      prov.inputs.push_back({"tile " + release.tiles[i].tile.name(), m.input.stamps[i]});
-  } else if (m.input.dmsp) {
-    for (size_t i = 0; i < m.input.stamps.size(); ++i)
-      prov.inputs.push_back({"satellite " + release.satellites[i].satellite_year.id(), m.input.stamps[i]});
-    prov.dmsp_json = dmsp_provenance_json(*m.input.dmsp, m.result.transform_count);
-  } else if (release.band > 0) {
-    prov.inputs.push_back({"raster band " + std::to_string(release.band), m.input.stamps[0]});
-    if (m.input.stamps.size() > 1) prov.inputs.push_back({"quality band " + std::to_string(release.band), m.input.stamps[1]});
-  } else {
-    prov.inputs.push_back({"raster", m.input.stamps[0]});
-    if (m.input.stamps.size() > 1) prov.inputs.push_back({"quality", m.input.stamps[1]});
-  }
+  const auto inputs = release_inputs(release);
+  for (size_t i = 0; i < m.input.stamps.size(); ++i) prov.inputs.push_back({inputs[i].first, m.input.stamps[i]});
+  if (m.input.dmsp) prov.dmsp_json = dmsp_provenance_json(*m.input.dmsp, m.result.transform_count);
   // The zone files' hashes were taken once per run, for the settings fingerprint.
   for (const auto& z : manifest_.zone_inputs) prov.inputs.push_back({"zones", z});
   for (const auto& layer : zones_->layers) prov.zones_repaired.push_back(layer.repaired);
@@ -383,6 +383,7 @@ void BatchRun::write_and_commit(const PlannedRelease& planned, const Measurement
                     {"total", seconds_since(t0)}};
   prov.cells_read = m.result.cells_read;
   prov.negative_cells = m.result.negative_cells;
+  if (m.rank >= 0) prov.measured_on_rank = m.rank;
   if (m.input.mosaic) {
     prov.tiles_needed = m.input.mosaic->needed;
     for (const TileId& t : m.input.mosaic->missing) prov.tiles_missing.push_back(t.name());
@@ -400,7 +401,7 @@ void BatchRun::record_done(const ReleaseFile& release, const Measurement& m) {
   ReleaseRecord& record = manifest_.releases[release.id] = {"done", "", utc_now(), m.input.stamps, settings_,
                                                             std::nullopt, {}};
   if (m.input.mosaic && !m.input.mosaic->missing.empty()) {
-    const BlackMarbleMosaic& mosaic = *m.input.mosaic;
+    const TileMosaic& mosaic = *m.input.mosaic;
     for (const TileId& t : mosaic.missing) record.missing_tiles.push_back(t.name());
     log_warning("release " + release.id + ": " + std::to_string(mosaic.missing.size()) + " of " +
                 std::to_string(mosaic.needed) + " tiles missing (" + tile_names(mosaic.missing) +
@@ -409,28 +410,36 @@ void BatchRun::record_done(const ReleaseFile& release, const Measurement& m) {
   save_manifest(manifest_path_, manifest_);
 }
 
+#ifdef NIGHTLIGHTS_WITH_CAIRO
+// What the maps of a release show: its levels' accumulators and gaps, and the Hu line between
+// its two towns (the extension past them only closes the side polygons).
+ReleaseMapInputs map_inputs(const RunConfig& cfg, const ReleaseFile& release, const ReleaseTables& tables,
+                            const std::optional<HuLineZones>& hu) {
+  ReleaseMapInputs in;
+  in.release = release.id;
+  in.product = fs::path(release.path).filename().string();
+  in.units = cfg.releases.units;
+  in.min_valid_fraction = cfg.min_valid_fraction;
+  in.reference_brightness = tables.reference_brightness;
+  in.reference_name = cfg.gaps.reference;
+  in.levels = &tables.levels;
+  in.gap_brightness = &tables.brightness_of_level;
+  if (hu) {
+    const HuLineDefinition& line = hu->definition;
+    for (const auto& [lon, lat] : hu_line_vertices(line))
+      if (lat >= line.sw_lat - 1e-9 && lat <= line.ne_lat + 1e-9) in.hu_line_lonlat.emplace_back(lon, lat);
+  }
+  return in;
+}
+#endif
+
 // Maps are pictures of the tables just computed: drawn from the accumulators in memory.
 double BatchRun::draw_maps(const std::string& dir, const ReleaseFile& release, const ReleaseTables& tables) {
 #ifdef NIGHTLIGHTS_WITH_CAIRO
   if (!cfg_.output.pictures) return 0;
   const auto t0 = Clock::now();
   if (!maps_) maps_ = std::make_unique<ReleaseMaps>(cfg_);
-  ReleaseMapInputs in;
-  in.release = release.id;
-  in.product = fs::path(release.path).filename().string();
-  in.units = cfg_.releases.units;
-  in.min_valid_fraction = cfg_.min_valid_fraction;
-  in.reference_brightness = tables.reference_brightness;
-  in.reference_name = cfg_.gaps.reference;
-  in.levels = &tables.levels;
-  in.gap_brightness = &tables.brightness_of_level;
-  // The line between its two towns; the extension past them only closes the side polygons.
-  if (hu_) {
-    const HuLineDefinition& line = hu_->definition;
-    for (const auto& [lon, lat] : hu_line_vertices(line))
-      if (lat >= line.sw_lat - 1e-9 && lat <= line.ne_lat + 1e-9) in.hu_line_lonlat.emplace_back(lon, lat);
-  }
-  maps_->draw(dir, in);
+  maps_->draw(dir, map_inputs(cfg_, release, tables, hu_));
   log_info("release " + release.id + ": maps drawn in " + rounded_seconds(t0) + " s");
   return seconds_since(t0);
 #else

@@ -57,6 +57,93 @@ std::string unknown_command(CLI::App& app, int argc, char** argv) {
          "; nightlights --help lists the commands";
 }
 
+// The `zonal` command's arguments as parsed, before they become its options.
+struct ZonalArgs {
+  ZonalCommandOptions z;
+  std::string stats = "count,sum,mean,min,max", coverage = "exact", include;
+  double nodata = 0, floor = 0;
+  bool quiet = false, no_cache = false;
+  std::string cache_dir = CoverageCache::default_directory();
+  CLI::Option* nodata_opt = nullptr;
+  CLI::Option* floor_opt = nullptr;
+
+  // The command's options from the parsed text.
+  ZonalCommandOptions options() const {
+    ZonalCommandOptions o = z;
+    o.stats = parse_statistics(stats);
+    o.coverage = parse_coverage_mode(coverage);
+    o.zones.include_fields = split_list(include);
+    if (*nodata_opt) o.nodata = nodata;  // rounded to the band's type where the raster is read
+    if (*floor_opt) o.floor = floor;
+    o.cache_dir = no_cache ? "" : cache_dir;
+    return o;
+  }
+};
+
+CLI::App* add_zonal_command(CLI::App& app, ZonalArgs& a) {
+  auto* zonal = app.add_subcommand("zonal", "statistics of one raster band per polygon of a layer");
+  zonal->add_option("-r,--raster", a.z.raster, "raster (any GDAL name, e.g. f.tif, HDF5:\"f.h5\"://x)")
+      ->required()->type_name("RASTER");
+  zonal->add_option("-b,--band", a.z.band, "band number")->capture_default_str()->type_name("N");
+  zonal->add_option("-p,--polygons", a.z.zones.path, "zone polygons (any OGR source)")->required()->type_name("PATH");
+  zonal->add_option("-l,--layer", a.z.zones.layer, "layer name (default: the first)")->type_name("NAME");
+  zonal->add_option("-f,--id-field", a.z.zones.id_field, "field with a unique id per polygon")
+      ->required()->type_name("FIELD");
+  zonal->add_option("--include", a.include, "fields to carry into the table, comma-separated")->type_name("FIELDS");
+  zonal->add_option("-s,--stats", a.stats, statistics_help())->capture_default_str()->type_name("STATS");
+  zonal->add_option("--coverage", a.coverage, "exact | center | all-touched")->capture_default_str()->type_name("MODE");
+  a.nodata_opt = zonal->add_option("--nodata", a.nodata, "raw value meaning no data (overrides the band's)")
+      ->type_name("VALUE");
+  a.floor_opt = zonal->add_option("--floor", a.floor, "valid values below this become 0 (background)")
+      ->type_name("VALUE");
+  zonal->add_option("--quality", a.z.quality, "quality raster (e.g. cloud-free counts), band -b of it")
+      ->type_name("RASTER");
+  zonal->add_option("--min-count", a.z.min_count, "quality below this is no data")->capture_default_str()->type_name("N");
+  zonal->add_option("--lit-threshold", a.z.lit_threshold, "a cell is lit when its value is above this")
+      ->capture_default_str()->type_name("VALUE");
+  zonal->add_option("--assume-crs", a.z.assume_crs, "CRS for a raster or layer that has none, e.g. EPSG:4326")
+      ->type_name("CRS");
+  zonal->add_option("--datum", [&a](const CLI::results_t& r) { a.z.zones.datum = parse_datum(r[0]); return true; },
+                    "datum of the polygons' lon/lat: wgs84 | gcj02")->default_str("wgs84")->type_name("DATUM");
+  zonal->add_option("--threads", a.z.threads, "OpenMP threads (default: OMP_NUM_THREADS or all cores)")
+      ->check(CLI::Range(1, 65536).description(""))->type_name("N");
+  zonal->add_flag("--bom", a.z.bom, "start the CSV with a UTF-8 byte-order mark (for spreadsheets)");
+  zonal->add_flag("-q,--quiet", a.quiet, "no progress or summary");
+  zonal->add_option("--cache-dir", a.cache_dir, "folder of the coverage index cache")->capture_default_str()
+      ->type_name("DIR");
+  zonal->add_flag("--no-cache", a.no_cache, "neither read nor write the coverage index cache");
+  zonal->add_option("-o,--output", a.z.output, "output CSV")->required()->type_name("PATH");
+
+  return zonal;
+}
+
+// The `run` command's arguments as parsed.
+struct RunArgs {
+  BatchOptions b;
+  bool quiet = false, no_cache = false;
+  std::string cache_dir = CoverageCache::default_directory();
+};
+
+CLI::App* add_run_command(CLI::App& app, RunArgs& a) {
+  auto* run = app.add_subcommand("run", "batch over a folder of releases as a YAML config describes");
+  run->add_option("config", a.b.config, "the YAML configuration (see configs/)")->required()->type_name("CONFIG.yaml");
+  run->add_flag("--force", a.b.force, "redo every release, changed or not");
+  run->add_option("--only", a.b.only, "process only this release id")->type_name("RELEASE");
+  run->add_flag("--dry-run", a.b.dry_run, "list the releases and what would be done; write nothing");
+  run->add_option("--releases", a.b.releases_glob, "glob of release files, overriding releases.files")
+      ->type_name("GLOB");
+  run->add_flag("--no-wait", a.b.no_wait, "when another run holds the output folder's lock, refuse instead of waiting");
+  run->add_flag("--verify", a.b.verify, "hash every input, also those whose size and mtime are unchanged (slower)");
+  run->add_option("--threads", a.b.threads, "OpenMP threads (default: the config's, else all cores)")
+      ->check(CLI::Range(1, 65536).description(""))->type_name("N");
+  run->add_flag("-q,--quiet", a.quiet, "no progress lines or summary");
+  run->add_option("--cache-dir", a.cache_dir, "folder of the coverage index cache")->capture_default_str()
+      ->type_name("DIR");
+  run->add_flag("--no-cache", a.no_cache, "neither read nor write the coverage index cache");
+
+  return run;
+}
+
 }  // namespace
 
 int nightlights_main(int argc, char** argv) {
@@ -65,64 +152,10 @@ int nightlights_main(int argc, char** argv) {
   app.set_version_flag("--version", std::string(NIGHTLIGHTS_VERSION) + " (" + git_describe() + ")");
   app.require_subcommand(1);
 
-  ZonalCommandOptions z;
-  std::string stats = "count,sum,mean,min,max", coverage = "exact", include;
-  double nodata = 0, floor = 0;
-  bool quiet = false;
-  auto* zonal = app.add_subcommand("zonal", "statistics of one raster band per polygon of a layer");
-  zonal->add_option("-r,--raster", z.raster, "raster (any GDAL name, e.g. f.tif, HDF5:\"f.h5\"://x)")
-      ->required()->type_name("RASTER");
-  zonal->add_option("-b,--band", z.band, "band number")->capture_default_str()->type_name("N");
-  zonal->add_option("-p,--polygons", z.zones.path, "zone polygons (any OGR source)")->required()->type_name("PATH");
-  zonal->add_option("-l,--layer", z.zones.layer, "layer name (default: the first)")->type_name("NAME");
-  zonal->add_option("-f,--id-field", z.zones.id_field, "field with a unique id per polygon")
-      ->required()->type_name("FIELD");
-  zonal->add_option("--include", include, "fields to carry into the table, comma-separated")->type_name("FIELDS");
-  zonal->add_option("-s,--stats", stats, statistics_help())->capture_default_str()->type_name("STATS");
-  zonal->add_option("--coverage", coverage, "exact | center | all-touched")->capture_default_str()->type_name("MODE");
-  auto* nodata_opt = zonal->add_option("--nodata", nodata, "raw value meaning no data (overrides the band's)")
-      ->type_name("VALUE");
-  auto* floor_opt = zonal->add_option("--floor", floor, "valid values below this become 0 (background)")
-      ->type_name("VALUE");
-  zonal->add_option("--quality", z.quality, "quality raster (e.g. cloud-free counts), band -b of it")
-      ->type_name("RASTER");
-  zonal->add_option("--min-count", z.min_count, "quality below this is no data")->capture_default_str()->type_name("N");
-  zonal->add_option("--lit-threshold", z.lit_threshold, "a cell is lit when its value is above this")
-      ->capture_default_str()->type_name("VALUE");
-  zonal->add_option("--assume-crs", z.assume_crs, "CRS for a raster or layer that has none, e.g. EPSG:4326")
-      ->type_name("CRS");
-  zonal->add_option("--datum", [&](const CLI::results_t& r) { z.zones.datum = parse_datum(r[0]); return true; },
-                    "datum of the polygons' lon/lat: wgs84 | gcj02")->default_str("wgs84")->type_name("DATUM");
-  zonal->add_option("--threads", z.threads, "OpenMP threads (default: OMP_NUM_THREADS or all cores)")
-      ->check(CLI::Range(1, 65536).description(""))->type_name("N");
-  zonal->add_flag("--bom", z.bom, "start the CSV with a UTF-8 byte-order mark (for spreadsheets)");
-  zonal->add_flag("-q,--quiet", quiet, "no progress or summary");
-  bool no_cache = false;
-  std::string cache_dir = CoverageCache::default_directory();
-  zonal->add_option("--cache-dir", cache_dir, "folder of the coverage index cache")->capture_default_str()
-      ->type_name("DIR");
-  zonal->add_flag("--no-cache", no_cache, "neither read nor write the coverage index cache");
-  zonal->add_option("-o,--output", z.output, "output CSV")->required()->type_name("PATH");
-
-  BatchOptions b;
-  bool run_quiet = false;
-  auto* run = app.add_subcommand("run", "batch over a folder of releases as a YAML config describes");
-  run->add_option("config", b.config, "the YAML configuration (see configs/)")->required()->type_name("CONFIG.yaml");
-  run->add_flag("--force", b.force, "redo every release, changed or not");
-  run->add_option("--only", b.only, "process only this release id")->type_name("RELEASE");
-  run->add_flag("--dry-run", b.dry_run, "list the releases and what would be done; write nothing");
-  run->add_option("--releases", b.releases_glob, "glob of release files, overriding releases.files")
-      ->type_name("GLOB");
-  run->add_flag("--no-wait", b.no_wait, "when another run holds the output folder's lock, refuse instead of waiting");
-  run->add_flag("--verify", b.verify, "hash every input, also those whose size and mtime are unchanged (slower)");
-  run->add_option("--threads", b.threads, "OpenMP threads (default: the config's, else all cores)")
-      ->check(CLI::Range(1, 65536).description(""))->type_name("N");
-  run->add_flag("-q,--quiet", run_quiet, "no progress lines or summary");
-  bool run_no_cache = false;
-  std::string run_cache_dir = CoverageCache::default_directory();
-  run->add_option("--cache-dir", run_cache_dir, "folder of the coverage index cache")->capture_default_str()
-      ->type_name("DIR");
-  run->add_flag("--no-cache", run_no_cache, "neither read nor write the coverage index cache");
+  ZonalArgs za;
+  CLI::App* zonal = add_zonal_command(app, za);
+  RunArgs ra;
+  CLI::App* run = add_run_command(app, ra);
 
   std::string cache_action, cache_command_dir = CoverageCache::default_directory();
   auto* cache = app.add_subcommand("cache", "list or clear the coverage index cache");
@@ -159,14 +192,14 @@ int nightlights_main(int argc, char** argv) {
 
   try {
     set_silent(!cluster::is_writer());
-    set_quiet(quiet || run_quiet);
+    set_quiet(za.quiet || ra.quiet);
     configure_gdal();
     // --threads bounds every parallel part (zone preparation too), not only the window loop.
-    const int threads = zonal->parsed() ? z.threads : run->parsed() ? b.threads : decode_threads;
+    const int threads = zonal->parsed() ? za.z.threads : run->parsed() ? ra.b.threads : decode_threads;
     if (threads > 0) omp_set_num_threads(threads);
     if (run->parsed()) {
-      b.cache_dir = run_no_cache ? "" : run_cache_dir;
-      return run_batch(b);
+      ra.b.cache_dir = ra.no_cache ? "" : ra.cache_dir;
+      return run_batch(ra.b);
     }
     if (cache->parsed()) return run_cache_command(cache_action, cache_command_dir);
     if (app.got_subcommand("report")) return run_report_command(report_out);
@@ -177,15 +210,7 @@ int nightlights_main(int argc, char** argv) {
                   r.seconds, r.checksum);
       return 0;
     }
-    if (zonal->parsed()) {
-      z.stats = parse_statistics(stats);
-      z.coverage = parse_coverage_mode(coverage);
-      z.zones.include_fields = split_list(include);
-      if (*nodata_opt) z.nodata = nodata;  // rounded to the band's type where the raster is read
-      if (*floor_opt) z.floor = floor;
-      z.cache_dir = no_cache ? "" : cache_dir;
-      run_zonal_command(z);
-    }
+    if (zonal->parsed()) run_zonal_command(za.options());
     return 0;
   } catch (const UserError& e) {
     cluster::mark_broken();

@@ -6,6 +6,7 @@
 
 #include "pipeline/app/release_plan.hpp"
 #include "pipeline/io/diagnostics.hpp"
+#include "pipeline/io/eog_tiles.hpp"
 
 namespace nl {
 
@@ -21,7 +22,8 @@ std::vector<TileId> tiles_needed_by_zones(const RunConfig& config) {
   std::vector<ZoneExtentSource> sources;
   for (const auto& z : config.zones)
     sources.push_back({z.path, z.layer, z.assume_crs, z.datum == Datum::gcj02 ? 0.01 : 0.0});
-  return tiles_needed_by_zones(sources);
+  // One lattice per configuration: Black Marble's for its product, else EOG's six tiles.
+  return tiles_needed_by_zones(sources, config.releases.black_marble.enabled ? TileLattice::black_marble : TileLattice::eog);
 }
 
 void remember_panel_grid(Manifest& manifest, const GridGeometry& g) {
@@ -30,20 +32,6 @@ void remember_panel_grid(Manifest& manifest, const GridGeometry& g) {
   std::copy(v, v + 6, manifest.grid_values);
   manifest.grid = g.describe();
   manifest.has_grid = true;
-}
-
-namespace {
-
-// A tiled release as one mosaic on the lattice of the tiles the zones need.
-std::unique_ptr<BlackMarbleMosaic> open_tiles(const ReleaseFile& release, const RunConfig& config,
-                                              const std::vector<TileId>& needed) {
-  auto mosaic = std::make_unique<BlackMarbleMosaic>();
-  build_black_marble_mosaic(release.tiles, needed, config.releases.black_marble, release.id, *mosaic);
-  if (!mosaic->missing.empty() && config.releases.black_marble.fail_on_missing)
-    throw UserError("release " + release.id + ": " + std::to_string(mosaic->missing.size()) + " of " +
-                    std::to_string(mosaic->needed) + " tiles missing (" + tile_names(mosaic->missing) +
-                    ") and releases.missing_tiles is 'fail'");
-  return mosaic;
 }
 
 void check_panel_grid(const ReleaseFile& release, const RasterInfo& raster, const Manifest& manifest) {
@@ -55,10 +43,31 @@ void check_panel_grid(const ReleaseFile& release, const RasterInfo& raster, cons
                     panel.describe() + "); a panel never mixes grids — resample it, or use another output directory");
 }
 
+namespace {
+
+// A tiled release as one mosaic on the lattice of the tiles the zones need.
+std::unique_ptr<TileMosaic> open_tiles(const ReleaseFile& release, const RunConfig& config,
+                                              const std::vector<TileId>& needed) {
+  auto mosaic = std::make_unique<TileMosaic>();
+  if (config.releases.black_marble.enabled)
+    build_black_marble_mosaic(release.tiles, needed, config.releases.black_marble, release.id, *mosaic);
+  else
+    build_eog_mosaic(release.tiles, needed, config.releases.quality ? config.releases.quality->min_count : 1, release.id,
+                     *mosaic);
+  if (!mosaic->missing.empty() && config.releases.black_marble.fail_on_missing)
+    throw UserError("release " + release.id + ": " + std::to_string(mosaic->missing.size()) + " of " +
+                    std::to_string(mosaic->needed) + " tiles missing (" + tile_names(mosaic->missing) +
+                    ") and releases.missing_tiles is 'fail'");
+  return mosaic;
+}
+
 std::optional<QualityMask> quality_mask(const ReleaseFile& release, const RunConfig& config,
                                         const ReleaseInput& input) {
-  if (input.mosaic && !input.mosaic->quality_vrt.empty())
-    return QualityMask{inspect_raster(input.mosaic->quality_vrt, 1, ""), 1};
+  if (input.mosaic && !input.mosaic->quality_vrt.empty()) {
+    RasterInfo q = inspect_raster(input.mosaic->quality_vrt, 1, "");
+    q.parts = input.mosaic->quality_parts;  // read errors name the tile's file
+    return QualityMask{q, input.mosaic->quality_min_count};
+  }
   if (release.quality_path.empty()) return std::nullopt;
   RasterInfo q = inspect_raster(release.quality_path, release.band > 0 ? release.band : 1, config.releases.assume_crs);
   if (!q.grid.same_grid(input.raster.grid))
@@ -84,6 +93,7 @@ ReleaseInput open_release_input(const ReleaseFile& release, const RunConfig& con
     in.raster = in.mosaic ? inspect_raster(in.mosaic->radiance_vrt, 1, "")
                           : inspect_raster(release.path, release.band > 0 ? release.band : config.releases.band,
                                            config.releases.assume_crs);
+    if (in.mosaic) in.raster.parts = in.mosaic->radiance_parts;  // read errors name the tile's file
   }
   check_panel_grid(release, in.raster, manifest);
   in.quality = quality_mask(release, config, in);

@@ -19,10 +19,19 @@ namespace nl {
 
 struct ReleaseInput {
   std::vector<FileStamp> stamps;  // hashed, as release_stamps
-  std::unique_ptr<BlackMarbleMosaic> mosaic;  // tiled releases only
+  std::unique_ptr<TileMosaic> mosaic;  // tiled releases only
   RasterInfo raster;
   std::optional<QualityMask> quality;
   std::optional<DmspRelease> dmsp;  // DMSP years only: the composites and their calibration
+};
+
+// What one release's measuring produced, for its tables and provenance.
+struct Measurement {
+  ReleaseInput input;
+  ZonalResult result;
+  double zonal_seconds = 0;
+  int rank = -1;  // the MPI rank that measured it when whole releases go to ranks, else -1
+  std::optional<ZonalResult> saturation;  // DMSP: the saturation pass (raw DN 63 indicator)
 };
 
 // Opens the release; throws UserError when a file is missing or unreadable, when tiles are
@@ -37,6 +46,9 @@ ZonalOptions zonal_options(const RunConfig& config, const ReleaseInput& input, i
 
 // The tiles of a tiled product's lattice that the configured zones' extents touch.
 std::vector<TileId> tiles_needed_by_zones(const RunConfig& config);
+
+// Throws UserError when the release's grid differs from the panel's (once one is recorded).
+void check_panel_grid(const ReleaseFile& release, const RasterInfo& raster, const Manifest& manifest);
 
 // The panel's grid, recorded with the first release; every later release must match it.
 void remember_panel_grid(Manifest& manifest, const GridGeometry& grid);

@@ -23,12 +23,25 @@ const char* action_name(ReleaseAction action) {
   return "?";
 }
 
+std::vector<std::pair<std::string, std::string>> release_inputs(const ReleaseFile& release) {
+  std::vector<std::pair<std::string, std::string>> inputs;
+  for (const auto& t : release.tiles) {
+    inputs.emplace_back("tile " + t.tile.name(), t.path);
+    if (!t.quality_path.empty()) inputs.emplace_back("quality " + t.tile.name(), t.quality_path);
+  }
+  if (!release.tiles.empty()) return inputs;
+  if (!release.satellites.empty()) {  // a DMSP year: each satellite's composite
+    for (const auto& s : release.satellites) inputs.emplace_back("satellite " + s.satellite_year.id(), s.path);
+    return inputs;
+  }
+  const std::string band = release.band > 0 ? " band " + std::to_string(release.band) : "";
+  inputs.emplace_back("raster" + band, release.path);
+  if (!release.quality_path.empty()) inputs.emplace_back("quality" + band, release.quality_path);
+  return inputs;
+}
+
 std::vector<FileStamp> release_stamps(const ReleaseFile& release, bool hash) {
   std::vector<FileStamp> stamps;
-  if (!release.tiles.empty()) {
-    for (const auto& t : release.tiles) stamps.push_back(stamp_file(t.path, hash));
-    return stamps;
-  }
   if (release.band > 0) {  // a cube's band: its pixels are its identity, not the file's mtime
     stamps.push_back({band_input_name(release.path, release.band), 0, 0, release.band_sha256});
     if (!release.quality_path.empty()) {
@@ -38,12 +51,7 @@ std::vector<FileStamp> release_stamps(const ReleaseFile& release, bool hash) {
     }
     return stamps;
   }
-  if (!release.satellites.empty()) {  // a DMSP year: each satellite's composite
-    for (const auto& s : release.satellites) stamps.push_back(stamp_file(s.path, hash));
-    return stamps;
-  }
-  stamps.push_back(stamp_file(release.path, hash));
-  if (!release.quality_path.empty()) stamps.push_back(stamp_file(release.quality_path, hash));
+  for (const auto& [role, path] : release_inputs(release)) stamps.push_back(stamp_file(path, hash));
   return stamps;
 }
 

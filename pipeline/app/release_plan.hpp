@@ -2,6 +2,7 @@
 // files and the settings fingerprint with the manifest's record of the release's last run.
 #pragma once
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "pipeline/io/file_identity.hpp"
@@ -36,6 +37,10 @@ struct PlanOptions {
 
 // Every input of a release: its tiles (a changed tile set redoes it), or its raster and quality.
 std::vector<FileStamp> release_stamps(const ReleaseFile& release, bool hash);
+// Every input file of a release with its role, in the order of release_stamps: "raster" and
+// "quality", or per tile "tile 75N060E" and (with a quality raster per tile) "quality 75N060E".
+// A late or re-processed tile, or its cf_cvg, changes the stamps and redoes the release.
+std::vector<std::pair<std::string, std::string>> release_inputs(const ReleaseFile& release);
 
 // Same paths in the same order, and the same hashes (by_hash) or sizes and mtimes.
 bool same_inputs(const std::vector<FileStamp>& a, const std::vector<FileStamp>& b, bool by_hash);

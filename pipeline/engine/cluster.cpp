@@ -208,4 +208,50 @@ void broadcast_accumulators(std::vector<ZoneAccumulator>& zones) {
 #endif
 }
 
+// A release on the wire: two messages, the text and then [signature, record…] in doubles, one
+// record per zone in zone order (variable length: sketches).
+void send_release(int tag, const std::string& text, const std::vector<ZoneAccumulator>& zones) {
+#ifdef NIGHTLIGHTS_WITH_MPI
+  if (g_initialised && g_size > 1) {
+    MPI_Send(text.data(), static_cast<int>(text.size()), MPI_CHAR, 0, tag, MPI_COMM_WORLD);
+    std::vector<double> v{accumulator_layout_signature()};
+    for (size_t z = 0; z < zones.size(); ++z) append_record(static_cast<uint32_t>(z), zones[z], v);
+    MPI_Send(v.data(), static_cast<int>(v.size()), MPI_DOUBLE, 0, tag, MPI_COMM_WORLD);
+    return;
+  }
+#endif
+  (void)tag, (void)text, (void)zones;
+  throw UserError("internal error: send_release without MPI ranks");
+}
+
+void receive_release(int from_rank, int tag, std::string& text, std::vector<ZoneAccumulator>& zones) {
+#ifdef NIGHTLIGHTS_WITH_MPI
+  if (g_initialised && g_size > 1) {
+    MPI_Status status;
+    int n = 0;
+    MPI_Probe(from_rank, tag, MPI_COMM_WORLD, &status);
+    MPI_Get_count(&status, MPI_CHAR, &n);
+    text.assign(static_cast<size_t>(n), '\0');
+    MPI_Recv(text.data(), n, MPI_CHAR, from_rank, tag, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    MPI_Probe(from_rank, tag, MPI_COMM_WORLD, &status);
+    MPI_Get_count(&status, MPI_DOUBLE, &n);
+    std::vector<double> v(static_cast<size_t>(n));
+    MPI_Recv(v.data(), n, MPI_DOUBLE, from_rank, tag, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    const double* p = v.data();
+    const double* end = p + v.size();
+    if (p == end) throw UserError("an empty release message from rank " + std::to_string(from_rank));
+    check_layout(*p++, from_rank);
+    zones.clear();
+    while (p != end) {
+      auto [zone, acc] = read_record(p, end, from_rank);
+      if (zone != zones.size()) throw UserError("accumulators from rank " + std::to_string(from_rank) + " out of order");
+      zones.push_back(std::move(acc));
+    }
+    return;
+  }
+#endif
+  (void)from_rank, (void)tag, (void)text, (void)zones;
+  throw UserError("internal error: receive_release without MPI ranks");
+}
+
 }  // namespace nl::cluster

@@ -39,4 +39,11 @@ bool broken();
 void barrier();
 int64_t sum_over_ranks(int64_t value);
 
+// Whole releases on ranks (more releases than ranks): a rank that measured a release sends rank 0
+// its accumulators and a text describing the rest (error, grid, stamps…); rank 0 receives them
+// by the release's position `tag` in the queue, from the rank that owns it. Point to point, so
+// the other ranks go on with their next release.
+void send_release(int tag, const std::string& text, const std::vector<ZoneAccumulator>& zones);
+void receive_release(int from_rank, int tag, std::string& text, std::vector<ZoneAccumulator>& zones);
+
 }  // namespace nl::cluster

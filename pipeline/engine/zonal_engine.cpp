@@ -370,7 +370,8 @@ ZonalResult run_zonal(const RasterInfo& raster, const CoverageIndex& index, cons
       failed = true;
     }
     // Ranks take read windows round-robin; threads share a rank's windows dynamically.
-    const size_t ranks = static_cast<size_t>(cluster::size()), my_rank = static_cast<size_t>(cluster::rank());
+    const bool alone = options.this_rank_only;
+    const size_t ranks = alone ? 1 : static_cast<size_t>(cluster::size()), my_rank = alone ? 0 : static_cast<size_t>(cluster::rank());
 #pragma omp for schedule(dynamic, 1)
     for (size_t i = 0; i < plan.windows.size(); ++i) {
       if (failed || i % ranks != my_rank) continue;
@@ -421,7 +422,7 @@ ZonalResult run_zonal(const RasterInfo& raster, const CoverageIndex& index, cons
   }
   std::string local_error;
   if (failure) {
-    if (cluster::size() == 1) std::rethrow_exception(failure);
+    if (cluster::size() == 1 || options.this_rank_only) std::rethrow_exception(failure);
     try {
       std::rethrow_exception(failure);
     } catch (const UserError& e) {
@@ -432,7 +433,7 @@ ZonalResult run_zonal(const RasterInfo& raster, const CoverageIndex& index, cons
   }
   // Every rank's partials reach rank 0, which merges them in tile order: the same bits for any
   // number of ranks and threads, and for any block structure of the file.
-  cluster::gather_partials(partials, local_error);
+  if (!options.this_rank_only) cluster::gather_partials(partials, local_error);
 
   ZonalResult result;
   result.zones.resize(index.zone_count);
@@ -442,10 +443,10 @@ ZonalResult run_zonal(const RasterInfo& raster, const CoverageIndex& index, cons
       acc = ZoneAccumulator();  // free its sketch now: only the merged ones are kept
     }
   for (const int64_t w : plan.windows) result.cells_read += plan.reads.window(w).cells();
-  cluster::broadcast_accumulators(result.zones);
+  if (!options.this_rank_only) cluster::broadcast_accumulators(result.zones);
   result.windows_read = static_cast<int64_t>(plan.windows.size());
-  result.negative_cells = cluster::sum_over_ranks(negative_cells.load());
-  result.transform_count = cluster::sum_over_ranks(transform_count.load());
+  result.negative_cells = options.this_rank_only ? negative_cells.load() : cluster::sum_over_ranks(negative_cells.load());
+  result.transform_count = options.this_rank_only ? transform_count.load() : cluster::sum_over_ranks(transform_count.load());
   warn_of_fill_values(raster, result.zones);
   return result;
 }

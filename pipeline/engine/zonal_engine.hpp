@@ -104,6 +104,9 @@ struct ZonalOptions {
   // After each window, with the fraction of windows done (on MPI: of this rank's share).
   // Returning false cancels the run: it throws Cancelled, and no partial sum is returned.
   ProgressCallback progress;
+  // This rank reads every window itself and shares nothing: under mpirun, when whole releases
+  // go to ranks (batch runs with more releases than ranks), not windows.
+  bool this_rank_only = false;
 };
 
 struct ZonalResult {

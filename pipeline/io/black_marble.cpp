@@ -16,8 +16,10 @@
 #include <sstream>
 
 #include "pipeline/io/diagnostics.hpp"
+#include "pipeline/io/eog_tiles.hpp"
 #include "pipeline/io/gdal_env.hpp"
 #include "pipeline/io/vector_source.hpp"
+#include "pipeline/io/vrt_text.hpp"
 
 namespace nl {
 
@@ -33,24 +35,6 @@ std::string two_digits(int n) {
   std::string s = n < 10 ? "0" : "";
   s.append(std::to_string(n));
   return s;
-}
-
-std::string xml_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '&') out += "&amp;";
-    else if (c == '<') out += "&lt;";
-    else if (c == '>') out += "&gt;";
-    else if (c == '"') out += "&quot;";
-    else out += c;
-  }
-  return out;
-}
-
-std::string number_text(double v) {
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
 }
 
 uint64_t little_endian(const unsigned char* p, int bytes) {
@@ -169,8 +153,8 @@ std::string vrt_header(TileId corner, int cols, int rows, const std::string& typ
   std::ostringstream x;
   x << "<VRTDataset rasterXSize=\"" << cols * kTileCells << "\" rasterYSize=\"" << rows * kTileCells << "\">\n"
     << "  <SRS dataAxisToSRSAxisMapping=\"2,1\">EPSG:4326</SRS>\n"
-    << "  <GeoTransform>" << number_text(g.origin_x) << ", " << number_text(kCell) << ", 0, " << number_text(g.origin_y)
-    << ", 0, " << number_text(-kCell) << "</GeoTransform>\n"
+    << "  <GeoTransform>" << exact_number_text(g.origin_x) << ", " << exact_number_text(kCell) << ", 0, " << exact_number_text(g.origin_y)
+    << ", 0, " << exact_number_text(-kCell) << "</GeoTransform>\n"
     // Blocks of 240 divide the tile edge, so no block straddles two tiles.
     << "  <VRTRasterBand dataType=\"" << type << "\" band=\"1\" blockXSize=\"240\" blockYSize=\"240\">\n";
   return x.str();
@@ -192,22 +176,17 @@ std::string keep_lut(const std::vector<int>& keep) {
   return "      <LUT>" + lut + "</LUT>\n";
 }
 
-void write_vsimem(const std::string& path, const std::string& text) {
-  VSILFILE* f = VSIFOpenL(path.c_str(), "wb");
-  if (!f) throw UserError(path + ": cannot create the in-memory mosaic");
-  VSIFWriteL(text.data(), 1, text.size(), f);
-  VSIFCloseL(f);
-}
-
 }  // namespace
 
 std::string TileId::name() const {
+  if (lattice == TileLattice::eog) return eog_tile_name(*this);
   std::string s = "h";
   s.append(two_digits(h)).append("v").append(two_digits(v));
   return s;
 }
 
 std::optional<TileId> parse_tile_id(const std::string& t) {
+  if (auto eog = parse_eog_tile(t)) return eog;
   if (t.size() != 6 || t[0] != 'h' || t[3] != 'v') return std::nullopt;
   for (int i : {1, 2, 4, 5})
     if (t[i] < '0' || t[i] > '9') return std::nullopt;
@@ -287,7 +266,7 @@ void check_hdf5_file(const std::string& path) {
                   ") — a failed download?");
 }
 
-std::vector<TileId> tiles_needed_by_zones(const std::vector<ZoneExtentSource>& layers) {
+std::vector<TileId> tiles_needed_by_zones(const std::vector<ZoneExtentSource>& layers, TileLattice lattice) {
   configure_gdal();
   std::vector<TileId> needed;
   for (const auto& z : layers) {
@@ -315,8 +294,9 @@ std::vector<TileId> tiles_needed_by_zones(const std::vector<ZoneExtentSource>& l
         e.MinX = *std::min_element(xs, xs + 4), e.MaxX = *std::max_element(xs, xs + 4);
         e.MinY = *std::min_element(ys, ys + 4), e.MaxY = *std::max_element(ys, ys + 4);
       }
-      for (const TileId& t : tiles_meeting(e.MinX - z.pad_degrees, e.MinY - z.pad_degrees, e.MaxX + z.pad_degrees,
-                                           e.MaxY + z.pad_degrees))
+      const double w = e.MinX - z.pad_degrees, s = e.MinY - z.pad_degrees, east = e.MaxX + z.pad_degrees,
+                   n = e.MaxY + z.pad_degrees;
+      for (const TileId& t : lattice == TileLattice::eog ? eog_tiles_meeting(w, s, east, n) : tiles_meeting(w, s, east, n))
         needed.push_back(t);
     }
   }
@@ -325,7 +305,7 @@ std::vector<TileId> tiles_needed_by_zones(const std::vector<ZoneExtentSource>& l
   return needed;
 }
 
-BlackMarbleMosaic::~BlackMarbleMosaic() {
+TileMosaic::~TileMosaic() {
   if (!radiance_vrt.empty()) VSIUnlink(radiance_vrt.c_str());
   if (!quality_vrt.empty()) VSIUnlink(quality_vrt.c_str());
 }
@@ -335,6 +315,7 @@ namespace {
 // The VRT sources of a release's tiles, and the radiance layer's attributes they share.
 struct MosaicSources {
   std::string radiance, quality;
+  std::vector<MosaicPart> radiance_parts, quality_parts;  // for read errors naming the tile file
   std::optional<LayerInfo> first;
   std::string first_path;
 };
@@ -354,6 +335,9 @@ void add_tile(const TileFile& f, const BlackMarbleConfig& config, TileId corner,
                     "; the tiles of one release must agree");
   }
   m.radiance += source_xml("SimpleSource", info.subdataset, f.tile, corner);
+  const MosaicPart part{f.path, (f.tile.v - corner.v) * int64_t{kTileCells}, (f.tile.h - corner.h) * int64_t{kTileCells},
+                        kTileCells, kTileCells};
+  m.radiance_parts.push_back(part);
   if (!config.quality) return;
   const std::string qlayer =
       config.quality_layer.empty() ? black_marble_default_quality_layer(product, layer) : config.quality_layer;
@@ -362,6 +346,7 @@ void add_tile(const TileFile& f, const BlackMarbleConfig& config, TileId corner,
   if (q.data_type != "Byte")
     throw UserError(f.path + ": quality layer '" + qlayer + "' is " + q.data_type + ", not an 8-bit flag layer");
   m.quality += source_xml("ComplexSource", q.subdataset, f.tile, corner, keep_lut(config.keep));
+  m.quality_parts.push_back(part);
 }
 
 }  // namespace
@@ -395,9 +380,11 @@ void build_black_marble_mosaic(const std::vector<TileFile>& tiles, const std::ve
                     " tiles the zones need is present");
   const LayerInfo& first = *sources.first;
   const int cols = hi.h - lo.h + 1, rows = hi.v - lo.v + 1;
-  const std::string band = "    <NoDataValue>" + number_text(first.fill.value_or(65535)) + "</NoDataValue>\n" +
-                           "    <Offset>" + number_text(first.offset) + "</Offset>\n    <Scale>" +
-                           number_text(first.scale) + "</Scale>\n";
+  const std::string band = "    <NoDataValue>" + exact_number_text(first.fill.value_or(65535)) + "</NoDataValue>\n" +
+                           "    <Offset>" + exact_number_text(first.offset) + "</Offset>\n    <Scale>" +
+                           exact_number_text(first.scale) + "</Scale>\n";
+  out.radiance_parts = std::move(sources.radiance_parts);
+  out.quality_parts = std::move(sources.quality_parts);
   out.radiance_vrt = "/vsimem/nightlights-black-marble-" + tag + ".vrt";
   write_vsimem(out.radiance_vrt, vrt_header(lo, cols, rows, first.data_type) + band + sources.radiance +
                                      "  </VRTRasterBand>\n</VRTDataset>\n");

@@ -7,18 +7,22 @@
 #include <vector>
 
 #include "kernels/grid.hpp"
+#include "pipeline/io/raster_source.hpp"
 
 namespace nl {
 
-struct RasterInfo;
+// The lattices tiled products come on: Black Marble's 36 x 18 tiles of 10°, and EOG's six
+// monthly tiles (pipeline/io/eog_tiles.hpp).
+enum class TileLattice { black_marble, eog };
 
 struct TileId {
-  int h = 0, v = 0;
-  std::string name() const;  // "h29v05"
+  int h = 0, v = 0;  // column and row of the lattice, from the west and the north
+  TileLattice lattice = TileLattice::black_marble;
+  std::string name() const;  // "h29v05", or EOG's "75N060E"
   auto operator<=>(const TileId&) const = default;
 };
 
-// "h29v05" (h 00-35, v 00-17) or nothing.
+// "h29v05" (h 00-35, v 00-17), one of EOG's six ("75N060E"), or nothing.
 std::optional<TileId> parse_tile_id(const std::string& text);
 // A tile's grid: west = -180 + 10h, north = 90 - 10v, 2400 x 2400 cells of 1/240°.
 GridGeometry black_marble_tile_grid(TileId tile);
@@ -31,8 +35,9 @@ struct ZoneExtentSource {
   std::string assume_crs;   // when the layer has none; empty: lon/lat
   double pad_degrees = 0;   // e.g. for GCJ-02 coordinates, moved up to ~0.007° by the datum shift
 };
-// Tiles meeting some feature's envelope (in lon/lat): the tiles the zones need.
-std::vector<TileId> tiles_needed_by_zones(const std::vector<ZoneExtentSource>& layers);
+// Tiles of `lattice` meeting some feature's envelope (in lon/lat): the tiles the zones need.
+std::vector<TileId> tiles_needed_by_zones(const std::vector<ZoneExtentSource>& layers,
+                                          TileLattice lattice = TileLattice::black_marble);
 
 // `releases.product: black-marble` settings.
 struct BlackMarbleConfig {
@@ -63,18 +68,23 @@ void check_hdf5_file(const std::string& path);
 struct TileFile {
   TileId tile;
   std::string path;
+  std::string quality_path = {};  // a GeoTIFF tile's quality raster (EOG's cf_cvg), else empty
 };
 
-struct BlackMarbleMosaic {
+// A tiled release read as one raster (Black Marble HDF5 or EOG GeoTIFF tiles).
+struct TileMosaic {
   std::string radiance_vrt;  // /vsimem/ paths, removed by the destructor
-  std::string quality_vrt;   // empty without releases.quality
+  std::string quality_vrt;   // empty without a quality layer or raster
+  double quality_min_count = 1;  // quality cells below this are dropped (a keep LUT gives 0 or 1)
+  std::vector<MosaicPart> radiance_parts, quality_parts;
   std::vector<TileId> missing;  // needed tiles with no file
   size_t needed = 0;
-  BlackMarbleMosaic() = default;
-  BlackMarbleMosaic(const BlackMarbleMosaic&) = delete;
-  BlackMarbleMosaic& operator=(const BlackMarbleMosaic&) = delete;
-  ~BlackMarbleMosaic();
+  TileMosaic() = default;
+  TileMosaic(const TileMosaic&) = delete;
+  TileMosaic& operator=(const TileMosaic&) = delete;
+  ~TileMosaic();
 };
+using BlackMarbleMosaic = TileMosaic;
 
 // The release's tiles as VRTs on the lattice spanned by `needed` (whatever files are present,
 // so a missing tile never changes the grid). Each tile is checked (signature, size, tile

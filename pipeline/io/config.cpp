@@ -277,24 +277,22 @@ void parse_black_marble(const Reader& r, const YAML::Node& rel, ReleasesConfig& 
       r.fail(rel["product"], "releases.product must be 'black-marble' or 'dmsp-ols' (leave it out for GeoTIFF-like rasters)");
     b.enabled = true;
   }
-  for (const char* key : {"layer", "collection", "missing_tiles"})
+  const bool tiled = c.pattern.find("{tile}") != std::string::npos;
+  for (const char* key : {"layer", "collection"})
     if (rel[key] && !b.enabled) r.fail(rel[key], std::string("releases.") + key + " needs releases.product: black-marble");
-  if (!b.enabled) {
-    // Tiles of GeoTIFF products (EOG's six monthly tiles) are not mosaicked yet.
-    if (c.pattern.find("{tile}") != std::string::npos)
-      r.fail(rel["pattern"], "releases.pattern: {tile} needs releases.product: black-marble (other tiled products "
-                             "are not mosaicked yet: mosaic them with gdalbuildvrt and give the VRT)");
-    return;
-  }
-  if (c.pattern.find("{tile}") == std::string::npos)
-    r.fail(rel["pattern"], "releases.pattern of a black-marble product must contain {tile}, e.g. \"VNP46A3.A{year}{doy}.{tile}.*.h5\"");
-  if (rel["layer"]) b.layer = r.str(rel, "layer");
-  if (rel["collection"]) b.collection = r.str(rel, "collection");
+  if (rel["missing_tiles"] && !tiled)
+    r.fail(rel["missing_tiles"], "releases.missing_tiles needs tiles: a {tile} in releases.pattern");
   if (rel["missing_tiles"]) {
     const std::string m = r.str(rel, "missing_tiles");
     if (m != "process" && m != "fail") r.fail(rel["missing_tiles"], "releases.missing_tiles must be 'process' or 'fail'");
     b.fail_on_missing = m == "fail";
   }
+  // Without a product, {tile} means EOG's six monthly GeoTIFF tiles (pipeline/io/eog_tiles.hpp).
+  if (!b.enabled) return;
+  if (!tiled)
+    r.fail(rel["pattern"], "releases.pattern of a black-marble product must contain {tile}, e.g. \"VNP46A3.A{year}{doy}.{tile}.*.h5\"");
+  if (rel["layer"]) b.layer = r.str(rel, "layer");
+  if (rel["collection"]) b.collection = r.str(rel, "collection");
   if (const YAML::Node q = rel["quality"]) {
     r.check_keys(q, "releases.quality", {"layer", "keep"});
     if (!q["keep"]) r.fail(q, "releases.quality of a black-marble product needs 'keep', the flag values kept, e.g. [0, 1]");
@@ -368,28 +366,23 @@ void check_level_key(const Reader& r, const YAML::Node& n, const RunConfig& c, c
                        "', which is derived and carries only its id; use id or a prefix like id[0:2]");
 }
 
-RunConfig parse_checked(const std::string& text, const std::string& path, const std::string& base_dir,
-                        bool read_tables) {
-  Reader r(path);
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::Exception& e) {
-    throw UserError(path + ":" + std::to_string(e.mark.line + 1) + ": malformed YAML: " + e.msg);
-  }
-  RunConfig c;
-  c.path = path;
-  c.base_dir = base_dir;
-  c.text = text;
-  if (!root.IsMap()) throw UserError(path + ": the configuration must be a YAML mapping (see configs/sample.yaml)");
-  r.check_keys(root, "the configuration",
-               {"releases", "preprocess", "zones", "levels", "stats", "coverage", "lit_threshold",
-                "min_valid_fraction", "gaps", "hu_line", "inequality", "convergence", "population", "output",
-                "threads"});
-  for (const char* required : {"releases", "zones", "levels", "output"})
-    if (!root[required]) throw UserError(path + ": missing section '" + std::string(required) + "'");
+// What the section parsers below share: the reader (for line numbers), the document, the
+// configuration being filled, and the level names defined so far.
+struct ConfigSections {
+  Reader& r;
+  const YAML::Node& root;
+  RunConfig& config;
+  const std::string& path;
+  const std::string& base_dir;
+  bool read_tables;
+  std::set<std::string> level_names;
+};
 
-  // releases
+void parse_releases(ConfigSections& s) {
+  Reader& r = s.r;
+  const YAML::Node& root = s.root;
+  RunConfig& c = s.config;
+  const std::string& base_dir = s.base_dir;
   const YAML::Node rel = root["releases"];
   r.check_keys(rel, "releases", {"files", "pattern", "id", "units", "band", "assume_crs", "quality", "product",
                                   "layer", "collection", "missing_tiles", "combine", "band_ids"});
@@ -429,8 +422,12 @@ RunConfig parse_checked(const std::string& text, const std::string& path, const 
     if (q["min_count"]) qc.min_count = r.num(q, "min_count");
     c.releases.quality = qc;
   }
+}
 
-  // preprocess
+void parse_preprocess(ConfigSections& s) {
+  Reader& r = s.r;
+  const YAML::Node& root = s.root;
+  RunConfig& c = s.config;
   if (const YAML::Node p = root["preprocess"]) {
     r.check_keys(p, "preprocess", {"nodata", "negatives", "floor", "cap", "scale", "offset", "intercalibration",
                                    "zero_stays_zero", "no_observation", "calibrated_range"});
@@ -455,8 +452,13 @@ RunConfig parse_checked(const std::string& text, const std::string& path, const 
       r.fail(p["floor"], "preprocess.floor (" + format_number(*c.preprocess.floor) + ") is above preprocess.cap (" +
                              format_number(*c.preprocess.cap) + ")");
   }
+}
 
-  // zones
+void parse_zones(ConfigSections& s) {
+  Reader& r = s.r;
+  const YAML::Node& root = s.root;
+  RunConfig& c = s.config;
+  const std::string& base_dir = s.base_dir;
   const YAML::Node zones = root["zones"];
   r.require_map(zones, "zones");
   std::set<std::string> zone_names;
@@ -482,12 +484,18 @@ RunConfig parse_checked(const std::string& text, const std::string& path, const 
     c.zones.push_back(z);
   }
   if (c.zones.empty()) r.fail(zones, "zones: at least one zone layer is needed");
+}
 
-  // levels
+void parse_levels(ConfigSections& s) {
+  Reader& r = s.r;
+  const YAML::Node& root = s.root;
+  RunConfig& c = s.config;
+  const std::string& base_dir = s.base_dir;
+  const bool read_tables = s.read_tables;
+  std::set<std::string>& level_names = s.level_names;
   const YAML::Node levels = root["levels"];
   if (!levels.IsSequence() || levels.size() == 0)
     r.fail(levels, "levels must be a list, the finest first (e.g. - name: county, zones: counties)");
-  std::set<std::string> level_names;
   for (const auto& n : levels) {
     r.check_keys(n, "a level", {"name", "zones", "from", "key", "suffix", "lookup", "unmatched"});
     LevelConfig l;
@@ -530,8 +538,12 @@ RunConfig parse_checked(const std::string& text, const std::string& path, const 
     c.levels.push_back(l);
   }
   if (!c.levels.front().from.empty()) r.fail(levels[0], "the first level must have its own zones");
+}
 
-  // statistics and the rest
+void parse_statistics(ConfigSections& s) {
+  Reader& r = s.r;
+  const YAML::Node& root = s.root;
+  RunConfig& c = s.config;
   if (root["stats"]) {
     for (const auto& s : r.list(root, "stats")) {
       try {
@@ -565,7 +577,14 @@ RunConfig parse_checked(const std::string& text, const std::string& path, const 
     if (c.threads > kMaxThreads)
       r.fail(root["threads"], "'threads' must be at most " + std::to_string(kMaxThreads) + " (leave it out for all cores)");
   }
+}
 
+void parse_gaps(ConfigSections& s) {
+  Reader& r = s.r;
+  const YAML::Node& root = s.root;
+  RunConfig& c = s.config;
+  const std::string& path = s.path;
+  std::set<std::string>& level_names = s.level_names;
   c.gaps.level = c.levels.front().name;
   if (const YAML::Node g = root["gaps"]) {
     r.check_keys(g, "gaps", {"level", "region_level", "reference", "groups", "west"});
@@ -579,7 +598,15 @@ RunConfig parse_checked(const std::string& text, const std::string& path, const 
   for (const std::string* lv : {&c.gaps.level, &c.gaps.region_level})
     if (!lv->empty() && !level_names.count(*lv))
       throw UserError(path + ": gaps names level '" + *lv + "', which levels does not define");
+}
 
+void parse_population(ConfigSections& s) {
+  Reader& r = s.r;
+  const YAML::Node& root = s.root;
+  RunConfig& c = s.config;
+  const std::string& base_dir = s.base_dir;
+  const bool read_tables = s.read_tables;
+  std::set<std::string>& level_names = s.level_names;
   if (const YAML::Node p = root["population"]) {
     r.check_keys(p, "population", {"table", "level"});
     if (!p["table"]) r.fail(p, "population.table is required (a CSV with columns code and population)");
@@ -589,7 +616,15 @@ RunConfig parse_checked(const std::string& text, const std::string& path, const 
       r.fail(p, "population.level names level '" + c.population.level + "', which levels does not define");
     if (read_tables) c.population.by_code = load_population(c.population.table);
   }
+}
 
+void parse_hu_line_and_inequality(ConfigSections& s) {
+  Reader& r = s.r;
+  const YAML::Node& root = s.root;
+  RunConfig& c = s.config;
+  const std::string& base_dir = s.base_dir;
+  const bool read_tables = s.read_tables;
+  std::set<std::string>& level_names = s.level_names;
   if (const YAML::Node h = root["hu_line"]) {
     r.check_keys(h, "hu_line", {"definition", "shape", "country", "level"});
     c.hu_line.enabled = true;
@@ -658,7 +693,15 @@ RunConfig parse_checked(const std::string& text, const std::string& path, const 
       if (!level_names.count(l)) r.fail(v, "convergence.levels names level '" + l + "', which levels does not define");
     if (c.convergence.region_dummies && c.gaps.region_level.empty()) c.convergence.region_dummies = false;
   }
+}
 
+void parse_output(ConfigSections& s) {
+  Reader& r = s.r;
+  const YAML::Node& root = s.root;
+  RunConfig& c = s.config;
+  const std::string& path = s.path;
+  const std::string& base_dir = s.base_dir;
+  std::set<std::string>& level_names = s.level_names;
   const YAML::Node out = root["output"];
   r.check_keys(out, "output", {"directory", "geopackage", "bom", "pictures", "maps"});
   if (!out["directory"]) r.fail(out, "output.directory is required");
@@ -679,6 +722,39 @@ RunConfig parse_checked(const std::string& text, const std::string& path, const 
     c.output.pictures = r.boolean(out, "maps");
     log_warning(path + ": output.maps is deprecated; call it output.pictures (same meaning)");
   }
+}
+
+RunConfig parse_checked(const std::string& text, const std::string& path, const std::string& base_dir,
+                        bool read_tables) {
+  Reader r(path);
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    throw UserError(path + ":" + std::to_string(e.mark.line + 1) + ": malformed YAML: " + e.msg);
+  }
+  RunConfig c;
+  c.path = path;
+  c.base_dir = base_dir;
+  c.text = text;
+  if (!root.IsMap()) throw UserError(path + ": the configuration must be a YAML mapping (see configs/sample.yaml)");
+  r.check_keys(root, "the configuration",
+               {"releases", "preprocess", "zones", "levels", "stats", "coverage", "lit_threshold",
+                "min_valid_fraction", "gaps", "hu_line", "inequality", "convergence", "population", "output",
+                "threads"});
+  for (const char* required : {"releases", "zones", "levels", "output"})
+    if (!root[required]) throw UserError(path + ": missing section '" + std::string(required) + "'");
+
+  ConfigSections sections{r, root, c, path, base_dir, read_tables, {}};
+  parse_releases(sections);
+  parse_preprocess(sections);
+  parse_zones(sections);
+  parse_levels(sections);
+  parse_statistics(sections);
+  parse_gaps(sections);
+  parse_population(sections);
+  parse_hu_line_and_inequality(sections);
+  parse_output(sections);
   return c;
 }
 

@@ -48,6 +48,7 @@ std::string provenance_json(const Provenance& p) {
     j["tiles_missing"] = p.tiles_missing;
   }
   if (!p.dmsp_json.empty()) j["dmsp"] = nlohmann::ordered_json::parse(p.dmsp_json);
+  if (p.measured_on_rank) j["measured_on_rank"] = *p.measured_on_rank;
   return j.dump(2) + "\n";
 }
 

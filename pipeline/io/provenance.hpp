@@ -26,6 +26,7 @@ struct Provenance {
   std::optional<size_t> tiles_needed;  // tiled releases only
   std::vector<std::string> tiles_missing;
   std::string dmsp_json;  // a DMSP release's calibration and combination (a JSON object), empty: none
+  std::optional<int> measured_on_rank;  // when whole releases go to MPI ranks
 };
 
 // The JSON text (two-space indent, keys in a fixed order, tool version and finish time added).

@@ -220,6 +220,13 @@ void RasterReader::read_blocks(const Window& w) {
 }
 
 UserError RasterReader::read_error(const Window& block, const std::string& why) const {
+  // In a mosaic the file to re-download is the tile holding the block (blocks never straddle two).
+  for (const MosaicPart& p : info_.parts)
+    if (block.row0 >= p.row0 && block.row0 < p.row0 + p.rows && block.col0 >= p.col0 && block.col0 < p.col0 + p.cols)
+      return UserError(p.path + ": read error in the block at row " + std::to_string(block.row0 - p.row0) +
+                       ", column " + std::to_string(block.col0 - p.col0) + " of this tile (" +
+                       std::to_string(block.cols) + "x" + std::to_string(block.rows) + " cells): " + why +
+                       " — the file is damaged or truncated; re-download or re-create it");
   return UserError(info_.path + ": read error in the block at row " + std::to_string(block.row0) + ", column " +
                    std::to_string(block.col0) + " (" + std::to_string(block.cols) + "x" + std::to_string(block.rows) +
                    " cells): " + why + " — the file is damaged or truncated; re-download or re-create it");

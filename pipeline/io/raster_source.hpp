@@ -17,6 +17,13 @@ namespace nl {
 
 class UserError;
 
+// Where one input file's cells sit in a mosaic (a tiled release's VRT), so that a read error
+// names the file that failed, not the in-memory VRT.
+struct MosaicPart {
+  std::string path;
+  int64_t row0 = 0, col0 = 0, rows = 0, cols = 0;
+};
+
 struct RasterInfo {
   std::string path;     // as given to GDAL (may be a subdataset name)
   int band = 1;
@@ -30,6 +37,7 @@ struct RasterInfo {
   double linear_unit_m = 1.0;
   std::optional<double> nodata;  // rounded to the band's type, so it compares equal to pixels
   double scale = 1.0, offset = 0.0;
+  std::vector<MosaicPart> parts;  // a mosaic's files, for read errors; empty for one file
 };
 
 // Throws UserError naming the file when it cannot be opened, is not a raster, the band does not

@@ -43,7 +43,7 @@ std::vector<PatternToken> tokenize_pattern(const std::string& pattern) {
       if (std::find(keys.begin(), keys.end(), key) != keys.end())
         throw std::invalid_argument("placeholder {" + key + "} appears twice in pattern '" + pattern + "'");
       keys.push_back(key);
-      const int width = key == "year" ? 4 : key == "doy" ? 3 : key == "tile" ? 6 : 2;
+      const int width = key == "year" ? 4 : key == "doy" ? 3 : key == "tile" ? 0 : 2;  // a tile's: by its id
       tokens.push_back({key == "tile" ? PatternToken::tile : PatternToken::digits, 0, width, key});
       i = close;
     } else if (ch == '*') {
@@ -60,8 +60,12 @@ std::vector<PatternToken> tokenize_pattern(const std::string& pattern) {
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
-// {tile}: a Black Marble tile id hHHvVV.
-bool is_tile_at(const std::string& name, size_t j) { return parse_tile_id(name.substr(j, 6)).has_value(); }
+// {tile}: the width of the tile id at name[j] (Black Marble's hHHvVV 6, EOG's 75N060E 7), 0 if none.
+size_t tile_width_at(const std::string& name, size_t j) {
+  for (size_t w : {size_t{6}, size_t{7}})
+    if (j + w <= name.size() && parse_tile_id(name.substr(j, w))) return w;
+  return 0;
+}
 
 bool is_leap(int year) { return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0; }
 
@@ -116,9 +120,11 @@ std::optional<NameMatch> match_release_name(const std::string& name, const std::
           ok = j + tok.count <= nn && at(t + 1, j + tok.count) &&
                std::all_of(name.begin() + j, name.begin() + j + tok.count, is_digit);
           break;
-        case PatternToken::tile:
-          ok = j + tok.count <= nn && at(t + 1, j + tok.count) && is_tile_at(name, j);
+        case PatternToken::tile: {
+          const size_t w = j < nn ? tile_width_at(name, j) : 0;
+          ok = w && at(t + 1, j + w);
           break;
+        }
       }
       at(t, j) = ok;
     }
@@ -134,8 +140,9 @@ std::optional<NameMatch> match_release_name(const std::string& name, const std::
       while (!at(t + 1, k)) --k;
       j = k;
     } else if (tok.kind == PatternToken::digits || tok.kind == PatternToken::tile) {
-      values[tok.key] = name.substr(j, tok.count);
-      j += tok.count;
+      const size_t w = tok.kind == PatternToken::tile ? tile_width_at(name, j) : static_cast<size_t>(tok.count);
+      values[tok.key] = name.substr(j, w);
+      j += w;
     } else {
       ++j;
     }
@@ -314,14 +321,22 @@ std::vector<ReleaseFile> find_releases(const ReleasesConfig& config) {
                       it->second + " and " + path +
                       (m->tile.empty() ? " — make releases.pattern more specific"
                                        : " — pick one with releases.collection (e.g. \"002\") or remove one"));
+    const std::string quality = config.quality ? quality_path_for(path, *config.quality) : "";
+    if (config.quality && quality.empty())
+      throw UserError(path + ": the quality rule (replace '" + config.quality->replace_from + "') does not apply to this name");
     auto [rit, fresh] = by_id.try_emplace(m->id);
     ReleaseFile& r = rit->second;
-    if (fresh) {
-      r = ReleaseFile{m->id, path, config.quality ? quality_path_for(path, *config.quality) : "", {}, {}, 0, "", ""};
-      if (config.quality && r.quality_path.empty())
-        throw UserError(path + ": the quality rule (replace '" + config.quality->replace_from + "') does not apply to this name");
+    if (fresh) r = ReleaseFile{m->id, path, quality, {}, {}, 0, "", ""};
+    if (!m->tile.empty()) {
+      const TileId tile = *parse_tile_id(m->tile);
+      const bool black_marble = tile.lattice == TileLattice::black_marble;
+      if (black_marble != config.black_marble.enabled)
+        throw UserError(path + ": tile " + m->tile + (black_marble ? " is a Black Marble tile; set releases.product: black-marble"
+                                                                   : " is an EOG tile, but releases.product is black-marble"));
+      // A tiled release's quality rasters go with their tiles, into the mosaic's quality layer.
+      r.tiles.push_back({tile, path, quality});
+      r.quality_path.clear();
     }
-    if (!m->tile.empty()) r.tiles.push_back({*parse_tile_id(m->tile), path});
   }
   std::vector<ReleaseFile> releases;
   for (auto& [id, r] : by_id) {

@@ -2,17 +2,12 @@
 #include "pipeline/analysis/gap_sentences.hpp"
 
 #include <cmath>
-#include <cstdio>
+
+#include "pipeline/io/output_file.hpp"
 
 namespace nl {
 
 namespace {
-
-std::string printf_number(const char* format, double value) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, format, value);
-  return buf;
-}
 
 // 2857 → "2,857", as the README's tables write counts.
 std::string thousands(int64_t n) {
@@ -59,8 +54,8 @@ std::string share_sentence(const GapTable& table, const GapsConfig& config) {
   for (const auto& g : config.groups) {
     const GapRow* r = find_row(table, g);
     if (!r) continue;
-    const std::string light = printf_number("%.1f %%", 100 * r->acc.sum_area / all->acc.sum_area);
-    const std::string area = printf_number("%.1f %%", 100 * r->acc.valid_area / all->acc.valid_area);
+    const std::string light = format_printf("%.1f %%", 100 * r->acc.sum_area / all->acc.sum_area);
+    const std::string area = format_printf("%.1f %%", 100 * r->acc.valid_area / all->acc.valid_area);
     out += out.empty() ? g + " has " + light + " of the light on " + area + " of the area"
                        : "; " + g + " " + light + " on " + area;
   }
@@ -73,7 +68,7 @@ std::string units_sentence(const GapTable& table, const GapsConfig& config, doub
   if (!all) return "";
   std::string out = thousands(all->units_counted) + " " + config.level + " units counted, " +
                     thousands(all->units_left_out) + " left out (valid_fraction below " +
-                    printf_number("%g", min_valid_fraction) + ", or no valid cell)";
+                    format_printf("%g", min_valid_fraction) + ", or no valid cell)";
   for (const auto& r : table.rows)
     if (!r.compared)
       out += "; " + r.group + " (" + thousands(r.units_counted) + " units) is outside the comparison";
@@ -84,7 +79,7 @@ std::string units_sentence(const GapTable& table, const GapsConfig& config, doub
 
 std::string rounded_ratio(double ratio) {
   if (std::isnan(ratio)) return "n/a";
-  return printf_number(ratio >= 1 ? "%.1f" : "%.2g", ratio);
+  return format_printf(ratio >= 1 ? "%.1f" : "%.2g", ratio);
 }
 
 std::vector<std::string> gap_sentences(const GapTable& table, const GapsConfig& config, double min_valid_fraction) {

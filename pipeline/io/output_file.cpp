@@ -1,6 +1,8 @@
 // Atomic file writes, CSV helpers, number formatting and directories.
 #include "pipeline/io/output_file.hpp"
 
+#include <cstdio>
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -159,6 +161,12 @@ void make_directories(const std::string& path) {
   std::error_code ec;
   std::filesystem::create_directories(path, ec);
   if (ec) throw UserError(path + ": cannot create directory (" + ec.message() + ")");
+}
+
+std::string format_printf(const char* format, double value) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, format, value);
+  return buf;
 }
 
 }  // namespace nl

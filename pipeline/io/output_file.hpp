@@ -33,6 +33,8 @@ void write_file_atomically(const std::string& path, std::string_view content);
 
 // Shortest text that reads back as the same double ("" for NaN); integers print without ".0".
 std::string format_number(double value);
+// `value` through a printf format ("%.1f %%"), for rounded numbers in sentences and legends.
+std::string format_printf(const char* format, double value);
 
 // A CSV field, quoted when it holds a comma, quote or newline.
 std::string csv_field(std::string_view text);

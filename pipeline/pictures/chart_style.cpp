@@ -72,4 +72,14 @@ void y_label(cairo_t* cr, double x, double top, double bottom, const std::string
   cairo_restore(cr);
 }
 
+void y_grid(cairo_t* cr, const Axis& y, double left, double right, double top, double bottom) {
+  for (double v : y.ticks) {
+    const double py = bottom - y.t(v) * (bottom - top);
+    set_colour(cr, {255, 255, 255}, 0.12);
+    cairo_move_to(cr, left, py), cairo_line_to(cr, right, py);
+    cairo_stroke(cr);
+    text(cr, left - 8, py + 5, break_label(v), 13, false, 1);
+  }
+}
+
 }  // namespace nl::chart_style

@@ -41,6 +41,9 @@ class Canvas {
   cairo_t* cr_;
 };
 
+// Horizontal grid lines at the axis' ticks across [left, right], each labelled at its left.
+void y_grid(cairo_t* cr, const Axis& y, double left, double right, double top, double bottom);
+
 // The y-axis label, rotated, centred on [top, bottom] at x.
 void y_label(cairo_t* cr, double x, double top, double bottom, const std::string& s);
 

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <set>
 
+#include "pipeline/io/output_file.hpp"
 #include "pipeline/pictures/panel_charts.hpp"
 #include "pipeline/pictures/run_tables.hpp"
 #include "pipeline/pictures/xy_chart.hpp"
@@ -12,12 +13,6 @@
 namespace nl {
 
 namespace {
-
-std::string fixed(const char* format, double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, format, v);
-  return buf;
-}
 
 // The β row of `level` in convergence.csv (kind beta, term log_initial_brightness) and its intercept.
 struct BetaFit {
@@ -64,10 +59,10 @@ void beta_chart(const std::string& out, const RunConfig& config, const std::stri
     c.series.push_back(std::move(s));
   }
   c.series.push_back({XYSeries::line, "OLS fit", {lo, hi}, {f.intercept + f.beta * lo, f.intercept + f.beta * hi}, -1});
-  c.notes = {"\u03b2 = " + fixed("%.4g", f.beta) + " (robust SE " + fixed("%.2g", f.se) + ", HC1)",
-             "\u03bb = " + fixed("%.4g", f.lambda) + " per year",
-             "n = " + fixed("%.0f", f.n) + " units, R\u00b2 = " + fixed("%.3f", f.r2),
-             "T = " + fixed("%.3g", f.years) + " years"};
+  c.notes = {"\u03b2 = " + format_printf("%.4g", f.beta) + " (robust SE " + format_printf("%.2g", f.se) + ", HC1)",
+             "\u03bb = " + format_printf("%.4g", f.lambda) + " per year",
+             "n = " + format_printf("%.0f", f.n) + " units, R\u00b2 = " + format_printf("%.3f", f.r2),
+             "T = " + format_printf("%.3g", f.years) + " years"};
   const std::string file = "panel/charts/beta_convergence_" + level + ".png";
   draw_xy_chart_png(out + "/" + file, c);
   list.drawn.push_back({file, title,
@@ -123,7 +118,7 @@ void draw_lorenz_chart(const std::string& out, const RunConfig& config, const st
     for (size_t r = 0; ineq && r < ineq->rows.size(); ++r)
       if (ineq->at(r, "level") == level && ineq->at(r, "measure") == "gini" && ineq->at(r, "group") == "all" &&
           ineq->at(r, "basis") == "area" && (grouping.empty() || ineq->at(r, "grouping") == grouping))
-        s.name += " (Gini " + fixed("%.3f", ineq->number(r, "value")) + ", " + std::to_string(units.size()) + " units)";
+        s.name += " (Gini " + format_printf("%.3f", ineq->number(r, "value")) + ", " + std::to_string(units.size()) + " units)";
     c.series.push_back(std::move(s));
   }
   if (c.series.size() < 2) return;

@@ -34,13 +34,7 @@ double x_of(size_t i, size_t n, const ChartLayout& l) {
 
 void axes(cairo_t* cr, const LineChart& c, const ChartLayout& l, const Axis& y, bool x_labels) {
   cairo_set_line_width(cr, 1);
-  for (double v : y.ticks) {
-    const double py = l.bottom - y.t(v) * (l.bottom - l.top);
-    set_colour(cr, {255, 255, 255}, 0.12);
-    cairo_move_to(cr, l.left, py), cairo_line_to(cr, l.right, py);
-    cairo_stroke(cr);
-    text(cr, l.left - 8, py + 5, break_label(v), 13, false, 1);
-  }
+  y_grid(cr, y, l.left, l.right, l.top, l.bottom);
   set_colour(cr, map_colours::text);
   cairo_rectangle(cr, l.left, l.top, l.right - l.left, l.bottom - l.top);
   cairo_stroke(cr);

@@ -29,13 +29,7 @@ Axis axis(const XYChart& c, bool x) {
 void frame(cairo_t* cr, const XYChart& c, const Axis& ax, const Axis& ay) {
   const ChartLayout& l = c.layout;
   cairo_set_line_width(cr, 1);
-  for (double v : ay.ticks) {
-    const double py = l.bottom - ay.t(v) * (l.bottom - l.top);
-    set_colour(cr, {255, 255, 255}, 0.12);
-    cairo_move_to(cr, l.left, py), cairo_line_to(cr, l.right, py);
-    cairo_stroke(cr);
-    text(cr, l.left - 8, py + 5, break_label(v), 13, false, 1);
-  }
+  y_grid(cr, ay, l.left, l.right, l.top, l.bottom);
   for (double v : ax.ticks) {
     const double px = l.left + ax.t(v) * (l.right - l.left);
     set_colour(cr, {255, 255, 255}, 0.12);

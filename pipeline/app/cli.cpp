@@ -16,6 +16,7 @@
 #include "pipeline/engine/coverage_cache.hpp"
 #include "pipeline/app/decode_floor.hpp"
 #include "pipeline/app/report_command.hpp"
+#include "pipeline/app/run_environment.hpp"
 #include "pipeline/io/diagnostics.hpp"
 #include "pipeline/io/gdal_env.hpp"
 #include "pipeline/app/zonal_command.hpp"
@@ -63,7 +64,7 @@ struct ZonalArgs {
   std::string stats = "count,sum,mean,min,max", coverage = "exact", include;
   double nodata = 0, floor = 0;
   bool quiet = false, no_cache = false;
-  std::string cache_dir = CoverageCache::default_directory();
+  std::string cache_dir = default_cache_directory();
   CLI::Option* nodata_opt = nullptr;
   CLI::Option* floor_opt = nullptr;
 
@@ -121,7 +122,7 @@ CLI::App* add_zonal_command(CLI::App& app, ZonalArgs& a) {
 struct RunArgs {
   BatchOptions b;
   bool quiet = false, no_cache = false;
-  std::string cache_dir = CoverageCache::default_directory();
+  std::string cache_dir = default_cache_directory();
 };
 
 CLI::App* add_run_command(CLI::App& app, RunArgs& a) {
@@ -157,7 +158,7 @@ int nightlights_main(int argc, char** argv) {
   RunArgs ra;
   CLI::App* run = add_run_command(app, ra);
 
-  std::string cache_action, cache_command_dir = CoverageCache::default_directory();
+  std::string cache_action, cache_command_dir = default_cache_directory();
   auto* cache = app.add_subcommand("cache", "list or clear the coverage index cache");
   cache->add_option("action", cache_action, "list | clear")->required()->check(CLI::IsMember({"list", "clear"}));
   cache->add_option("--cache-dir", cache_command_dir, "folder of the coverage index cache")->capture_default_str();
@@ -193,6 +194,7 @@ int nightlights_main(int argc, char** argv) {
   try {
     set_silent(!cluster::is_writer());
     set_quiet(za.quiet || ra.quiet);
+    apply_run_environment();
     configure_gdal();
     // --threads bounds every parallel part (zone preparation too), not only the window loop.
     const int threads = zonal->parsed() ? za.z.threads : run->parsed() ? ra.b.threads : decode_threads;

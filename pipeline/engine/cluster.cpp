@@ -64,11 +64,9 @@ bool built_with_mpi() {
 #endif
 }
 
-void init(int* argc, char*** argv) {
+void init(int* argc, char*** argv, bool launched) {
 #ifdef NIGHTLIGHTS_WITH_MPI
   // Only under a launcher: a plain run stays a plain process (no MPI start-up cost or daemons).
-  const bool launched = std::getenv("PMI_RANK") || std::getenv("PMI_SIZE") || std::getenv("OMPI_COMM_WORLD_SIZE") ||
-                        std::getenv("PMIX_RANK") || std::getenv("SLURM_PROCID") || std::getenv("MPI_LOCALNRANKS");
   if (!launched) return;
   int provided = 0;
   MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided);
@@ -76,6 +74,7 @@ void init(int* argc, char*** argv) {
   MPI_Comm_size(MPI_COMM_WORLD, &g_size);
   g_initialised = true;
 #else
+  (void)launched;
   (void)argc;
   (void)argv;
 #endif

@@ -11,7 +11,9 @@
 
 namespace nl::cluster {
 
-void init(int* argc, char*** argv);
+// Initialises MPI when `launched` (an MPI launcher started the process; the app layer reads
+// that from the environment): a plain run stays a plain process.
+void init(int* argc, char*** argv, bool launched);
 void finalize();
 int rank();
 int size();

@@ -3,6 +3,8 @@
 // size limit with least-recently-used eviction, and the `nightlights cache` listing.
 #include "pipeline/engine/coverage_cache.hpp"
 
+#include "pipeline/engine/engine_limits.hpp"
+
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -309,15 +311,7 @@ std::string describe_entry(const std::string& path) {
 
 }  // namespace
 
-uint64_t cache_max_bytes() {
-  const char* text = std::getenv("NIGHTLIGHTS_CACHE_MAX_MB");
-  if (!text || !*text) return uint64_t{4096} * 1000 * 1000;
-  char* end = nullptr;
-  const double mb = std::strtod(text, &end);
-  if (*end != '\0' || !(mb >= 0) || mb > 1e12)
-    throw UserError(std::string("NIGHTLIGHTS_CACHE_MAX_MB='") + text + "' is not a size in megabytes (e.g. 4096)");
-  return static_cast<uint64_t>(std::llround(mb * 1e6));
-}
+uint64_t cache_max_bytes() { return engine_limits().cache_max_bytes; }
 
 std::vector<CacheEntry> list_cache(const std::string& directory, bool describe) {
   std::vector<CacheEntry> entries;
@@ -374,13 +368,6 @@ void CoverageCache::tidy(const std::vector<ZoneSource>& sources, const RasterInf
   remove_stale_temporaries(directory, false);
   evict_least_recently_used(directory, cache_max_bytes(),
                             cache_file(directory, identity_key(sources, raster, layout, mode)));
-}
-
-std::string CoverageCache::default_directory() {
-  if (const char* d = std::getenv("NIGHTLIGHTS_CACHE_DIR"); d && *d) return d;
-  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return std::string(x) + "/nightlights";
-  if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.cache/nightlights";
-  return "";
 }
 
 std::optional<PreparedIndex> CoverageCache::load(const std::vector<ZoneSource>& sources, const RasterInfo& raster,
@@ -500,9 +487,7 @@ PreparedIndex prepare_zones_cached(const std::vector<ZoneSource>& sources, const
   }
   const auto t_index = std::chrono::steady_clock::now();
   p.index = build_coverage_index(std::move(all), layout, mode);
-  if (std::getenv("NIGHTLIGHTS_TIMING"))
-    std::fprintf(stderr, "timing: coverage index %.3f s\n",
-                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t_index).count());
+  log_timing("coverage index", std::chrono::duration<double>(std::chrono::steady_clock::now() - t_index).count());
   cache.store(sources, raster, layout, mode, p);
   return p;
 }

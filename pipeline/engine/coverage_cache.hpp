@@ -24,10 +24,6 @@ struct CoverageCache {
   std::string directory;  // empty: caching off
   bool writable = true;   // false on MPI ranks other than 0: they read, never write
 
-  // The default per-user folder: $NIGHTLIGHTS_CACHE_DIR, else $XDG_CACHE_HOME/nightlights,
-  // else ~/.cache/nightlights.
-  static std::string default_directory();
-
   // The cached index for these inputs, or nothing (absent, stale or damaged: never a wrong one).
   std::optional<PreparedIndex> load(const std::vector<ZoneSource>& sources, const RasterInfo& raster,
                                     const WindowLayout& layout, CoverageMode mode) const;
@@ -41,8 +37,7 @@ struct CoverageCache {
              CoverageMode mode, const PreparedIndex& prepared) const;
 };
 
-// The cache's size limit: NIGHTLIGHTS_CACHE_MAX_MB (decimals allowed; default 4096 MB). Throws
-// UserError when it is not a number ≥ 0.
+// The cache's size limit (engine_limits(); NIGHTLIGHTS_CACHE_MAX_MB, default 4096 MB).
 uint64_t cache_max_bytes();
 
 // One cache file, for `nightlights cache list`.

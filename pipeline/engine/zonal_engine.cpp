@@ -1,6 +1,8 @@
 // The zonal loop: coverage index, read plan, per-tile partials merged in tile order.
 #include "pipeline/engine/zonal_engine.hpp"
 
+#include "pipeline/engine/engine_limits.hpp"
+
 #include <omp.h>
 
 #include <sys/mman.h>
@@ -92,8 +94,7 @@ class ScratchFile {
 
  private:
   void open() {
-    const char* tmp = std::getenv("TMPDIR");
-    std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/nightlights-index-XXXXXX";
+    std::string pattern = engine_limits().scratch_dir + "/nightlights-index-XXXXXX";
     fd_ = ::mkstemp(pattern.data());
     if (fd_ < 0)
       throw UserError(pattern + ": cannot create a scratch file for the coverage index (" + std::strerror(errno) +
@@ -136,15 +137,7 @@ void CoverageIndex::release_window(int64_t w) const {
   ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
 }
 
-size_t index_memory_budget() {
-  size_t mb = 128;
-  if (const char* v = std::getenv("NIGHTLIGHTS_INDEX_MEMORY_MB"); v && *v) {
-    char* end = nullptr;
-    const unsigned long long parsed = std::strtoull(v, &end, 10);
-    if (end && *end == '\0') mb = static_cast<size_t>(parsed);
-  }
-  return mb << 20;
-}
+size_t index_memory_budget() { return engine_limits().index_memory_bytes; }
 
 CoverageIndex build_coverage_index(std::vector<std::vector<Ring>>&& zones, const WindowLayout& layout,
                                    CoverageMode mode, size_t memory_budget) {

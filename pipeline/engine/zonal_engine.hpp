@@ -67,8 +67,8 @@ struct CoverageIndex {
   void release_window(int64_t w) const;
 };
 
-// In-memory budget for an index's runs (NIGHTLIGHTS_INDEX_MEMORY_MB, default 128 MB): bands
-// beyond it are written to a scratch file in $TMPDIR and mapped, so memory stays bounded on a
+// In-memory budget for an index's runs (engine_limits(); NIGHTLIGHTS_INDEX_MEMORY_MB, default
+// 128 MB): bands beyond it are written to a scratch file (TMPDIR) and mapped, so memory stays bounded on a
 // global grid while a country's counties (~80 MB) stay in memory.
 size_t index_memory_budget();
 

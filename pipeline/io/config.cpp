@@ -379,10 +379,7 @@ struct ConfigSections {
 };
 
 void parse_releases(ConfigSections& s) {
-  Reader& r = s.r;
-  const YAML::Node& root = s.root;
-  RunConfig& c = s.config;
-  const std::string& base_dir = s.base_dir;
+  auto& [r, root, c, path, base_dir, read_tables, level_names] = s;  // the sections' shared state
   const YAML::Node rel = root["releases"];
   r.check_keys(rel, "releases", {"files", "pattern", "id", "units", "band", "assume_crs", "quality", "product",
                                   "layer", "collection", "missing_tiles", "combine", "band_ids"});
@@ -425,9 +422,7 @@ void parse_releases(ConfigSections& s) {
 }
 
 void parse_preprocess(ConfigSections& s) {
-  Reader& r = s.r;
-  const YAML::Node& root = s.root;
-  RunConfig& c = s.config;
+  auto& [r, root, c, path, base_dir, read_tables, level_names] = s;  // the sections' shared state
   if (const YAML::Node p = root["preprocess"]) {
     r.check_keys(p, "preprocess", {"nodata", "negatives", "floor", "cap", "scale", "offset", "intercalibration",
                                    "zero_stays_zero", "no_observation", "calibrated_range"});
@@ -455,10 +450,7 @@ void parse_preprocess(ConfigSections& s) {
 }
 
 void parse_zones(ConfigSections& s) {
-  Reader& r = s.r;
-  const YAML::Node& root = s.root;
-  RunConfig& c = s.config;
-  const std::string& base_dir = s.base_dir;
+  auto& [r, root, c, path, base_dir, read_tables, level_names] = s;  // the sections' shared state
   const YAML::Node zones = root["zones"];
   r.require_map(zones, "zones");
   std::set<std::string> zone_names;
@@ -487,12 +479,7 @@ void parse_zones(ConfigSections& s) {
 }
 
 void parse_levels(ConfigSections& s) {
-  Reader& r = s.r;
-  const YAML::Node& root = s.root;
-  RunConfig& c = s.config;
-  const std::string& base_dir = s.base_dir;
-  const bool read_tables = s.read_tables;
-  std::set<std::string>& level_names = s.level_names;
+  auto& [r, root, c, path, base_dir, read_tables, level_names] = s;  // the sections' shared state
   const YAML::Node levels = root["levels"];
   if (!levels.IsSequence() || levels.size() == 0)
     r.fail(levels, "levels must be a list, the finest first (e.g. - name: county, zones: counties)");
@@ -541,9 +528,7 @@ void parse_levels(ConfigSections& s) {
 }
 
 void parse_statistics(ConfigSections& s) {
-  Reader& r = s.r;
-  const YAML::Node& root = s.root;
-  RunConfig& c = s.config;
+  auto& [r, root, c, path, base_dir, read_tables, level_names] = s;  // the sections' shared state
   if (root["stats"]) {
     for (const auto& s : r.list(root, "stats")) {
       try {
@@ -580,11 +565,7 @@ void parse_statistics(ConfigSections& s) {
 }
 
 void parse_gaps(ConfigSections& s) {
-  Reader& r = s.r;
-  const YAML::Node& root = s.root;
-  RunConfig& c = s.config;
-  const std::string& path = s.path;
-  std::set<std::string>& level_names = s.level_names;
+  auto& [r, root, c, path, base_dir, read_tables, level_names] = s;  // the sections' shared state
   c.gaps.level = c.levels.front().name;
   if (const YAML::Node g = root["gaps"]) {
     r.check_keys(g, "gaps", {"level", "region_level", "reference", "groups", "west"});
@@ -601,12 +582,7 @@ void parse_gaps(ConfigSections& s) {
 }
 
 void parse_population(ConfigSections& s) {
-  Reader& r = s.r;
-  const YAML::Node& root = s.root;
-  RunConfig& c = s.config;
-  const std::string& base_dir = s.base_dir;
-  const bool read_tables = s.read_tables;
-  std::set<std::string>& level_names = s.level_names;
+  auto& [r, root, c, path, base_dir, read_tables, level_names] = s;  // the sections' shared state
   if (const YAML::Node p = root["population"]) {
     r.check_keys(p, "population", {"table", "level"});
     if (!p["table"]) r.fail(p, "population.table is required (a CSV with columns code and population)");
@@ -619,12 +595,7 @@ void parse_population(ConfigSections& s) {
 }
 
 void parse_hu_line_and_inequality(ConfigSections& s) {
-  Reader& r = s.r;
-  const YAML::Node& root = s.root;
-  RunConfig& c = s.config;
-  const std::string& base_dir = s.base_dir;
-  const bool read_tables = s.read_tables;
-  std::set<std::string>& level_names = s.level_names;
+  auto& [r, root, c, path, base_dir, read_tables, level_names] = s;  // the sections' shared state
   if (const YAML::Node h = root["hu_line"]) {
     r.check_keys(h, "hu_line", {"definition", "shape", "country", "level"});
     c.hu_line.enabled = true;
@@ -696,12 +667,7 @@ void parse_hu_line_and_inequality(ConfigSections& s) {
 }
 
 void parse_output(ConfigSections& s) {
-  Reader& r = s.r;
-  const YAML::Node& root = s.root;
-  RunConfig& c = s.config;
-  const std::string& path = s.path;
-  const std::string& base_dir = s.base_dir;
-  std::set<std::string>& level_names = s.level_names;
+  auto& [r, root, c, path, base_dir, read_tables, level_names] = s;  // the sections' shared state
   const YAML::Node out = root["output"];
   r.check_keys(out, "output", {"directory", "geopackage", "bom", "pictures", "maps"});
   if (!out["directory"]) r.fail(out, "output.directory is required");

@@ -10,6 +10,7 @@ namespace nl {
 namespace {
 bool g_quiet = false;
 bool g_silent = false;
+bool g_timing = false;
 std::mutex g_progress_mutex;
 }  // namespace
 
@@ -24,6 +25,12 @@ void log_info(const std::string& message) {
 void log_warning(const std::string& message) {
   if (g_silent) return;
   std::fprintf(stderr, "nightlights: warning: %s\n", message.c_str());
+}
+
+void set_timing(bool timing) { g_timing = timing; }
+
+void log_timing(const std::string& stage, double seconds) {
+  if (g_timing) std::fprintf(stderr, "timing: %s %.3f s\n", stage.c_str(), seconds);
 }
 
 Progress::Progress(bool enabled) : enabled_(enabled && !g_quiet && isatty(STDERR_FILENO)) {}

@@ -30,6 +30,9 @@ void set_silent(bool silent);
 bool is_quiet();
 void log_info(const std::string& message);   // suppressed by --quiet
 void log_warning(const std::string& message);  // always shown
+// "timing: <stage> <seconds> s" on stderr, only after set_timing(true) (NIGHTLIGHTS_TIMING).
+void set_timing(bool timing);
+void log_timing(const std::string& stage, double seconds);
 
 // "0...10...20...30...40...50...60...70...80...90...100 - done." on stderr, only when stderr
 // is a terminal and not quiet. The commands wrap it in a ProgressCallback.

@@ -428,10 +428,8 @@ ZoneSet read_zones(const ZoneSource& src, const RasterInfo& raster) {
   auto batches = read_features(src, layer, job, transform.get(), zones);
   const auto t_geom = std::chrono::steady_clock::now();
   collect_prepared(batches, zones);
-  if (std::getenv("NIGHTLIGHTS_TIMING"))
-    std::fprintf(stderr, "timing: read features and geometry %.3f s, collecting %.3f s\n",
-                 std::chrono::duration<double>(t_geom - t_read).count(),
-                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t_geom).count());
+  log_timing("read features and geometry", std::chrono::duration<double>(t_geom - t_read).count());
+  log_timing("collecting", std::chrono::duration<double>(std::chrono::steady_clock::now() - t_geom).count());
   if (zones.ids.empty()) throw UserError(src.path + ": layer '" + zones.layer_name + "' has no features");
   if (zones.repaired)
     log_warning(src.path + ": repaired " + std::to_string(zones.repaired) + " invalid geometr" +

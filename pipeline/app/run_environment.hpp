@@ -1,0 +1,31 @@
+// The process's environment, read once here and nowhere else: the engine's limits
+// (NIGHTLIGHTS_INDEX_MEMORY_MB, TMPDIR, NIGHTLIGHTS_CACHE_MAX_MB), stage timings
+// (NIGHTLIGHTS_TIMING), the default cache folder (NIGHTLIGHTS_CACHE_DIR, XDG_CACHE_HOME, HOME)
+// and whether an MPI launcher started the process. Library calls take these as values.
+#pragma once
+#include <string>
+
+#include "pipeline/engine/engine_limits.hpp"
+
+namespace nl {
+
+struct RunEnvironment {
+  EngineLimits limits;
+  bool timing = false;
+};
+
+// Reads the variables; throws UserError on a malformed size (e.g. NIGHTLIGHTS_CACHE_MAX_MB=lots).
+RunEnvironment read_run_environment();
+// Reads them and applies them to this process (set_engine_limits, set_timing): called once by
+// the command line before any command runs.
+void apply_run_environment();
+
+// The per-user cache folder the commands default to: $NIGHTLIGHTS_CACHE_DIR, else
+// $XDG_CACHE_HOME/nightlights, else ~/.cache/nightlights; empty when none can be named.
+std::string default_cache_directory();
+
+// True when an MPI launcher started this process (PMI_RANK, PMI_SIZE, OMPI_COMM_WORLD_SIZE,
+// PMIX_RANK, SLURM_PROCID or MPI_LOCALNRANKS is set): only then is MPI initialised.
+bool launched_by_mpi();
+
+}  // namespace nl

@@ -184,3 +184,22 @@ TEST_CASE("release levels: convergence from records matches a least-squares fit 
   }
   CHECK(found);
 }
+
+TEST_CASE("diagnostics: a sink installed around a library call receives its warnings, then the old one is back") {
+  nl::ReleaseLevels r;
+  r.release = "2000";
+  r.levels.resize(1);
+  r.levels[0].name = "county";
+  r.region_of_level = {{}};
+  std::vector<std::pair<nl::Severity, std::string>> seen;
+  {
+    const nl::ScopedDiagnosticsSink sink([&](nl::Severity s, const std::string& m) { seen.emplace_back(s, m); });
+    // One release: no β fit, and convergence says so as a warning.
+    nl::convergence_tables("county", {"2000"}, {nl::level_values(r, "county", 0.5)}, false);
+  }
+  REQUIRE(seen.size() == 1);
+  CHECK(seen[0].first == nl::Severity::warning);
+  CHECK(seen[0].second == "convergence at level county: fewer than two releases, no β-convergence fit");
+  nl::log_timing("after the sink", 1.0);  // timings off: nothing, and the captured list is untouched
+  CHECK(seen.size() == 1);
+}

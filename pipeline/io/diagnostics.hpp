@@ -24,6 +24,25 @@ class Cancelled : public std::runtime_error {
   Cancelled() : std::runtime_error("cancelled by the caller") {}
 };
 
+// Where messages go: a sink takes each message that passes the quiet/silent filters, whole
+// (one call per line, serialised). The default writes "nightlights: …" lines to stderr; a
+// program embedding the library, or a test, installs its own for the length of a call, as
+// GDAL's CPLPushErrorHandler does.
+enum class Severity { info, warning, timing };
+using DiagnosticsSink = std::function<void(Severity, const std::string& message)>;
+// Installs `sink` until destroyed, then restores the previous one (not thread-safe to nest
+// across threads: install it around a library call, from the calling thread).
+class ScopedDiagnosticsSink {
+ public:
+  explicit ScopedDiagnosticsSink(DiagnosticsSink sink);
+  ~ScopedDiagnosticsSink();
+  ScopedDiagnosticsSink(const ScopedDiagnosticsSink&) = delete;
+  ScopedDiagnosticsSink& operator=(const ScopedDiagnosticsSink&) = delete;
+
+ private:
+  DiagnosticsSink previous_;
+};
+
 void set_quiet(bool quiet);
 // Nothing at all, warnings included (MPI ranks other than 0: their messages would repeat rank 0's).
 void set_silent(bool silent);

@@ -158,6 +158,39 @@ TEST_CASE("band batch: six bands in one pass read each window once and equal six
   CHECK(single[0].zones[0].count != single[1].zones[0].count);
 }
 
+TEST_CASE("band batch: a cube with GDAL's own mask (a per-dataset mask) gives each band run_zonal's bits") {
+  const std::string dir = temp_dir("band-batch-mask");
+  Cube cube = make_cube(dir);
+  const nl::CellAreas areas = nl::raster_cell_areas(cube.bands.front());
+  const nl::ZonalResult before = nl::run_zonal(cube.bands[0], cube.prepared.index, areas, band_options(cube, 0, 2));
+  {  // mask out the left third of every band: those cells are no data through GDAL's mask alone
+    CPLSetConfigOption("GDAL_TIFF_INTERNAL_MASK", "YES");  // inside the file: no .msk to find
+    GDALDataset* ds = GDALDataset::Open((dir + "/radiance.tif").c_str(), GDAL_OF_RASTER | GDAL_OF_UPDATE);
+    REQUIRE(ds);
+    REQUIRE(ds->CreateMaskBand(GMF_PER_DATASET) == CE_None);
+    std::vector<unsigned char> mask(static_cast<size_t>(kWidth * kHeight), 255);
+    for (int r = 0; r < kHeight; ++r)
+      for (int c = 0; c < kWidth / 3; ++c) mask[static_cast<size_t>(r * kWidth + c)] = 0;
+    REQUIRE(ds->GetRasterBand(1)->GetMaskBand()->RasterIO(GF_Write, 0, 0, kWidth, kHeight, mask.data(), kWidth, kHeight,
+                                                          GDT_Byte, 0, 0, nullptr) == CE_None);
+    GDALClose(ds);
+    CPLSetConfigOption("GDAL_TIFF_INTERNAL_MASK", nullptr);
+  }
+  const nl::CoverageIndex& index = cube.prepared.index;
+  std::vector<nl::ZonalOptions> options;
+  for (size_t k = 0; k < kBands; ++k) options.push_back(band_options(cube, k, 2));
+  const nl::BandBatchResult batch = nl::run_zonal_bands(cube.bands, index, areas, options);
+  for (size_t k = 0; k < kBands; ++k) {
+    const nl::ZonalResult one = nl::run_zonal(cube.bands[k], index, areas, options[k]);
+    for (size_t z = 0; z < 3; ++z) {
+      INFO("band " << k + 1 << " zone " << z);
+      CHECK(batch.bands[k].zones[z] == one.zones[z]);
+    }
+  }
+  // Zone "a" reaches west of column 200 (lon 12): the mask made more of its cells no data.
+  CHECK(batch.bands[0].zones[0].nodata_count > before.zones[0].nodata_count + 1000);
+}
+
 TEST_CASE("band batch: the batch size is the memory budget over what one band adds") {
   const std::string dir = temp_dir("band-batch-size");
   const Cube cube = make_cube(dir);

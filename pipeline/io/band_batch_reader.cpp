@@ -49,19 +49,21 @@ void BandBatchReader::read(const Window& w) {
   }
   native_.resize(bytes);
   CPLErrorReset();
-  if (!one_type_) return read_each(w);
-  // One call for the whole batch, band after band in the buffer, each in the bands' own type
-  // (as RasterReader, so a nodata value compares equal to the pixels holding it).
-  std::vector<int> band_map;
-  for (const RasterInfo& info : info_) band_map.push_back(info.band);
-  const auto tsize = static_cast<GSpacing>(bands_.front().type_size);
-  const CPLErr err = dataset_->RasterIO(
-      GF_Read, static_cast<int>(w.col0), static_cast<int>(w.row0), static_cast<int>(w.cols), static_cast<int>(w.rows),
-      native_.data(), static_cast<int>(w.cols), static_cast<int>(w.rows), static_cast<GDALDataType>(bands_.front().type),
-      static_cast<int>(band_map.size()), band_map.data(), tsize, tsize * w.cols, tsize * static_cast<GSpacing>(cells),
-      nullptr);
-  if (err != CE_None || CPLGetLastErrorType() == CE_Failure) read_each(w);  // finds the band and block to name
-  mask_.resize(0);
+  if (one_type_) {
+    // One call for the whole batch, band after band in the buffer, each in the bands' own type
+    // (as RasterReader, so a nodata value compares equal to the pixels holding it).
+    std::vector<int> band_map;
+    for (const RasterInfo& info : info_) band_map.push_back(info.band);
+    const auto tsize = static_cast<GSpacing>(bands_.front().type_size);
+    const CPLErr err = dataset_->RasterIO(
+        GF_Read, static_cast<int>(w.col0), static_cast<int>(w.row0), static_cast<int>(w.cols), static_cast<int>(w.rows),
+        native_.data(), static_cast<int>(w.cols), static_cast<int>(w.rows), static_cast<GDALDataType>(bands_.front().type),
+        static_cast<int>(band_map.size()), band_map.data(), tsize, tsize * w.cols, tsize * static_cast<GSpacing>(cells),
+        nullptr);
+    if (err != CE_None || CPLGetLastErrorType() == CE_Failure) read_each(w);  // finds the band and block to name
+  } else {
+    read_each(w);
+  }
   for (size_t k = 0; k < bands_.size(); ++k) {
     const Band& b = bands_[k];
     if (!b.mask) continue;

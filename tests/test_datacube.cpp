@@ -72,6 +72,11 @@ TEST_CASE("datacube: the Mumbai cube runs as 130 releases with band-matched clou
   // One warning for the duplicated November 2012 (bands 8 and 9), not one per run step.
   CHECK(count_of(r.output, "repeat an earlier band") == 1);
   CHECK(r.output.find("bands 8 and 9 (2012-11)") != std::string::npos);
+  // The cube read once per window per band batch: its 130 bands in one pass, one window (the
+  // whole 48 × 101 cube) decoded once for all of them (cube_batches.cpp's log line).
+  CHECK(count_of(r.output, "measured in one pass") == 1);
+  CHECK(r.output.find("130 band(s) measured in one pass (bands 1–131): 1 window(s) read for all of them") !=
+        std::string::npos);
   size_t releases = 0;
   for (const auto& e : fs::directory_iterator(dir + "/out/releases")) releases += e.is_directory() ? 1 : 0;
   CHECK(releases == 130);

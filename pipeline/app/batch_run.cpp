@@ -19,6 +19,7 @@
 #include <set>
 
 #include "pipeline/analysis/release_analysis.hpp"
+#include "pipeline/app/cube_batches.hpp"
 #include "pipeline/app/hu_line_zones.hpp"
 #include "pipeline/app/panel_outputs.hpp"
 #include "pipeline/app/release_history.hpp"
@@ -150,6 +151,31 @@ struct RunCounts {
   std::vector<std::string> failures;
 };
 
+// The run's closing lines: counts, failures, deleted rasters, and the last gap table in words.
+int summarise(const RunCounts& counts, const std::vector<std::pair<std::string, std::string>>& deleted,
+              Clock::time_point t0, const std::string& out, const std::string& manifest_path,
+              const std::string& gap_words) {
+  std::string summary = "run finished in " + rounded_seconds(t0) + " s: " + std::to_string(counts.processed) +
+                        " release(s) processed, " + std::to_string(counts.skipped) + " unchanged, " +
+                        std::to_string(counts.failures.size()) + " failed";
+  if (!counts.failures.empty()) {
+    summary += " (";
+    for (size_t i = 0; i < counts.failures.size(); ++i) summary += (i ? ", " : "") + counts.failures[i];
+    summary += ")";
+  }
+  if (!deleted.empty()) {
+    summary += ", " + std::to_string(deleted.size()) + " missing (";
+    for (size_t i = 0; i < deleted.size(); ++i) summary += (i ? ", " : "") + deleted[i].first;
+    summary += ": raster deleted, tables kept)";
+  }
+  log_info(summary + "; tables in " + out);
+  if (!gap_words.empty()) log_info(gap_words);
+  if (!counts.failures.empty() && cluster::is_writer())
+    std::fprintf(stderr, "nightlights: error: %zu release(s) failed; see %s\n", counts.failures.size(),
+                 manifest_path.c_str());
+  return counts.failures.empty() ? 0 : 1;
+}
+
 class BatchRun {
  public:
   BatchRun(const BatchOptions& options, RunConfig config) : opt_(options), cfg_(std::move(config)) {
@@ -167,7 +193,8 @@ class BatchRun {
   void prepare_output(const std::vector<PlannedRelease>& plan);
   RunCounts process_all(const std::vector<PlannedRelease>& plan);
   Measurement measure(const ReleaseFile& release, bool this_rank_only = false);
-  void measure_zones(const RasterInfo& raster);  // the zones on this grid, prepared once
+  ZonalOptions measure_options(const ReleaseInput& input, bool this_rank_only);
+  const CoverageIndex& measure_zones(const RasterInfo& raster);  // the zones on this grid, prepared once
   const std::vector<TileId>& needed_tiles();     // by the zones, found once per run
   ReleaseTables analyse(const std::string& release, const Measurement& m) const;
   void write_and_commit(const PlannedRelease& planned, const Measurement& m, const ReleaseTables& tables,
@@ -177,8 +204,6 @@ class BatchRun {
   double draw_maps(const std::string& dir, const ReleaseFile& release, const ReleaseTables& tables);
   // The run's outputs over all releases
   void write_run_outputs();
-  int summarise(const RunCounts& counts, const std::vector<std::pair<std::string, std::string>>& deleted,
-                Clock::time_point t0) const;
 
   BatchOptions opt_;
   RunConfig cfg_;
@@ -215,7 +240,7 @@ int BatchRun::run() {
   const RunCounts counts = process_all(plan);
   check_interrupt();
   write_run_outputs();
-  return summarise(counts, deleted, t0);
+  return summarise(counts, deleted, t0, out_, manifest_path_, gap_words_);
 }
 
 std::vector<ReleaseFile> BatchRun::releases_to_consider() const {
@@ -268,9 +293,23 @@ RunCounts BatchRun::process_all(const std::vector<PlannedRelease>& plan) {
   // runs split each release's windows across ranks instead.
   const bool dmsp = std::any_of(to_do.begin(), to_do.end(), [&](size_t i) { return !plan[i].release.satellites.empty(); });
   const bool whole = releases_on_ranks(to_do.size()) && !dmsp;
+  // A cube's bands: a batch of them measured in one pass (cube_batches.hpp).
+  CubeBatches cubes(plan, to_do);
+  const CubeBatchSteps cube_steps{[&](const ReleaseFile& r) { return open_release_input(r, cfg_, manifest_, {}); },
+                                  [&](const RasterInfo& r) -> const CoverageIndex& { return measure_zones(r); },
+                                  [&](const ReleaseInput& in) { return measure_options(in, whole); }};
   RankSteps steps;
+  std::vector<size_t> units;  // under MPI every rank cuts rank 0's batches; whole: a batch is one unit
+  if (cubes.any() && cluster::size() > 1) {
+    const auto ranks = static_cast<size_t>(cluster::size());
+    cubes.size_all(cube_steps, [](size_t n) { return size_t(cluster::sum_over_ranks(cluster::is_writer() ? int64_t(n) : 0)); },
+                   whole ? ranks : 1);
+    units = cubes.units();
+    if (whole) steps.owner = [&units, ranks](size_t k) { return static_cast<int>(units[k] % ranks); };
+  }
   steps.measure = [&](size_t k) {
     check_interrupt();
+    if (cubes.batched(k)) return cubes.take(k, cube_steps);
     return measure(plan[to_do[k]].release, whole);
   };
   steps.commit = [&](size_t k, Measurement& m, Clock::time_point t0) {
@@ -307,14 +346,7 @@ Measurement BatchRun::measure(const ReleaseFile& release, bool this_rank_only) {
   const RasterInfo& raster = m.input.raster;
   measure_zones(raster);
   const auto t_zonal = Clock::now();
-  ZonalOptions zo = zonal_options(cfg_, m.input, opt_.threads ? opt_.threads : cfg_.threads);
-  zo.this_rank_only = this_rank_only;
-  zo.progress = [this](double fraction) {
-    const int64_t n = ++windows_done_;
-    if (sigterm_after_windows_ >= 0 && n == sigterm_after_windows_) std::raise(SIGTERM);
-    // A stop signal cancels the release; so does the caller's callback.
-    return g_signal == 0 && (!opt_.progress || opt_.progress(fraction));
-  };
+  ZonalOptions zo = measure_options(m.input, this_rank_only);
   m.result = run_zonal(raster, zones_->index, raster_cell_areas(raster), zo);
   if (m.input.dmsp) {  // saturated_area_km2: the same reads, the raw DN = 63 indicator accumulated
     use_dmsp_saturation(*m.input.dmsp, zo);
@@ -324,15 +356,28 @@ Measurement BatchRun::measure(const ReleaseFile& release, bool this_rank_only) {
   return m;
 }
 
+ZonalOptions BatchRun::measure_options(const ReleaseInput& input, bool this_rank_only) {
+  ZonalOptions zo = zonal_options(cfg_, input, opt_.threads ? opt_.threads : cfg_.threads);
+  zo.this_rank_only = this_rank_only;
+  zo.progress = [this](double fraction) {
+    const int64_t n = ++windows_done_;
+    if (sigterm_after_windows_ >= 0 && n == sigterm_after_windows_) std::raise(SIGTERM);
+    // A stop signal cancels the release; so does the caller's callback.
+    return g_signal == 0 && (!opt_.progress || opt_.progress(fraction));
+  };
+  return zo;
+}
+
 const std::vector<TileId>& BatchRun::needed_tiles() {
   if (!needed_tiles_) needed_tiles_ = tiles_needed_by_zones(cfg_);
   return *needed_tiles_;
 }
 
-void BatchRun::measure_zones(const RasterInfo& raster) {
+const CoverageIndex& BatchRun::measure_zones(const RasterInfo& raster) {
   if (!zones_ || !zones_->grid.same_grid(raster.grid))
     zones_ = std::make_unique<PreparedZones>(
         prepare_zones(cfg_, raster, opt_.cache_dir, hu_ ? std::optional<ZoneSource>(hu_->source) : std::nullopt));
+  return zones_->index;
 }
 
 ReleaseTables BatchRun::analyse(const std::string& release, const Measurement& m) const {
@@ -466,29 +511,6 @@ void BatchRun::write_run_outputs() {
   if (cfg_.output.pictures && fs::exists(out_ + "/panel")) write_run_report(out_, cfg_);
 #endif
   if (!done.empty() && !cfg_.output.geopackage_levels.empty()) write_level_geopackages(out_, cfg_, done.back());
-}
-
-int BatchRun::summarise(const RunCounts& counts, const std::vector<std::pair<std::string, std::string>>& deleted,
-                        Clock::time_point t0) const {
-  std::string summary = "run finished in " + rounded_seconds(t0) + " s: " + std::to_string(counts.processed) +
-                        " release(s) processed, " + std::to_string(counts.skipped) + " unchanged, " +
-                        std::to_string(counts.failures.size()) + " failed";
-  if (!counts.failures.empty()) {
-    summary += " (";
-    for (size_t i = 0; i < counts.failures.size(); ++i) summary += (i ? ", " : "") + counts.failures[i];
-    summary += ")";
-  }
-  if (!deleted.empty()) {
-    summary += ", " + std::to_string(deleted.size()) + " missing (";
-    for (size_t i = 0; i < deleted.size(); ++i) summary += (i ? ", " : "") + deleted[i].first;
-    summary += ": raster deleted, tables kept)";
-  }
-  log_info(summary + "; tables in " + out_);
-  if (!gap_words_.empty()) log_info(gap_words_);
-  if (!counts.failures.empty() && cluster::is_writer())
-    std::fprintf(stderr, "nightlights: error: %zu release(s) failed; see %s\n", counts.failures.size(),
-                 manifest_path_.c_str());
-  return counts.failures.empty() ? 0 : 1;
 }
 
 }  // namespace

@@ -67,10 +67,9 @@ void send_measurement(size_t k, const Measurement* m, const std::string& error) 
   cluster::send_release(static_cast<int>(k), j.dump(), m ? m->result.zones : std::vector<ZoneAccumulator>{});
 }
 
-std::optional<Measurement> receive_measurement(size_t k, std::string& error) {
+std::optional<Measurement> receive_measurement(size_t k, int owner, std::string& error) {
   std::string text;
   std::vector<ZoneAccumulator> zones;
-  const int owner = release_owner(k);
   cluster::receive_release(owner, static_cast<int>(k), text, zones);
   const nlohmann::json j = nlohmann::json::parse(text);
   if (j.contains("error")) {
@@ -85,8 +84,10 @@ std::optional<Measurement> receive_measurement(size_t k, std::string& error) {
 void process_releases(size_t count, bool whole_releases, const RankSteps& steps) {
   const int me = cluster::rank();
   if (whole_releases)
-    log_info(std::to_string(count) + " releases on " + std::to_string(cluster::size()) +
-             " ranks: whole releases, release k (in plan order) measured on rank k mod " + std::to_string(cluster::size()));
+    log_info(std::to_string(count) + " releases on " + std::to_string(cluster::size()) + " ranks: whole releases, " +
+             (steps.owner ? "unit u (a release, or a batch of a cube's bands; in plan order)"
+                          : "release k (in plan order)") +
+             " measured on rank " + (steps.owner ? "u" : "k") + " mod " + std::to_string(cluster::size()));
   // An interruption leaves the loop on this rank only: the others may wait on it, so the job
   // must end with MPI_Abort rather than a barrier.
   auto stops = [&](const std::exception& e) {
@@ -96,7 +97,7 @@ void process_releases(size_t count, bool whole_releases, const RankSteps& steps)
   };
   for (size_t k = 0; k < count; ++k) {
     // Windows split: every rank measures every release together; whole: its owner alone.
-    const int owner = whole_releases ? release_owner(k) : me;
+    const int owner = !whole_releases ? me : steps.owner ? steps.owner(k) : release_owner(k);
     if (owner != me && me != 0) continue;
     const auto started = std::chrono::steady_clock::now();
     std::optional<Measurement> m;
@@ -114,7 +115,7 @@ void process_releases(size_t count, bool whole_releases, const RankSteps& steps)
         continue;
       }
     } else {
-      m = receive_measurement(k, error);
+      m = receive_measurement(k, owner, error);
     }
     try {
       if (!m) throw UserError(error);

@@ -26,6 +26,9 @@ struct RankSteps {
   std::function<void(size_t k, Measurement& m, std::chrono::steady_clock::time_point started)> commit;
   std::function<void(size_t k, const std::string& reason)> fail;      // rank 0: record the failure
   std::function<bool(const std::exception& e)> stops_run;             // an interruption, not a failure
+  // The rank that measures release k with whole releases; empty: release_owner (a cube's band
+  // batches go to ranks as units: cube_batches.hpp).
+  std::function<int(size_t k)> owner;
 };
 
 // The releases to do, 0 … count-1 in plan order. With `whole_releases`, each rank measures those
@@ -47,6 +50,6 @@ int release_owner(size_t k);
 void send_measurement(size_t k, const Measurement* m, const std::string& error);
 
 // On rank 0: the k-th release from its owner; nothing, with `error` set, when it failed there.
-std::optional<Measurement> receive_measurement(size_t k, std::string& error);
+std::optional<Measurement> receive_measurement(size_t k, int owner, std::string& error);
 
 }  // namespace nl

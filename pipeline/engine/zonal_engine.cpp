@@ -20,6 +20,7 @@
 #include <mutex>
 
 #include "pipeline/engine/cluster.hpp"
+#include "pipeline/engine/zonal_parts.hpp"
 #include "pipeline/io/diagnostics.hpp"
 
 namespace nl {
@@ -249,78 +250,6 @@ CoverageIndex build_coverage_index(std::vector<std::vector<Ring>>&& zones, const
   }
   return index;
 }
-
-namespace {
-
-// The read windows that hold at least one accumulation tile with runs, each with the positions
-// (in `tiles`, ascending) of its tiles: reads are block-shaped, sums are tile-shaped.
-struct ReadPlan {
-  WindowLayout reads;
-  std::vector<int64_t> tiles;  // accumulation tiles with runs, in tile order
-  std::vector<int64_t> windows;                     // read windows with work, ascending
-  std::vector<std::vector<size_t>> tiles_of_window;  // [i] positions in `tiles` of windows[i]
-};
-
-ReadPlan plan_reads(const RasterInfo& raster, const CoverageIndex& index) {
-  ReadPlan plan;
-  const WindowLayout& tiles = index.layout;
-  plan.reads = read_layout(tiles, raster.block_width, raster.block_height);
-  const int64_t per_row = plan.reads.rows_per_window / tiles.rows_per_window;
-  const int64_t per_col = plan.reads.cols_per_window / tiles.cols_per_window;
-  std::vector<std::vector<size_t>> by_window(static_cast<size_t>(plan.reads.count()));
-  for (int64_t t = 0; t < tiles.count(); ++t) {
-    if (index.offsets[t + 1] == index.offsets[t]) continue;
-    const int64_t r = t / tiles.window_cols() / per_row, c = t % tiles.window_cols() / per_col;
-    by_window[static_cast<size_t>(r * plan.reads.window_cols() + c)].push_back(plan.tiles.size());
-    plan.tiles.push_back(t);
-  }
-  for (size_t w = 0; w < by_window.size(); ++w)
-    if (!by_window[w].empty()) {
-      plan.windows.push_back(static_cast<int64_t>(w));
-      plan.tiles_of_window.push_back(std::move(by_window[w]));
-    }
-  return plan;
-}
-
-// Runs may come from a file: never let a damaged one index outside the tile or the zones.
-void check_runs(std::span<const WindowRun> runs, const Window& tile, size_t zone_count, int64_t t) {
-  for (const WindowRun& run : runs)
-    if (run.zone >= zone_count || run.row < 0 || run.row >= tile.rows || run.col_begin < 0 ||
-        run.col_end > tile.cols || run.col_begin >= run.col_end || !(run.fraction > 0 && run.fraction <= 1))
-      throw UserError("the coverage index is damaged (tile " + std::to_string(t) +
-                      "); delete the cache folder's .nlcov files or run with --no-cache");
-}
-
-// A fill value nobody declared as nodata (-3.4e38, -1e32) enters sums as if it were light and
-// swamps them; no night-light product has radiance beyond ±1e30. Said once per raster.
-void warn_of_fill_values(const RasterInfo& raster, const std::vector<ZoneAccumulator>& zones) {
-  constexpr double kImplausible = 1e30;
-  double lowest = HUGE_VAL, highest = -HUGE_VAL;
-  size_t affected = 0;
-  for (const ZoneAccumulator& z : zones) {
-    if (!(z.count > 0)) continue;
-    lowest = std::min(lowest, z.min);
-    highest = std::max(highest, z.max);
-    affected += (z.min < -kImplausible || z.max > kImplausible) ? 1 : 0;
-  }
-  if (affected == 0 || cluster::rank() != 0) return;
-  const double v = lowest < -kImplausible ? lowest : highest;
-  char value[32];
-  std::snprintf(value, sizeof value, "%.7g", v);
-  log_warning(raster.path + ": valid values as large as " + value + " entered the sums of " + std::to_string(affected) +
-              " zone(s); this looks like a fill value not declared as nodata — pass --nodata " + value +
-              " (preprocess.nodata in a run's configuration)");
-}
-
-// Valid raw values that scale and offset make negative (read per accumulation tile, once).
-int64_t count_negative(const xt::xtensor<double, 2>& raw, const PreprocessOptions& p) {
-  int64_t n = 0;
-  for (const double x : raw)
-    if (x - x == 0 && !(p.nodata && x == *p.nodata) && x * p.scale + p.offset < 0) ++n;
-  return n;
-}
-
-}  // namespace
 
 ZonalResult run_zonal(const RasterInfo& raster, const CoverageIndex& index, const CellAreas& areas,
                       const ZonalOptions& options) {

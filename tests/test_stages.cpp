@@ -56,14 +56,19 @@ TEST_CASE("stages: planning gives each release the action its manifest record ca
   const std::string dir = temp_dir("stages-plan");
   const std::string releases_dir = dir + "/releases";
   std::vector<ReleaseFile> rel;
-  for (const char* id : {"r1", "r2", "r3", "r4", "r5", "r6", "r7"}) rel.push_back(release_file(dir, id, id));
+  for (const char* id : {"r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8"}) rel.push_back(release_file(dir, id, id));
   Manifest m;
   m.releases["r2"] = done_record(rel[1], "S");
   m.releases["r2"].state = "failed";
   m.releases["r3"] = done_record(rel[2], "old settings");
   m.releases["r4"] = done_record(rel[3], "S");  // its folder is missing
-  for (int i : {4, 5, 6}) m.releases[rel[i].id] = done_record(rel[i], "S");
-  for (int i : {1, 2, 4, 5, 6}) fs::create_directories(releases_dir + "/" + rel[i].id);
+  for (int i : {4, 5, 6, 7}) m.releases[rel[i].id] = done_record(rel[i], "S");
+  for (int i : {1, 2, 4, 5, 6}) {
+    fs::create_directories(releases_dir + "/" + rel[i].id);
+    write(releases_dir + "/" + rel[i].id + "/" + kReleaseLevelsFile, "typed levels");
+  }
+  // r8's folder was written by a build before the typed levels record: its tables are redone.
+  fs::create_directories(releases_dir + "/r8");
   const std::string r6_sha = m.releases["r6"].inputs[0].sha256;
   write(rel[5].path, "r6, re-processed");          // another size: changed
   m.releases["r7"].inputs[0].mtime_ns -= 1000;      // touched, same bytes: unchanged
@@ -71,7 +76,7 @@ TEST_CASE("stages: planning gives each release the action its manifest record ca
   const std::map<std::string, std::string> expected{{"r1", "new"},           {"r2", "retry"},
                                                     {"r3", "settings-changed"}, {"r4", "tables-missing"},
                                                     {"r5", "unchanged"},      {"r6", "changed"},
-                                                    {"r7", "unchanged"}};
+                                                    {"r7", "unchanged"},      {"r8", "tables-missing"}};
   CHECK(actions(plan) == expected);
   CHECK(plan[5].previous_sha == r6_sha);
   // The touched file's new mtime is remembered, so the next run need not hash it again.

@@ -4,7 +4,6 @@
 #include <cmath>
 #include <map>
 #include <set>
-#include <sstream>
 
 #include "kernels/regression.hpp"
 #include "pipeline/io/diagnostics.hpp"
@@ -77,36 +76,39 @@ std::string gdp_elasticity_rows(const std::string& level, const std::vector<std:
 
 }  // namespace
 
+LevelValues level_values(const ReleaseLevels& record, const std::string& level, double min_valid_fraction) {
+  static const Statistic mean_area = parse_statistic("mean_area"), sum_area = parse_statistic("sum_area");
+  for (size_t l = 0; l < record.levels.size(); ++l) {
+    const LevelUnits& units = record.levels[l];
+    if (units.name != level) continue;
+    LevelValues v;
+    v.codes = units.codes;
+    v.regions = record.region_of_level[l];
+    for (const ZoneAccumulator& a : units.acc) {
+      const bool included = unit_included(a, min_valid_fraction);
+      v.brightness.push_back(included ? statistic_value(a, mean_area).value_or(NAN) : NAN);
+      v.total_light.push_back(included ? statistic_value(a, sum_area).value_or(NAN) : NAN);
+    }
+    return v;
+  }
+  throw UserError("release " + record.release + " has no level '" + level + "' for convergence");
+}
+
 ConvergenceTables convergence_tables(const std::string& level, const std::vector<std::string>& ids,
-                                     const std::vector<std::string>& tables, bool region_dummies,
+                                     const std::vector<LevelValues>& values, bool region_dummies,
                                      const GdpTable* gdp) {
   ConvergenceTables out;
   std::map<std::string, UnitSeries> units;
-  for (size_t r = 0; r < tables.size(); ++r) {
-    std::istringstream in(tables[r]);
-    std::string line;
-    std::getline(in, line);
-    if (line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);
-    const auto header = split_csv_line(line);
-    auto col = [&](const char* name) {
-      for (size_t i = 0; i < header.size(); ++i)
-        if (header[i] == name) return static_cast<int>(i);
-      return -1;
-    };
-    const int code = col("code"), included = col("included"), brightness = col("mean_area"), region = col("region");
-    const int light = col("sum_area");
-    if (code < 0 || included < 0 || brightness < 0)
-      throw UserError("convergence needs mean_area in the level tables: add it to stats (release " + ids[r] + ")");
-    if (gdp && light < 0)
-      throw UserError("the lights–GDP elasticity needs sum_area in the level tables: add it to stats (release " + ids[r] + ")");
-    while (std::getline(in, line)) {
-      const auto cells = split_csv_line(line);
-      UnitSeries& u = units[cells[code]];
-      u.brightness.resize(tables.size(), NAN);
-      u.total_light.resize(tables.size(), NAN);
-      if (region >= 0) u.region = cells[region];
-      if (cells[included] == "1" && !cells[brightness].empty()) u.brightness[r] = std::stod(cells[brightness]);
-      if (light >= 0 && cells[included] == "1" && !cells[light].empty()) u.total_light[r] = std::stod(cells[light]);
+  const size_t releases = values.size();
+  for (size_t r = 0; r < releases; ++r) {
+    const LevelValues& v = values[r];
+    for (size_t u = 0; u < v.codes.size(); ++u) {
+      UnitSeries& s = units[v.codes[u]];
+      s.brightness.resize(releases, NAN);
+      s.total_light.resize(releases, NAN);
+      if (!v.regions.empty()) s.region = v.regions[u];
+      s.brightness[r] = v.brightness[u];
+      s.total_light[r] = v.total_light[u];
     }
   }
   // The balanced panel: brightness > 0 (logs) in every release.
@@ -114,7 +116,7 @@ ConvergenceTables convergence_tables(const std::string& level, const std::vector
   std::vector<std::string> codes;
   size_t left_out = 0;
   for (const auto& [code, u] : units) {
-    bool ok = u.brightness.size() == tables.size();
+    bool ok = u.brightness.size() == releases;
     for (double b : u.brightness) ok = ok && b > 0;
     if (ok) {
       balanced.push_back(&u);
@@ -125,7 +127,7 @@ ConvergenceTables convergence_tables(const std::string& level, const std::vector
   }
   std::string& c = out.convergence_csv;
   const size_t n = balanced.size();
-  for (size_t r = 0; r < tables.size(); ++r) {
+  for (size_t r = 0; r < releases; ++r) {
     double mean = 0, ss = 0;
     for (const auto* u : balanced) mean += std::log(u->brightness[r]);
     mean /= static_cast<double>(n);
@@ -134,7 +136,7 @@ ConvergenceTables convergence_tables(const std::string& level, const std::vector
          std::to_string(n) + "," + std::to_string(left_out) + ",,\n";
   }
   if (gdp) c += gdp_elasticity_rows(level, ids, units, *gdp);
-  const double years = tables.size() >= 2 ? release_time_years(ids.back()) - release_time_years(ids.front()) : 0;
+  const double years = releases >= 2 ? release_time_years(ids.back()) - release_time_years(ids.front()) : 0;
   std::string growth = "level,code,region,brightness_first,brightness_last,years,growth_annual\n";
   Eigen::VectorXd g(n), x(n);
   for (size_t i = 0; i < n; ++i) {

@@ -199,54 +199,43 @@ std::vector<double> gap_brightness(const std::vector<LevelUnits>& levels, int ba
   return out;
 }
 
-std::string level_csv(const std::string& release, const LevelUnits& level,
-                      const std::vector<Statistic>& stats, double min_valid_fraction,
-                      double reference_brightness, const std::vector<std::string>& region_of_unit,
-                      const std::vector<double>* brightness, const std::vector<double>* saturated_km2) {
-  std::string out = "release,code";
-  for (const auto& f : level.field_names) {
-    out += ',';
-    out += csv_field(f);
+TypedTable level_table(const std::string& release, const LevelUnits& level, const std::vector<Statistic>& stats,
+                       double min_valid_fraction, double reference_brightness,
+                       const std::vector<std::string>& region_of_unit, const std::vector<double>* brightness,
+                       const std::vector<double>* saturated_km2) {
+  using Kind = TypedColumn::Kind;
+  const size_t n = level.codes.size();
+  TypedTable t;
+  t.add("release", Kind::text).text.assign(n, release);
+  t.add("code", Kind::text).text = level.codes;
+  for (size_t f = 0; f < level.field_names.size(); ++f) {
+    auto& column = t.add(level.field_names[f], Kind::text).text;
+    for (size_t u = 0; u < n; ++u) column.push_back(f < level.fields[u].size() ? level.fields[u][f] : "");
   }
-  if (!region_of_unit.empty()) out += ",region";
-  out += ",n_units,included";
-  static const Statistic mean_area = parse_statistic("mean_area");
+  if (!region_of_unit.empty()) t.add("region", Kind::text).text = region_of_unit;
+  t.add("n_units", Kind::integer).integer = level.n_units;
+  auto& included = t.add("included", Kind::integer).integer;
+  for (const auto& a : level.acc) included.push_back(unit_included(a, min_valid_fraction) ? 1 : 0);
   for (const Statistic& s : stats) {
-    out += ',';
-    out += statistic_name(s);
+    auto& column = t.add(statistic_name(s), Kind::real).real;
+    for (const auto& a : level.acc) column.push_back(statistic_value(a, s).value_or(NAN));
   }
-  if (saturated_km2) out += ",saturated_area_km2";
-  out += ",gap_to_reference\n";
-  for (size_t u = 0; u < level.codes.size(); ++u) {
-    out += csv_field(release) + "," + csv_field(level.codes[u]);
-    for (const auto& v : level.fields[u]) {
-      out += ',';
-      out += csv_field(v);
-    }
-    if (level.fields[u].size() < level.field_names.size())
-      out += std::string(level.field_names.size() - level.fields[u].size(), ',');
-    if (!region_of_unit.empty()) {
-      out += ',';
-      out += csv_field(region_of_unit[u]);
-    }
-    out += ',';
-    out += std::to_string(level.n_units[u]);
-    out += unit_included(level.acc[u], min_valid_fraction) ? ",1" : ",0";
-    for (const Statistic& s : stats) {
-      out += ",";
-      if (auto v = statistic_value(level.acc[u], s)) out += format_number(*v);
-    }
-    if (saturated_km2) {
-      out += ',';
-      out += format_number((*saturated_km2)[u]);
-    }
-    out += ",";
-    const double b = brightness ? (*brightness)[u]
-                                : statistic_value(level.acc[u], mean_area).value_or(NAN);
-    if (!std::isnan(b) && reference_brightness > 0) out += format_number(1.0 - b / reference_brightness);
-    out += "\n";
+  if (saturated_km2) t.add("saturated_area_km2", Kind::real).real = *saturated_km2;
+  static const Statistic mean_area = parse_statistic("mean_area");
+  auto& gap = t.add("gap_to_reference", Kind::real).real;
+  for (size_t u = 0; u < n; ++u) {
+    const double b = brightness ? (*brightness)[u] : statistic_value(level.acc[u], mean_area).value_or(NAN);
+    gap.push_back(!std::isnan(b) && reference_brightness > 0 ? 1.0 - b / reference_brightness : NAN);
   }
-  return out;
+  return t;
+}
+
+std::string level_csv(const std::string& release, const LevelUnits& level, const std::vector<Statistic>& stats,
+                      double min_valid_fraction, double reference_brightness,
+                      const std::vector<std::string>& region_of_unit, const std::vector<double>* brightness,
+                      const std::vector<double>* saturated_km2) {
+  return typed_table_csv(level_table(release, level, stats, min_valid_fraction, reference_brightness, region_of_unit,
+                                     brightness, saturated_km2));
 }
 
 std::string gaps_csv(const std::string& release, const GapTable& table, const GapsConfig& config,

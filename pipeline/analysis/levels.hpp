@@ -8,6 +8,7 @@
 
 #include "kernels/statistics_registry.hpp"
 #include "pipeline/io/config.hpp"
+#include "pipeline/io/typed_table.hpp"
 
 namespace nl {
 
@@ -69,9 +70,16 @@ std::vector<double> level_population(const std::vector<LevelUnits>& levels, int 
 std::vector<double> gap_brightness(const std::vector<LevelUnits>& levels, int base, int level,
                                    double min_valid_fraction);
 
-// Tables as CSV text (header + rows), with `release` as the first column.
-// `region_of_unit` (may be empty) adds a `region` column. `brightness` (may be null: each unit's
-// mean_area) is what gap_to_reference compares with the reference.
+// A level's table, typed: release, code, the zone fields and `region` as text, n_units and
+// included as integers, the statistics, saturated_area_km2 and gap_to_reference as reals (NaN:
+// no value). `region_of_unit` (may be empty) adds the `region` column. `brightness` (may be
+// null: each unit's mean_area) is what gap_to_reference compares with the reference.
+TypedTable level_table(const std::string& release, const LevelUnits& level, const std::vector<Statistic>& stats,
+                       double min_valid_fraction, double reference_brightness,
+                       const std::vector<std::string>& region_of_unit = {},
+                       const std::vector<double>* brightness = nullptr,
+                       const std::vector<double>* saturated_km2 = nullptr);
+// The same as CSV text (header + rows), as written to releases/<r>/<level>.csv.
 std::string level_csv(const std::string& release, const LevelUnits& level, const std::vector<Statistic>& stats,
                       double min_valid_fraction, double reference_brightness,
                       const std::vector<std::string>& region_of_unit = {},

@@ -129,7 +129,7 @@ void level_tables(const RunConfig& cfg, const std::string& release, const Measur
   for (size_t l = 0; l < t.levels.size(); ++l) {
     const auto& brightness = t.brightness_of_level.emplace_back(
         gap_brightness(t.levels, base, static_cast<int>(l), cfg.min_valid_fraction));
-    std::vector<double> saturated;
+    std::vector<double>& saturated = t.saturated_of_level.emplace_back();
     for (const ZoneAccumulator& a : zones.saturation ? saturation[l].acc : std::vector<ZoneAccumulator>{})
       saturated.push_back(a.sum_area);  // Σ coverage · area · [DN = 63]
     t.level_csv.push_back(level_csv(release, t.levels[l], cfg.stats, cfg.min_valid_fraction, t.reference_brightness,
@@ -142,6 +142,7 @@ void level_tables(const RunConfig& cfg, const std::string& release, const Measur
 ReleaseTables analyse_release(const RunConfig& config, const std::string& release, const MeasuredZones& zones,
                               const HuLineSides* hu) {
   ReleaseTables t;
+  t.release = release;
   t.levels = roll_up_levels(config, zones, zones.accumulators);
   const auto population = population_by_level(config, t.levels);
   t.region_of_level = regions_by_level(config, t.levels);

@@ -8,6 +8,7 @@
 
 #include "kernels/accumulator.hpp"
 #include "pipeline/analysis/levels.hpp"
+#include "pipeline/analysis/release_levels.hpp"
 #include "pipeline/io/config.hpp"
 #include "pipeline/io/zone_layer.hpp"
 
@@ -32,11 +33,9 @@ struct HuLineSides {
   const std::map<std::string, std::string>* side_of_unit = nullptr;  // "east" or "west"
 };
 
-struct ReleaseTables {
-  std::vector<LevelUnits> levels;                       // in config order, accumulators merged
-  std::vector<std::vector<std::string>> region_of_level;  // [level][unit], empty: no region column
-  std::vector<std::vector<double>> brightness_of_level;   // what gap_to_reference compares
-  double reference_brightness = 0;
+// The typed record (levels, regions, gap brightness: what the maps, convergence and GeoPackages
+// read back) and the tables formatted from it.
+struct ReleaseTables : ReleaseLevels {
   std::vector<std::string> level_csv;                   // [level]
   std::string gaps_csv, hu_line_csv, inequality_csv;  // empty when not configured
   std::string words;                                    // the gap table in sentences

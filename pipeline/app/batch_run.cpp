@@ -360,6 +360,7 @@ void BatchRun::write_and_commit(const PlannedRelease& planned, const Measurement
   if (!tables.gaps_csv.empty()) stage.write("gaps.csv", bom + tables.gaps_csv);
   if (!tables.hu_line_csv.empty()) stage.write("hu_line.csv", bom + tables.hu_line_csv);
   if (!tables.inequality_csv.empty()) stage.write("inequality.csv", bom + tables.inequality_csv);
+  stage.write(kReleaseLevelsFile, encode_release_levels(tables));  // what the panel's readers use
   const double maps_seconds = draw_maps(stage.path() + "/maps", release, tables);
 
   Provenance prov;

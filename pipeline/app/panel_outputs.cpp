@@ -17,6 +17,7 @@
 #include "pipeline/analysis/convergence_tables.hpp"
 #include "pipeline/analysis/levels.hpp"
 #include "pipeline/analysis/release_analysis.hpp"
+#include "pipeline/analysis/release_levels.hpp"
 #include "pipeline/io/diagnostics.hpp"
 #include "pipeline/io/geopackage_writer.hpp"
 #include "pipeline/io/output_file.hpp"
@@ -130,16 +131,22 @@ void write_panel_tables(const std::string& out, const RunConfig& config, const s
       write_file_atomically(out + "/panel/centre_of_light.csv", c);
 }
 
+// Each release's typed levels record is read once and only the values convergence needs are
+// kept, so memory grows with units × releases, not with whole records.
 void write_convergence_tables(const std::string& out, const RunConfig& config, const std::vector<std::string>& ids) {
   if (ids.empty()) return;
+  const auto& levels = config.convergence.levels;
+  std::vector<std::vector<LevelValues>> values(levels.size());
+  for (const auto& id : ids) {
+    const auto record = read_release_levels(out, id);
+    if (!record) throw UserError(out + "/releases/" + id + ": no " + kReleaseLevelsFile + "; run again to rebuild it");
+    for (size_t l = 0; l < levels.size(); ++l)
+      values[l].push_back(level_values(*record, levels[l], config.min_valid_fraction));
+  }
   std::string all = convergence_csv_header();
   const GdpTable* gdp = config.convergence.gdp_path.empty() ? nullptr : &config.convergence.gdp;
-  for (const auto& level : config.convergence.levels) {
-    std::vector<std::string> tables;
-    for (const auto& id : ids)
-      tables.push_back(read_whole_file(out + "/releases/" + id + "/" + level + ".csv").value_or(""));
-    const ConvergenceTables t =
-        convergence_tables(level, ids, tables, config.convergence.region_dummies, gdp);
+  for (size_t l = 0; l < levels.size(); ++l) {
+    const ConvergenceTables t = convergence_tables(levels[l], ids, values[l], config.convergence.region_dummies, gdp);
     all += t.convergence_csv;
     for (const auto& [name, table] : t.growth_csv) write_file_atomically(out + "/panel/growth_" + name + ".csv", table);
   }
@@ -148,6 +155,9 @@ void write_convergence_tables(const std::string& out, const RunConfig& config, c
 
 void write_level_geopackages(const std::string& out, const RunConfig& config, const std::string& latest) {
   auto level_index = [&](const std::string& name) { return nl::level_index(config, name); };
+  const auto record = read_release_levels(out, latest);
+  if (!record) throw UserError(out + "/releases/" + latest + ": no " + kReleaseLevelsFile + "; run again to rebuild it");
+  const ReleaseLevels& latest_levels = *record;
   // Units and geometries straight from the zone layers (datum-corrected), levels rebuilt from
   // their codes and fields exactly as the release tables were.
   std::vector<LevelUnits> levels(config.levels.size());
@@ -199,7 +209,7 @@ void write_level_geopackages(const std::string& out, const RunConfig& config, co
       for (size_t u = 0; u < units.size(); ++u)
         if (!members[u].IsEmpty()) units[u].geometry.reset(members[u].UnionCascaded());
     }
-    const std::string table = read_whole_file(out + "/releases/" + latest + "/" + name + ".csv").value_or("");
+    const TypedTable table = level_table(latest_levels, name, config.stats, config.min_valid_fraction);
     const auto s = srs.find(config.levels[own].zones);
     write_level_geopackage(out + "/" + name + ".gpkg", name, units, s == srs.end() ? nullptr : s->second.get(),
                            table);

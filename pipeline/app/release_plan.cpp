@@ -3,6 +3,7 @@
 
 #include <filesystem>
 
+#include "pipeline/analysis/release_levels.hpp"
 #include "pipeline/io/datacube.hpp"
 #include "pipeline/io/diagnostics.hpp"
 
@@ -109,7 +110,7 @@ std::vector<PlannedRelease> plan_releases(const std::vector<ReleaseFile>& releas
     else if (it == manifest.releases.end()) p.action = ReleaseAction::new_release;
     else if (it->second.state != "done") p.action = ReleaseAction::retry;
     else if (it->second.settings != settings) p.action = ReleaseAction::settings_changed;
-    else if (!fs::exists(releases_dir + "/" + r.id)) p.action = ReleaseAction::tables_missing;
+    else if (!fs::exists(releases_dir + "/" + r.id + "/" + kReleaseLevelsFile)) p.action = ReleaseAction::tables_missing;
     else compare_inputs(p, it->second, options.verify);
     plan.push_back(p);
   }

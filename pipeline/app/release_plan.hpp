@@ -17,7 +17,7 @@ enum class ReleaseAction {
   retry,             // its last run failed or stopped
   forced,            // --force
   settings_changed,  // made with other settings or zones
-  tables_missing,    // recorded as done but its folder is gone
+  tables_missing,    // recorded as done but its folder (or its typed levels record) is gone
   unchanged,         // nothing to do
 };
 

@@ -5,9 +5,9 @@
 #include <ogrsf_frmts.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 #include <map>
-#include <sstream>
 
 #include "pipeline/io/diagnostics.hpp"
 #include "pipeline/io/gdal_env.hpp"
@@ -16,38 +16,39 @@
 
 namespace nl {
 
+namespace {
+
+OGRFieldType field_type(TypedColumn::Kind kind) {
+  switch (kind) {
+    case TypedColumn::Kind::text: return OFTString;
+    case TypedColumn::Kind::integer: return OFTInteger64;
+    case TypedColumn::Kind::real: return OFTReal;
+  }
+  return OFTString;
+}
+
+// Sets field i of `feature` from row r of column c; NaN and empty text stay null.
+void set_field(OGRFeature& feature, int i, const TypedColumn& c, size_t r) {
+  switch (c.kind) {
+    case TypedColumn::Kind::text:
+      if (!c.text[r].empty()) feature.SetField(i, c.text[r].c_str());
+      break;
+    case TypedColumn::Kind::integer: feature.SetField(i, static_cast<GIntBig>(c.integer[r])); break;
+    case TypedColumn::Kind::real:
+      if (!std::isnan(c.real[r])) feature.SetField(i, c.real[r]);
+      break;
+  }
+}
+
+}  // namespace
+
 void write_level_geopackage(const std::string& path, const std::string& layer_name, std::vector<UnitGeometry>& units,
-                            const OGRSpatialReference* srs, const std::string& table_csv) {
+                            const OGRSpatialReference* srs, const TypedTable& table) {
   configure_gdal();
-  std::istringstream in(table_csv);
-  std::string line;
-  std::getline(in, line);
-  if (line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);
-  const std::vector<std::string> header = split_csv_line(line);
-  std::map<std::string, std::vector<std::string>> rows;
-  size_t code_col = 0;
-  while (code_col < header.size() && header[code_col] != "code") ++code_col;
-  while (std::getline(in, line)) {
-    auto cells = split_csv_line(line);
-    if (code_col < cells.size()) rows[cells[code_col]] = std::move(cells);
-  }
-  // Text for ids and names, integers for counts of units, reals for the statistics.
-  auto type_of = [](const std::string& name) {
-    if (name == "release" || name == "code") return OFTString;
-    if (name == "n_units" || name == "included") return OFTInteger64;
-    return OFTReal;
-  };
-  std::vector<bool> numeric(header.size());
-  for (size_t i = 0; i < header.size(); ++i) {
-    bool all_numbers = true;
-    for (const auto& [code, cells] : rows) {
-      if (i >= cells.size() || cells[i].empty()) continue;
-      char* end = nullptr;
-      std::strtod(cells[i].c_str(), &end);
-      if (*end != '\0') all_numbers = false;
-    }
-    numeric[i] = all_numbers && type_of(header[i]) != OFTString;
-  }
+  const TypedColumn* codes = table.find("code");
+  if (!codes || codes->kind != TypedColumn::Kind::text) throw UserError(path + ": the level's table has no code column");
+  std::map<std::string, size_t> row_of_code;
+  for (size_t r = 0; r < codes->text.size(); ++r) row_of_code[codes->text[r]] = r;  // a repeated code: its last row
 
   const std::string temp = temporary_path(path, ".gpkg");
   std::remove(temp.c_str());
@@ -60,20 +61,17 @@ void write_level_geopackage(const std::string& path, const std::string& layer_na
   OGRLayer* layer = ds->CreateLayer(layer_name.c_str(), layer_srs, wkbMultiPolygon, nullptr);
   if (layer_srs) layer_srs->Release();
   if (!layer) throw UserError(path + ": cannot create layer (" + last_gdal_error() + ")");
-  for (size_t i = 0; i < header.size(); ++i) {
-    OGRFieldDefn f(header[i].c_str(), numeric[i] ? type_of(header[i]) : OFTString);
+  for (const TypedColumn& c : table.columns) {
+    OGRFieldDefn f(c.name.c_str(), field_type(c.kind));
     layer->CreateField(&f);
   }
   ds->StartTransaction();
   for (auto& unit : units) {
     OGRFeature feature(layer->GetLayerDefn());
-    const auto it = rows.find(unit.code);
-    for (size_t i = 0; i < header.size(); ++i) {
-      if (header[i] == "code") {
-        feature.SetField(static_cast<int>(i), unit.code.c_str());
-      } else if (it != rows.end() && i < it->second.size() && !it->second[i].empty()) {
-        feature.SetField(static_cast<int>(i), it->second[i].c_str());
-      }
+    const auto it = row_of_code.find(unit.code);
+    for (size_t i = 0; i < table.columns.size(); ++i) {
+      if (table.columns[i].name == "code") feature.SetField(static_cast<int>(i), unit.code.c_str());
+      else if (it != row_of_code.end()) set_field(feature, static_cast<int>(i), table.columns[i], it->second);
     }
     if (unit.geometry) {
       std::unique_ptr<OGRGeometry> g(OGRGeometryFactory::forceToMultiPolygon(unit.geometry.release()));

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "pipeline/io/typed_table.hpp"
+
 class OGRGeometry;
 class OGRSpatialReference;
 
@@ -16,9 +18,10 @@ struct UnitGeometry {
   std::unique_ptr<OGRGeometry> geometry;  // may be null (a unit without geometry)
 };
 
-// `table_csv` is the level's CSV as written (header + rows); rows are joined on its `code`.
+// `table` is the level's typed table (its text, integer and real columns become String,
+// Integer64 and Real fields; NaN is null); rows are joined to `units` on its `code` column.
 void write_level_geopackage(const std::string& path, const std::string& layer_name,
                             std::vector<UnitGeometry>& units, const OGRSpatialReference* srs,
-                            const std::string& table_csv);
+                            const TypedTable& table);
 
 }  // namespace nl

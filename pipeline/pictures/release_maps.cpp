@@ -18,6 +18,7 @@
 #include "pipeline/io/diagnostics.hpp"
 #include "pipeline/pictures/map_render.hpp"
 #include "pipeline/pictures/map_shapes.hpp"
+#include "pipeline/pictures/stored_maps.hpp"
 #include "pipeline/io/output_file.hpp"
 
 namespace nl {
@@ -290,6 +291,8 @@ std::vector<const StrokeMask*> ReleaseMaps::masks(const std::vector<MaskRequest>
 
 void ReleaseMaps::draw(const std::string& dir, const ReleaseMapInputs& in) {
   make_directories(dir);
+  // What `nightlights report` needs to draw these maps again, beside them (stored_maps).
+  write_file_atomically(dir + "/" + kMapInputsFile, encode_map_inputs(in, config_.population.by_code));
   const auto t0 = std::chrono::steady_clock::now();
   const auto& levels = *in.levels;
   const size_t n = levels.size();

@@ -260,28 +260,36 @@ std::vector<const StrokeMask*> ReleaseMaps::masks(const std::vector<MaskRequest>
     keys.push_back(key);
     missing.push_back(i);
   }
-  for (const size_t i : missing) {  // the edges, for layers read back without them
-    MapCanvas& canvas = layers_.at(requests[i].layer)->geometry.canvas;
-    if (canvas.edges.empty()) canvas.edges = edge_table(canvas.rings);
-  }
+  // Kept in OUT under the geometry's key, the stroke (and the cairo that drew it) and the groups.
   std::vector<std::unique_ptr<Mask>> made(missing.size());
-#pragma omp parallel for schedule(dynamic)
-  for (int k = 0; k < static_cast<int>(missing.size()); ++k) {
+  std::vector<std::string> paths(missing.size()), mask_keys(missing.size());
+  for (size_t k = 0; k < missing.size(); ++k) {
     const MaskRequest& r = requests[missing[k]];
     const MapGeometry& geometry = layers_.at(r.layer)->geometry;
-    const MapCanvas& canvas = geometry.canvas;
     made[k] = std::make_unique<Mask>(Mask{*r.group, {}});
-    // Kept in OUT under the geometry's key, the stroke (and cairo that drew it) and the groups.
-    const std::string path = out_.empty() || geometry.key.empty() ? "" : out_ + "/panel/.maps/" + r.layer + "." + r.name + ".mask";
-    const std::string key = geometry.key + "stroke " + format_number(r.width) + "\ncairo " + cairo_version_string() +
-                            "\ngroups " + sha256_text(std::string(reinterpret_cast<const char*>(r.group->data()), r.group->size() * sizeof(int64_t))) + "\n";
+    if (out_.empty() || geometry.key.empty()) continue;
+    paths[k] = out_ + "/panel/.maps/" + r.layer + "." + r.name + ".mask";
+    const std::string groups(reinterpret_cast<const char*>(r.group->data()), r.group->size() * sizeof(int64_t));
+    mask_keys[k] = geometry.key + "stroke " + format_number(r.width) + "\ncairo " + cairo_version_string() + "\ngroups " +
+                   sha256_text(groups) + "\n";
+    const MapLayout& l = geometry.canvas.layout;
     StrokeMask& m = made[k]->mask;
-    if (auto kept = path.empty() ? std::nullopt : stored_mask(path, key)) {
-      m = {canvas.layout.width, canvas.layout.height, cairo_format_stride_for_width(CAIRO_FORMAT_A8, canvas.layout.width), std::move(*kept)};
-      if (m.coverage.size() == static_cast<size_t>(m.stride) * m.height) continue;
+    if (auto kept = stored_mask(paths[k], mask_keys[k])) {
+      m = {l.width, l.height, cairo_format_stride_for_width(CAIRO_FORMAT_A8, l.width), std::move(*kept)};
+      if (m.coverage.size() != static_cast<size_t>(m.stride) * m.height) m.coverage.clear();
     }
-    m = stroke_mask(canvas.layout, group_outline_segments(canvas.edges, *r.group), r.width);
-    if (!path.empty()) store_mask(path, key, m.coverage);
+  }
+  for (size_t k = 0; k < missing.size(); ++k) {  // edges, for layers read back without them
+    MapCanvas& canvas = layers_.at(requests[missing[k]].layer)->geometry.canvas;
+    if (made[k]->mask.coverage.empty() && canvas.edges.empty()) canvas.edges = edge_table(canvas.rings);
+  }
+#pragma omp parallel for schedule(dynamic)
+  for (int k = 0; k < static_cast<int>(missing.size()); ++k) {
+    if (!made[k]->mask.coverage.empty()) continue;
+    const MaskRequest& r = requests[missing[k]];
+    const MapCanvas& canvas = layers_.at(r.layer)->geometry.canvas;
+    made[k]->mask = stroke_mask(canvas.layout, group_outline_segments(canvas.edges, *r.group), r.width);
+    if (!paths[k].empty()) store_mask(paths[k], mask_keys[k], made[k]->mask.coverage);
   }
   for (size_t k = 0; k < missing.size(); ++k) masks_[keys[k]] = std::move(made[k]);
   std::vector<const StrokeMask*> out;

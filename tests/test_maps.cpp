@@ -23,6 +23,7 @@
 #include <map>
 #include <set>
 
+#include "pipeline/pictures/map_geometry.hpp"
 #include "pipeline/pictures/map_render.hpp"
 #include "pipeline/io/zone_layer.hpp"
 #endif
@@ -230,11 +231,50 @@ TEST_CASE("maps: the demo run draws every level's maps and a county's pixel has 
   }
   CHECK(classes_seen.size() >= 2);  // the check is not one colour everywhere
 
-  // Deterministic: the same tables draw the same bytes (no timestamps in the PNG).
-  const std::string before = read_file(maps + "/brightness_county.png");
+  // Deterministic: the same tables draw the same bytes (no timestamps in the PNG). The second
+  // run draws from the geometry and the borders' coverage the first kept in OUT/panel/.maps,
+  // so this also checks that the kept forms draw what the fresh ones drew, to the byte.
+  CHECK(fs::exists(out + "/panel/.maps/counties.geometry"));
+  CHECK(fs::exists(out + "/panel/.maps/counties.county.borders.mask"));
+  CHECK(fs::exists(out + "/panel/.maps/counties.province.outlines.mask"));
+  std::map<std::string, std::string> before;
+  for (const auto& e : fs::directory_iterator(maps)) before[e.path().filename().string()] = read_file(e.path().string());
   const auto again = nightlights("run -q --force '" + fs::path(out).parent_path().string() + "/config.yaml'");
   REQUIRE(again.exit_code == 0);
-  CHECK(read_file(maps + "/brightness_county.png") == before);
+  for (const auto& [name, bytes] : before) {
+    INFO(name);
+    CHECK(read_file(maps + "/" + name) == bytes);
+  }
+}
+
+TEST_CASE("map geometry: the stored form reads back the same ids, frame and rings; another key or a cut file is refused") {
+  GDALAllRegister();
+  const nl::ZoneLayerConfig z{"counties", std::string(NIGHTLIGHTS_SOURCE_DIR) + "/samples/counties.gpkg", "counties", "adcode", {}, nl::Datum::gcj02, ""};
+  const nl::MapGeometry g = nl::prepare_map_geometry(z);
+  REQUIRE(g.ids.size() > 100);
+  const std::string key = nl::map_geometry_key(z, "abc");
+  const std::string bytes = nl::encode_map_geometry(g, key);
+  const auto back = nl::decode_map_geometry(bytes, &key);
+  REQUIRE(back);
+  CHECK(back->key == key);
+  CHECK(back->ids == g.ids);
+  CHECK(back->albers.lon_0 == g.albers.lon_0);
+  CHECK(back->canvas.frame.scale == g.canvas.frame.scale);  // exact: doubles are kept bit for bit
+  CHECK(back->canvas.inset.present == g.canvas.inset.present);
+  REQUIRE(back->canvas.rings.size() == g.canvas.rings.size());
+  for (size_t p = 0; p < g.canvas.rings.size(); ++p) {
+    REQUIRE(back->canvas.rings[p].size() == g.canvas.rings[p].size());
+    for (size_t k = 0; k < g.canvas.rings[p].size(); ++k) CHECK(back->canvas.rings[p][k] == g.canvas.rings[p][k]);
+  }
+  // The edges are made again from the rings: the same table, edge for edge.
+  const auto edges = nl::edge_table(back->canvas.rings);
+  REQUIRE(edges.size() == g.canvas.edges.size());
+  CHECK(edges.back().segment.a == g.canvas.edges.back().segment.a);
+  // Another zone file hash, a file cut short, another format: prepared again, never misread.
+  const std::string other = nl::map_geometry_key(z, "abd");
+  CHECK_FALSE(nl::decode_map_geometry(bytes, &other));
+  CHECK_FALSE(nl::decode_map_geometry(bytes.substr(0, bytes.size() - 3), nullptr));
+  CHECK_FALSE(nl::decode_map_geometry("not geometry", nullptr));
 }
 
 TEST_CASE("maps: output.pictures false writes the tables and no maps, charts or report") {
@@ -244,6 +284,7 @@ TEST_CASE("maps: output.pictures false writes the tables and no maps, charts or 
   CHECK_FALSE(fs::exists(out + "/releases/2008/maps"));
   CHECK_FALSE(fs::exists(out + "/panel/charts"));
   CHECK_FALSE(fs::exists(out + "/report.html"));
+  CHECK_FALSE(fs::exists(out + "/panel/.maps"));  // no map geometry prepared either
   CHECK(words.find("deprecated") == std::string::npos);
 }
 

@@ -1,5 +1,5 @@
-// The report page and the charts without eyes: the demo run's report.html rebuilt by
-// `nightlights report OUT` to the byte, a second run giving the same bytes, the page rendered by
+// The report page and the charts without eyes: the demo run's report.html, maps and charts
+// rebuilt by `nightlights report OUT` to the byte, a second run giving the same bytes, the page rendered by
 // headless Chromium with every picture loaded, and a 24-month India series (shared data) drawing
 // every chart over releases.
 #include <doctest/doctest.h>
@@ -65,13 +65,22 @@ TEST_CASE("report: the demo run writes report.html, and `nightlights report OUT`
     CHECK(fs::exists(out + "/" + page.substr(from, to - from)));
   }
 
-  // The command rebuilds charts and page from the folder alone, to the byte.
+  // The command rebuilds maps, charts and page from the folder alone, to the byte: the maps from
+  // the levels record, the maps' inputs and the geometry kept in panel/.maps (the borders'
+  // coverage removed too, so it is stroked again from that geometry).
   fs::remove_all(out + "/panel/charts");
   fs::remove(out + "/report.html");
+  size_t maps_removed = 0;
+  for (const auto& e : fs::directory_iterator(out + "/releases/2008/maps"))
+    if (e.path().extension() == ".png") fs::remove(e.path()), ++maps_removed;
+  CHECK(maps_removed == 4 * 3);
+  for (const auto& e : fs::directory_iterator(out + "/panel/.maps"))
+    if (e.path().extension() == ".mask") fs::remove(e.path());
   const auto r = nightlights("report '" + out + "'");
   INFO(r.output);
   REQUIRE(r.exit_code == 0);
   CHECK(r.output.find("report.html") != std::string::npos);
+  CHECK(r.output.find("the maps of 1 release(s) redrawn") != std::string::npos);
   const auto rebuilt = pictures(out);
   CHECK(rebuilt.size() == first.size());
   for (const auto& [path, bytes] : first) {

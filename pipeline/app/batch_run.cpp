@@ -484,7 +484,9 @@ double BatchRun::draw_maps(const std::string& dir, const ReleaseFile& release, c
 #ifdef NIGHTLIGHTS_WITH_CAIRO
   if (!cfg_.output.pictures) return 0;
   const auto t0 = Clock::now();
-  if (!maps_) maps_ = std::make_unique<ReleaseMaps>(cfg_);
+  if (!maps_) maps_ = std::make_unique<ReleaseMaps>(cfg_, [&](const ZoneLayerConfig& z) {
+    return stored_or_prepared_map_geometry(out_, z, zone_sha256(manifest_, z.path));
+  }, out_);
   maps_->draw(dir, map_inputs(cfg_, release, tables, hu_));
   log_info("release " + release.id + ": maps drawn in " + rounded_seconds(t0) + " s");
   return seconds_since(t0);

@@ -7,13 +7,17 @@
 #include "pipeline/io/diagnostics.hpp"
 #ifdef NIGHTLIGHTS_WITH_CAIRO
 #include "pipeline/pictures/run_report.hpp"
+#include "pipeline/pictures/stored_maps.hpp"
 #endif
 
 namespace nl {
 
 int run_report_command(const std::string& out) {
 #ifdef NIGHTLIGHTS_WITH_CAIRO
-  write_run_report(out, output_config(out));
+  const RunConfig config = output_config(out);
+  const int releases = redraw_release_maps(out, config);
+  if (releases) log_info("report: the maps of " + std::to_string(releases) + " release(s) redrawn");
+  write_run_report(out, config);
   log_info("report: " + std::filesystem::absolute(out + "/report.html").lexically_normal().string());
   return 0;
 #else

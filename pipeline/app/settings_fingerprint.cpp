@@ -111,4 +111,10 @@ std::string settings_fingerprint(const RunConfig& config, Manifest& manifest, bo
   return sha256_text(text);
 }
 
+std::string zone_sha256(const Manifest& manifest, const std::string& path) {
+  for (const auto& z : manifest.zone_inputs)
+    if (z.path == path) return z.sha256;
+  return "";
+}
+
 }  // namespace nl

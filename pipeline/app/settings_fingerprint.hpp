@@ -17,4 +17,7 @@ std::string settings_text(const RunConfig& config);
 // now replace manifest.zone_inputs.
 std::string settings_fingerprint(const RunConfig& config, Manifest& manifest, bool verify);
 
+// The hash settings_fingerprint recorded for the zone file at `path` ("" when none).
+std::string zone_sha256(const Manifest& manifest, const std::string& path);
+
 }  // namespace nl

@@ -5,8 +5,10 @@
 
 #include <cairo.h>
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
+#include <stdexcept>
 
 #include "pipeline/io/diagnostics.hpp"
 
@@ -210,17 +212,66 @@ void legend(cairo_t* cr, const MapLayout& l, const ChoroplethSpec& spec) {
 
 }  // namespace
 
-void draw_choropleth_png(const std::string& path, const MapCanvas& canvas, const ChoroplethSpec& spec) {
+StrokeMask stroke_mask(const MapLayout& layout, const std::vector<GridSegment>& segments, double line_width) {
+  cairo_surface_t* surface = cairo_image_surface_create(CAIRO_FORMAT_A8, layout.width, layout.height);
+  Cairo cr(cairo_create(surface), cairo_destroy);
+  stroke_segments(cr.get(), segments, {0, 0, 0}, 1, line_width);
+  cr.reset();
+  cairo_surface_flush(surface);
+  StrokeMask m{layout.width, layout.height, cairo_image_surface_get_stride(surface), {}};
+  const unsigned char* data = cairo_image_surface_get_data(surface);
+  m.coverage.assign(data, data + static_cast<size_t>(m.stride) * m.height);
+  cairo_surface_destroy(surface);
+  return m;
+}
+
+MapBackdrop map_backdrop(const MapCanvas& canvas, const MapProjector* projector) {
   const MapLayout& l = canvas.layout;
   cairo_surface_t* surface = cairo_image_surface_create(CAIRO_FORMAT_RGB24, l.width, l.height);
   Cairo cr(cairo_create(surface), cairo_destroy);
   set_colour(cr.get(), map_colours::background);
   cairo_paint(cr.get());
-  if (spec.projector) graticule(cr.get(), canvas, *spec.projector);
+  if (projector) graticule(cr.get(), canvas, *projector);
   if (canvas.inset.present) inset_box(cr.get(), canvas);
+  cr.reset();
+  cairo_surface_flush(surface);
+  MapBackdrop b{l.width, l.height, cairo_image_surface_get_stride(surface), {}};
+  const unsigned char* data = cairo_image_surface_get_data(surface);
+  b.pixels.assign(data, data + static_cast<size_t>(b.stride) * b.height);
+  cairo_surface_destroy(surface);
+  return b;
+}
+
+namespace {
+
+// Composites `colour` at `alpha` through a stroke's coverage. The mask's bytes are wrapped in a
+// surface of this call's own (cairo and pixman count references without locks, so threads must
+// not share one surface object; sharing the bytes read-only is safe).
+void composite_mask(cairo_t* cr, const StrokeMask& mask, Rgb colour, double alpha) {
+  cairo_surface_t* m = cairo_image_surface_create_for_data(const_cast<unsigned char*>(mask.coverage.data()),
+                                                           CAIRO_FORMAT_A8, mask.width, mask.height, mask.stride);
+  cairo_save(cr);
+  set_colour(cr, colour, alpha);
+  cairo_mask_surface(cr, m, 0, 0);
+  cairo_restore(cr);
+  cairo_surface_destroy(m);
+}
+
+}  // namespace
+
+void draw_choropleth_png(const std::string& path, const MapCanvas& canvas, const MapBackdrop& backdrop,
+                         const ChoroplethSpec& spec) {
+  const MapLayout& l = canvas.layout;
+  cairo_surface_t* surface = cairo_image_surface_create(CAIRO_FORMAT_RGB24, l.width, l.height);
+  cairo_surface_flush(surface);
+  if (cairo_image_surface_get_stride(surface) != backdrop.stride || l.height != backdrop.height)
+    throw std::logic_error("maps: the backdrop is not of this canvas's size");
+  std::copy(backdrop.pixels.begin(), backdrop.pixels.end(), cairo_image_surface_get_data(surface));
+  cairo_surface_mark_dirty(surface);
+  Cairo cr(cairo_create(surface), cairo_destroy);
   fill_units(cr.get(), canvas, spec);
-  stroke_segments(cr.get(), spec.unit_borders, {0, 0, 0}, 0.45, 0.5);
-  stroke_segments(cr.get(), spec.outlines, map_colours::outline, 0.85, 1.1);
+  if (spec.unit_borders) composite_mask(cr.get(), *spec.unit_borders, {0, 0, 0}, 0.45);
+  if (spec.outlines) composite_mask(cr.get(), *spec.outlines, map_colours::outline, 0.85);
   if (!spec.hu_line.empty()) hu_line(cr.get(), canvas, spec.hu_line);
   scale_bar(cr.get(), canvas);
   text(cr.get(), l.map_left, 36, spec.title, 24, true);

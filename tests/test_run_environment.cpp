@@ -34,11 +34,12 @@ struct EnvValue {
 TEST_CASE("run environment: each variable reaches the engine's limits in its documented unit") {
   SUBCASE("unset: the defaults") {
     const EnvValue a("NIGHTLIGHTS_INDEX_MEMORY_MB", nullptr), b("NIGHTLIGHTS_CACHE_MAX_MB", nullptr),
-        c("TMPDIR", nullptr), d("NIGHTLIGHTS_TIMING", nullptr);
+        c("TMPDIR", nullptr), d("NIGHTLIGHTS_TIMING", nullptr), e("NIGHTLIGHTS_BAND_BATCH_MB", nullptr);
     const nl::RunEnvironment env = nl::read_run_environment();
     CHECK(env.limits.index_memory_bytes == size_t{128} * 1024 * 1024);
     CHECK(env.limits.cache_max_bytes == uint64_t{4096} * 1000 * 1000);
     CHECK(env.limits.scratch_dir == "/tmp");
+    CHECK(env.limits.band_batch_memory_bytes == size_t{64} * 1024 * 1024);
     CHECK(!env.timing);
   }
   SUBCASE("set: 2 MiB of index, 0.5 MB of cache, a scratch folder, timings on") {

@@ -33,6 +33,7 @@ RunEnvironment read_run_environment() {
   // The index budget is in MiB (2^20 bytes), the cache limit in decimal MB, as each has been
   // documented since it was introduced.
   env.limits.index_memory_bytes = static_cast<size_t>(megabytes("NIGHTLIGHTS_INDEX_MEMORY_MB", 128)) << 20;
+  env.limits.band_batch_memory_bytes = static_cast<size_t>(megabytes("NIGHTLIGHTS_BAND_BATCH_MB", 64)) << 20;
   if (const char* tmp = variable("TMPDIR")) env.limits.scratch_dir = tmp;
   env.limits.cache_max_bytes = static_cast<uint64_t>(std::llround(megabytes("NIGHTLIGHTS_CACHE_MAX_MB", 4096) * 1e6));
   env.timing = variable("NIGHTLIGHTS_TIMING") != nullptr;

@@ -1,5 +1,5 @@
 // The process's environment, read once here and nowhere else: the engine's limits
-// (NIGHTLIGHTS_INDEX_MEMORY_MB, TMPDIR, NIGHTLIGHTS_CACHE_MAX_MB), stage timings
+// (NIGHTLIGHTS_INDEX_MEMORY_MB, NIGHTLIGHTS_BAND_BATCH_MB, TMPDIR, NIGHTLIGHTS_CACHE_MAX_MB), stage timings
 // (NIGHTLIGHTS_TIMING), the default cache folder (NIGHTLIGHTS_CACHE_DIR, XDG_CACHE_HOME, HOME)
 // and whether an MPI launcher started the process. Library calls take these as values.
 #pragma once

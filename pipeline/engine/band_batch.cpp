@@ -12,20 +12,13 @@
 
 #include "pipeline/engine/cluster.hpp"
 #include "pipeline/engine/zonal_parts.hpp"
+#include "pipeline/engine/engine_limits.hpp"
 #include "pipeline/io/band_batch_reader.hpp"
 #include "pipeline/io/diagnostics.hpp"
 
 namespace nl {
 
-size_t band_batch_memory_budget() {
-  size_t mb = 64;
-  if (const char* v = std::getenv("NIGHTLIGHTS_BAND_BATCH_MB"); v && *v) {
-    char* end = nullptr;
-    const unsigned long long parsed = std::strtoull(v, &end, 10);
-    if (end && *end == '\0') mb = static_cast<size_t>(parsed);
-  }
-  return mb << 20;
-}
+size_t band_batch_memory_budget() { return engine_limits().band_batch_memory_bytes; }
 
 namespace {
 

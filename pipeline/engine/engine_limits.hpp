@@ -13,6 +13,7 @@ struct EngineLimits {
   size_t index_memory_bytes = size_t{128} << 20;             // coverage runs held in memory
   std::string scratch_dir = "/tmp";                          // the index's overflow files
   uint64_t cache_max_bytes = uint64_t{4096} * 1000 * 1000;   // the coverage cache folder
+  size_t band_batch_memory_bytes = size_t{64} << 20;         // a cube's bands measured in one pass
 };
 
 const EngineLimits& engine_limits();

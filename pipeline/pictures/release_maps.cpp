@@ -35,7 +35,6 @@ struct ReleaseMaps::Mask {
 };
 
 namespace {
-bool timing() { return std::getenv("NIGHTLIGHTS_TIMING") != nullptr; }
 double seconds(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
@@ -369,9 +368,8 @@ void ReleaseMaps::draw(const std::string& dir, const ReleaseMapInputs& in) {
   }
   for (const auto& e : failed)
     if (e) std::rethrow_exception(e);
-  if (timing())
-    log_info("timing: maps: outlines " + rounded(masks_s) + " s, " + std::to_string(jobs.size()) + " maps drawn in " +
-             rounded(seconds(t1)) + " s");
+  log_timing("maps: outlines", masks_s);
+  log_timing("maps: " + std::to_string(jobs.size()) + " maps drawn", seconds(t1));
 }
 
 }  // namespace nl

@@ -69,6 +69,14 @@ using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 std::string rounded_seconds(Clock::time_point t) { return format_number(std::round(seconds_since(t) * 100) / 100); }
 
+// NIGHTLIGHTS_TIMING=1: each stage of the run's own work (outside the releases) on stderr, so a
+// cost that grows with the history shows which stage it is in.
+void stage_done(const char* stage, Clock::time_point& since) {
+  static const bool on = std::getenv("NIGHTLIGHTS_TIMING") != nullptr;
+  if (on) std::fprintf(stderr, "timing: %s %.3f s\n", stage, seconds_since(since));
+  since = Clock::now();
+}
+
 // Zones of every layer, prepared for one grid (from the coverage cache when valid).
 struct PreparedZones {
   GridGeometry grid;
@@ -199,22 +207,30 @@ class BatchRun {
 
 int BatchRun::run() {
   const auto t0 = Clock::now();
+  auto t = t0;
   const std::vector<ReleaseFile> releases = releases_to_consider();
   check_zone_ids(cfg_.zones);
+  stage_done("find releases, check zones", t);
   // A dry run reads only: the manifest is replaced in one rename, so it reads a whole one.
   if (!opt_.dry_run) lock_ = lock_output(out_, !opt_.no_wait);
   load_manifest_checked();
+  stage_done("lock, load manifest", t);
   settings_ = settings_fingerprint(cfg_, manifest_, opt_.verify);
+  stage_done("settings fingerprint", t);
   const auto plan = plan_releases(releases, manifest_, settings_, out_ + "/releases", {opt_.force, opt_.verify});
   if (std::any_of(plan.begin(), plan.end(),
                   [](const PlannedRelease& p) { return p.action == ReleaseAction::settings_changed; }))
     log_info("the configuration or the zones changed since some tables were made: those releases are redone");
   const auto deleted = deleted_rasters(manifest_, out_, releases, opt_.only);
   if (opt_.dry_run) return print_dry_run(plan, deleted, out_, cfg_);
+  stage_done("plan", t);
   prepare_output(plan);
+  stage_done("prepare output", t);
   const RunCounts counts = process_all(plan);
+  stage_done("releases", t);
   check_interrupt();
   write_run_outputs();
+  stage_done("panel and run outputs", t);
   return summarise(counts, deleted, t0);
 }
 

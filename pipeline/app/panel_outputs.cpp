@@ -4,6 +4,7 @@
 #include "pipeline/analysis/centre_of_light.hpp"
 
 #include <gdal_priv.h>
+#include <sys/stat.h>
 #include <ogrsf_frmts.h>
 
 #include <algorithm>
@@ -39,12 +40,15 @@ struct Stacked {
   std::vector<std::string> lines;  // "<id> <size> <mtime_ns>"
 };
 
+// One stat per table (size and mtime together): a run stamps every release's tables.
 std::string stamp_line(const std::string& id, const std::string& table) {
-  std::error_code ec;
-  const auto size = fs::file_size(table, ec);
-  if (ec) return "";
-  const auto mtime = fs::last_write_time(table, ec).time_since_epoch();
-  return id + " " + std::to_string(size) + " " + std::to_string(std::chrono::duration_cast<std::chrono::nanoseconds>(mtime).count());
+  struct stat st {};
+  if (::stat(table.c_str(), &st) != 0) return "";
+  // On the file clock, as fs::last_write_time gave it: stamps written before stay valid.
+  using namespace std::chrono;
+  const sys_time<nanoseconds> mtime{seconds(st.st_mtim.tv_sec) + nanoseconds(st.st_mtim.tv_nsec)};
+  const auto on_file_clock = duration_cast<nanoseconds>(file_clock::from_sys(mtime).time_since_epoch()).count();
+  return id + " " + std::to_string(st.st_size) + " " + std::to_string(on_file_clock);
 }
 
 Stacked read_stacked(const std::string& path) {

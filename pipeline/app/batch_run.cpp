@@ -206,26 +206,21 @@ class BatchRun {
 };
 
 int BatchRun::run() {
-  const auto t0 = Clock::now();
-  auto t = t0;
+  Clock::time_point t0 = Clock::now(), t = t0;
   const std::vector<ReleaseFile> releases = releases_to_consider();
   check_zone_ids(cfg_.zones);
-  stage_done("find releases, check zones", t);
   // A dry run reads only: the manifest is replaced in one rename, so it reads a whole one.
   if (!opt_.dry_run) lock_ = lock_output(out_, !opt_.no_wait);
   load_manifest_checked();
-  stage_done("lock, load manifest", t);
   settings_ = settings_fingerprint(cfg_, manifest_, opt_.verify);
-  stage_done("settings fingerprint", t);
   const auto plan = plan_releases(releases, manifest_, settings_, out_ + "/releases", {opt_.force, opt_.verify});
   if (std::any_of(plan.begin(), plan.end(),
                   [](const PlannedRelease& p) { return p.action == ReleaseAction::settings_changed; }))
     log_info("the configuration or the zones changed since some tables were made: those releases are redone");
   const auto deleted = deleted_rasters(manifest_, out_, releases, opt_.only);
   if (opt_.dry_run) return print_dry_run(plan, deleted, out_, cfg_);
-  stage_done("plan", t);
   prepare_output(plan);
-  stage_done("prepare output", t);
+  stage_done("releases found, manifest read, plan, output prepared", t);
   const RunCounts counts = process_all(plan);
   stage_done("releases", t);
   check_interrupt();
@@ -320,6 +315,7 @@ RunCounts BatchRun::process_all(const std::vector<PlannedRelease>& plan) {
 Measurement BatchRun::measure(const ReleaseFile& release, bool this_rank_only) {
   Measurement m;
   m.input = open_release_input(release, cfg_, manifest_, release.tiles.empty() ? std::vector<TileId>{} : needed_tiles());
+  auto hashed = hashed_beside(m.input.stamps);  // while the zonal pass decodes
   const RasterInfo& raster = m.input.raster;
   measure_zones(raster);
   const auto t_zonal = Clock::now();
@@ -337,6 +333,7 @@ Measurement BatchRun::measure(const ReleaseFile& release, bool this_rank_only) {
     m.saturation = run_zonal(raster, zones_->index, raster_cell_areas(raster), zo);
   }
   m.zonal_seconds = seconds_since(t_zonal);
+  m.input.stamps = hashed.get();
   return m;
 }
 

@@ -5,6 +5,7 @@
 
 #include "pipeline/io/datacube.hpp"
 #include "pipeline/io/diagnostics.hpp"
+#include "pipeline/io/release_folder.hpp"
 
 namespace nl {
 
@@ -102,6 +103,7 @@ std::vector<PlannedRelease> plan_releases(const std::vector<ReleaseFile>& releas
                                           const std::string& settings, const std::string& releases_dir,
                                           const PlanOptions& options) {
   std::vector<PlannedRelease> plan;
+  const std::set<std::string> folders = release_folders(releases_dir);
   for (const auto& r : releases) {
     PlannedRelease p{r, ReleaseAction::new_release, ""};
     const auto it = manifest.releases.find(r.id);
@@ -109,7 +111,7 @@ std::vector<PlannedRelease> plan_releases(const std::vector<ReleaseFile>& releas
     else if (it == manifest.releases.end()) p.action = ReleaseAction::new_release;
     else if (it->second.state != "done") p.action = ReleaseAction::retry;
     else if (it->second.settings != settings) p.action = ReleaseAction::settings_changed;
-    else if (!fs::exists(releases_dir + "/" + r.id)) p.action = ReleaseAction::tables_missing;
+    else if (!folders.count(r.id)) p.action = ReleaseAction::tables_missing;
     else compare_inputs(p, it->second, options.verify);
     plan.push_back(p);
   }

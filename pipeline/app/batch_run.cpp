@@ -70,6 +70,13 @@ using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 std::string rounded_seconds(Clock::time_point t) { return format_number(std::round(seconds_since(t) * 100) / 100); }
 
+// NIGHTLIGHTS_TIMING=1: each stage of the run's own work (outside the releases) on stderr, so a
+// cost that grows with the history shows which stage it is in.
+void stage_done(const char* stage, Clock::time_point& since) {
+  log_timing(stage, seconds_since(since));
+  since = Clock::now();
+}
+
 // Zones of every layer, prepared for one grid (from the coverage cache when valid).
 struct PreparedZones {
   GridGeometry grid;
@@ -223,7 +230,7 @@ class BatchRun {
 };
 
 int BatchRun::run() {
-  const auto t0 = Clock::now();
+  Clock::time_point t0 = Clock::now(), t = t0;
   const std::vector<ReleaseFile> releases = releases_to_consider();
   check_zone_ids(cfg_.zones);
   // A dry run reads only: the manifest is replaced in one rename, so it reads a whole one.
@@ -237,9 +244,12 @@ int BatchRun::run() {
   const auto deleted = deleted_rasters(manifest_, out_, releases, opt_.only);
   if (opt_.dry_run) return print_dry_run(plan, deleted, out_, cfg_);
   prepare_output(plan);
+  stage_done("releases found, manifest read, plan, output prepared", t);
   const RunCounts counts = process_all(plan);
+  stage_done("releases", t);
   check_interrupt();
   write_run_outputs();
+  stage_done("panel and run outputs", t);
   return summarise(counts, deleted, t0, out_, manifest_path_, gap_words_);
 }
 
@@ -343,6 +353,7 @@ RunCounts BatchRun::process_all(const std::vector<PlannedRelease>& plan) {
 Measurement BatchRun::measure(const ReleaseFile& release, bool this_rank_only) {
   Measurement m;
   m.input = open_release_input(release, cfg_, manifest_, release.tiles.empty() ? std::vector<TileId>{} : needed_tiles());
+  auto hashed = hashed_beside(m.input.stamps);  // while the zonal pass decodes
   const RasterInfo& raster = m.input.raster;
   measure_zones(raster);
   const auto t_zonal = Clock::now();
@@ -353,6 +364,7 @@ Measurement BatchRun::measure(const ReleaseFile& release, bool this_rank_only) {
     m.saturation = run_zonal(raster, zones_->index, raster_cell_areas(raster), zo);
   }
   m.zonal_seconds = seconds_since(t_zonal);
+  m.input.stamps = hashed.get();
   return m;
 }
 

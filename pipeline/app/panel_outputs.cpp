@@ -4,6 +4,9 @@
 #include "pipeline/analysis/centre_of_light.hpp"
 
 #include <gdal_priv.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <ogrsf_frmts.h>
 
 #include <algorithm>
@@ -40,12 +43,17 @@ struct Stacked {
   std::vector<std::string> lines;  // "<id> <size> <mtime_ns>"
 };
 
-std::string stamp_line(const std::string& id, const std::string& table) {
-  std::error_code ec;
-  const auto size = fs::file_size(table, ec);
-  if (ec) return "";
-  const auto mtime = fs::last_write_time(table, ec).time_since_epoch();
-  return id + " " + std::to_string(size) + " " + std::to_string(std::chrono::duration_cast<std::chrono::nanoseconds>(mtime).count());
+// One stat per table (size and mtime together), by its path in the releases folder (open as
+// `releases_fd`): a run stamps every release's tables, and the kernel then walks two names, not
+// the whole path, for each of them.
+std::string stamp_line(const std::string& id, const std::string& table, int releases_fd) {
+  struct stat st {};
+  if (::fstatat(releases_fd, (id + "/" + table + ".csv").c_str(), &st, 0) != 0) return "";
+  // On the file clock, as fs::last_write_time gave it: stamps written before stay valid.
+  using namespace std::chrono;
+  const sys_time<nanoseconds> mtime{seconds(st.st_mtim.tv_sec) + nanoseconds(st.st_mtim.tv_nsec)};
+  const auto on_file_clock = duration_cast<nanoseconds>(file_clock::from_sys(mtime).time_since_epoch()).count();
+  return id + " " + std::to_string(st.st_size) + " " + std::to_string(on_file_clock);
 }
 
 Stacked read_stacked(const std::string& path) {
@@ -82,10 +90,12 @@ std::string stacked_rows(const std::string& out, const std::string& t, const std
 // The panel of table `t` over `ids`: appended to when it holds a prefix of them unchanged, else
 // written whole (to a temporary, renamed). An append cut short (a crash) leaves a size the stamp
 // file does not record, so the next run writes it whole.
-void write_panel_table(const std::string& out, const std::string& t, const std::vector<std::string>& ids) {
+void write_panel_table(const std::string& out, const std::string& t, const std::vector<std::string>& ids,
+                       int releases_fd) {
   const std::string panel = out + "/panel/" + t + ".csv", stamp = out + "/panel/." + t + ".stacked";
   std::vector<std::string> now;
-  for (const auto& id : ids) now.push_back(stamp_line(id, out + "/releases/" + id + "/" + t + ".csv"));
+  now.reserve(ids.size());
+  for (const auto& id : ids) now.push_back(stamp_line(id, t, releases_fd));
   const Stacked old = read_stacked(stamp);
   std::error_code ec;
   const auto size = fs::file_size(panel, ec);
@@ -124,7 +134,14 @@ void write_panel_tables(const std::string& out, const RunConfig& config, const s
   if (!config.gaps.region_level.empty()) tables.push_back("gaps");
   if (config.hu_line.enabled) tables.push_back("hu_line");
   if (config.inequality.enabled) tables.push_back("inequality");
-  for (const auto& t : tables) write_panel_table(out, t, ids);
+  const int releases_fd = ::open((out + "/releases").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  try {
+    for (const auto& t : tables) write_panel_table(out, t, ids, releases_fd);
+  } catch (...) {
+    if (releases_fd >= 0) ::close(releases_fd);
+    throw;
+  }
+  if (releases_fd >= 0) ::close(releases_fd);
   // The centre of light moves with the groups' rows of the panel's gaps table.
   if (!config.gaps.region_level.empty())
     if (const std::string c = centre_of_light_csv(read_whole_file(out + "/panel/gaps.csv").value_or("")); !c.empty())

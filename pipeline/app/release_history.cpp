@@ -7,6 +7,7 @@
 
 #include "pipeline/app/release_plan.hpp"
 #include "pipeline/io/diagnostics.hpp"
+#include "pipeline/io/release_folder.hpp"
 
 namespace nl {
 
@@ -14,9 +15,9 @@ namespace fs = std::filesystem;
 
 std::vector<std::string> panel_releases(const Manifest& manifest, const std::string& out) {
   std::vector<std::string> ids;
+  const std::set<std::string> folders = release_folders(out + "/releases");
   for (const auto& [id, r] : manifest.releases)
-    if ((r.state == "done" || (r.state == "failed" && r.last_good)) && fs::exists(out + "/releases/" + id))
-      ids.push_back(id);
+    if ((r.state == "done" || (r.state == "failed" && r.last_good)) && folders.count(id)) ids.push_back(id);
   return ids;
 }
 

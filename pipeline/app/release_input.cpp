@@ -2,6 +2,9 @@
 #include "pipeline/app/release_input.hpp"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 
 #include "pipeline/app/release_plan.hpp"
@@ -83,7 +86,11 @@ ReleaseInput open_release_input(const ReleaseFile& release, const RunConfig& con
   ReleaseInput in;
   if (!release.quality_path.empty() && !fs::exists(release.quality_path))
     throw UserError(release.quality_path + ": quality raster of release " + release.id + " not found");
-  in.stamps = release_stamps(release, true);
+  in.stamps = release_stamps(release, false);
+  for (const auto& s : in.stamps)  // unreadable: the same error as hashing it here would give
+    if (s.sha256.empty())
+      if (std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(s.path.c_str(), "rb"), &std::fclose); !f)
+        throw UserError(s.path + ": cannot read (" + std::strerror(errno) + ")");
   if (!release.tiles.empty()) in.mosaic = open_tiles(release, config, needed_tiles);
   if (!release.satellites.empty()) {
     const auto table = dmsp_table(config);
@@ -98,6 +105,18 @@ ReleaseInput open_release_input(const ReleaseFile& release, const RunConfig& con
   check_panel_grid(release, in.raster, manifest);
   in.quality = quality_mask(release, config, in);
   return in;
+}
+
+void hash_stamps(std::vector<FileStamp>& stamps) {
+  for (auto& s : stamps)
+    if (s.sha256.empty()) s.sha256 = sha256_file(s.path);
+}
+
+std::future<std::vector<FileStamp>> hashed_beside(std::vector<FileStamp> stamps) {
+  return std::async(std::launch::async, [stamps = std::move(stamps)]() mutable {
+    hash_stamps(stamps);
+    return stamps;
+  });
 }
 
 ZonalOptions zonal_options(const RunConfig& config, const ReleaseInput& input, int threads) {

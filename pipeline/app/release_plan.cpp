@@ -103,6 +103,7 @@ std::vector<PlannedRelease> plan_releases(const std::vector<ReleaseFile>& releas
                                           const std::string& settings, const std::string& releases_dir,
                                           const PlanOptions& options) {
   std::vector<PlannedRelease> plan;
+  // One lookup per release: its typed levels record (present only in a committed folder).
   for (const auto& r : releases) {
     PlannedRelease p{r, ReleaseAction::new_release, ""};
     const auto it = manifest.releases.find(r.id);

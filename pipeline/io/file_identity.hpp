@@ -11,6 +11,7 @@ struct FileStamp {
   int64_t mtime_ns = 0;
   std::string sha256;  // hex; empty until hashed
   bool same_size_and_time(const FileStamp& o) const { return size == o.size && mtime_ns == o.mtime_ns; }
+  bool operator==(const FileStamp&) const = default;
 };
 
 // Size and mtime; throws UserError when the file cannot be read. Hashes when `hash` is true.

@@ -1,9 +1,13 @@
-// Reading and writing manifest.yaml (atomically).
+// Reading and writing manifest.yaml (atomically), entry by entry: see RecordText in manifest.hpp.
 #include "pipeline/io/manifest.hpp"
 
 #include <yaml-cpp/yaml.h>
 
+#include <cctype>
+#include <charconv>
+#include <cstring>
 #include <filesystem>
+#include <string_view>
 
 #include "pipeline/io/diagnostics.hpp"
 #include "pipeline/io/output_file.hpp"
@@ -11,6 +15,9 @@
 namespace nl {
 
 namespace {
+
+// ---- yaml-cpp: the whole document, and the entries the quick reader leaves to it ------------
+
 std::vector<FileStamp> read_stamps(const YAML::Node& list) {
   std::vector<FileStamp> stamps;
   for (const auto& in : list)
@@ -18,42 +25,176 @@ std::vector<FileStamp> read_stamps(const YAML::Node& list) {
                       in["sha256"].as<std::string>("")});
   return stamps;
 }
+
+ReleaseRecord read_record(const YAML::Node& node) {
+  ReleaseRecord r;
+  r.state = node["state"].as<std::string>("");
+  r.reason = node["reason"].as<std::string>("");
+  r.finished = node["finished"].as<std::string>("");
+  r.settings = node["settings"].as<std::string>("");
+  r.inputs = read_stamps(node["inputs"]);
+  if (const YAML::Node g = node["last_good"])
+    r.last_good = GoodTables{g["finished"].as<std::string>(""), read_stamps(g["inputs"]), g["settings"].as<std::string>("")};
+  for (const auto& t : node["missing_tiles"]) r.missing_tiles.push_back(t.as<std::string>());
+  return r;
+}
+
+// Everything but the releases: units, grid, zone inputs.
+void read_header(const YAML::Node& root, Manifest& m) {
+  m.units = root["units"].as<std::string>("");
+  if (root["grid"]) {
+    m.grid = root["grid"]["description"].as<std::string>("");
+    const YAML::Node v = root["grid"]["values"];
+    for (size_t i = 0; i < 6 && i < v.size(); ++i) m.grid_values[i] = v[i].as<double>();
+    m.has_grid = true;
+  }
+  m.zone_inputs = read_stamps(root["zone_inputs"]);
+}
+
+// ---- the quick reader: an entry exactly as yaml-cpp emits one of plain scalars --------------
+// Anything else (a quoted reason, missing tiles, last_good, a hand edit) returns false and the
+// entry goes to yaml-cpp, so the two readers cannot disagree on what they both accept.
+
+// A scalar yaml-cpp reads as this very text: no quoting, no YAML indicator, not a null.
+bool plain_text(std::string_view v) {
+  if (v.empty() || v == "~" || v == "null" || v == "Null" || v == "NULL" || v.back() == ':') return false;
+  if (!std::isalnum(static_cast<unsigned char>(v[0])) && v[0] != '/' && v[0] != '_' && v[0] != '.') return false;
+  for (const char c : v)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && !std::strchr("_./-+:=#", c)) return false;
+  return true;
+}
+
+bool plain_int(std::string_view v, int64_t& out) {
+  const size_t digits = v.size() - (!v.empty() && v[0] == '-');
+  if (digits == 0 || (digits > 1 && v[v.size() - digits] == '0')) return false;
+  const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+  return ec == std::errc{} && end == v.data() + v.size();
+}
+
+// The next line of `text` from `pos` (without its newline), advancing `pos`.
+std::string_view next_line(std::string_view text, size_t& pos) {
+  const size_t end = text.find('\n', pos);
+  const std::string_view line = text.substr(pos, end == std::string_view::npos ? text.size() - pos : end - pos);
+  pos = end == std::string_view::npos ? text.size() : end + 1;
+  return line;
+}
+
+// "<indent>key: value" → value, or false.
+bool key_value(std::string_view line, std::string_view indent_key, std::string_view& value) {
+  if (line.substr(0, indent_key.size()) != indent_key || line.substr(indent_key.size(), 2) != ": ") return false;
+  value = line.substr(indent_key.size() + 2);
+  return true;
+}
+
+bool quick_stamp(std::string_view text, size_t& pos, FileStamp& s) {
+  std::string_view path, size, mtime, sha;
+  if (!key_value(next_line(text, pos), "      - path", path) || !key_value(next_line(text, pos), "        size", size) ||
+      !key_value(next_line(text, pos), "        mtime_ns", mtime) ||
+      !key_value(next_line(text, pos), "        sha256", sha))
+    return false;
+  if (!plain_text(path) || !plain_int(size, s.size) || !plain_int(mtime, s.mtime_ns)) return false;
+  if (sha != "\"\"" && !plain_text(sha)) return false;
+  s.path = path;
+  s.sha256 = sha == "\"\"" ? "" : std::string(sha);
+  return true;
+}
+
+bool quick_record(std::string_view text, std::string& id, ReleaseRecord& r) {
+  size_t pos = 0;
+  const std::string_view head = next_line(text, pos);
+  if (head.size() < 4 || head.substr(0, 2) != "  " || head.back() != ':') return false;
+  const std::string_view key = head.substr(2, head.size() - 3);
+  if (!plain_text(key)) return false;
+  id = key;
+  const std::pair<const char*, std::string*> fields[] = {
+      {"    state", &r.state}, {"    reason", &r.reason}, {"    finished", &r.finished}, {"    settings", &r.settings}};
+  while (pos < text.size()) {
+    const std::string_view line = next_line(text, pos);
+    if (line == "    inputs: []") continue;
+    if (line == "    inputs:") {
+      while (pos < text.size() && text.substr(pos, 8) == "      - ")
+        if (!quick_stamp(text, pos, r.inputs.emplace_back())) return false;
+      continue;
+    }
+    bool known = false;
+    for (const auto& [name, field] : fields) {
+      std::string_view value;
+      if (!key_value(line, name, value)) continue;
+      if (!plain_text(value)) return false;
+      *field = value;
+      known = true;
+    }
+    if (!known) return false;
+  }
+  return true;
+}
+
+// ---- loading ----------------------------------------------------------------------------------
+
+struct NotInEntries {};  // the releases are not in yaml-cpp's block layout: read the whole file
+
+// The entries under `releases:` one by one: each starts at a line indented by two spaces.
+void read_entries(std::string_view text, Manifest& m) {
+  size_t start = 0;
+  while (start < text.size()) {
+    if (text.size() < start + 3 || text.substr(start, 2) != "  " || text[start + 2] == ' ' || text[start + 2] == '-')
+      throw NotInEntries{};
+    size_t end = start;
+    do {
+      const size_t nl = text.find('\n', end);
+      end = nl == std::string_view::npos ? text.size() : nl + 1;
+    } while (end < text.size() && text.substr(end, 4) == "    ");
+    const std::string_view entry = text.substr(start, end - start);
+    std::string id;
+    ReleaseRecord r;
+    if (!quick_record(entry, id, r)) {
+      const YAML::Node node = YAML::Load(std::string(entry));
+      if (!node.IsMap() || node.size() != 1) throw NotInEntries{};
+      id = node.begin()->first.as<std::string>();
+      r = read_record(node.begin()->second);
+    }
+    m.texts[id] = RecordText{r, std::string(entry)};
+    m.releases[id] = std::move(r);
+    start = end;
+  }
+}
+
+Manifest read_manifest(const std::string& text) {
+  Manifest m;
+  const size_t at = text.rfind("\nreleases:\n");
+  if (at != std::string::npos) {
+    try {
+      read_header(YAML::Load(text.substr(0, at + 1)), m);
+      read_entries(std::string_view(text).substr(at + 11), m);
+      return m;
+    } catch (const NotInEntries&) {
+      m = Manifest{};
+    }
+  }
+  const YAML::Node root = YAML::Load(text);
+  read_header(root, m);
+  for (const auto& kv : root["releases"]) m.releases[kv.first.as<std::string>()] = read_record(kv.second);
+  return m;
+}
+
 }  // namespace
 
 Manifest load_manifest(const std::string& path) {
-  Manifest m;
-  if (!std::filesystem::exists(path)) return m;
+  if (!std::filesystem::exists(path)) return Manifest{};
+  const std::optional<std::string> text = read_whole_file(path);
+  if (!text) throw UserError(path + ": cannot read the manifest");
   try {
-    const YAML::Node root = YAML::LoadFile(path);
-    m.units = root["units"].as<std::string>("");
-    if (root["grid"]) {
-      m.grid = root["grid"]["description"].as<std::string>("");
-      const YAML::Node v = root["grid"]["values"];
-      for (size_t i = 0; i < 6 && i < v.size(); ++i) m.grid_values[i] = v[i].as<double>();
-      m.has_grid = true;
-    }
-    m.zone_inputs = read_stamps(root["zone_inputs"]);
-    for (const auto& kv : root["releases"]) {
-      ReleaseRecord r;
-      r.state = kv.second["state"].as<std::string>("");
-      r.reason = kv.second["reason"].as<std::string>("");
-      r.finished = kv.second["finished"].as<std::string>("");
-      r.settings = kv.second["settings"].as<std::string>("");
-      r.inputs = read_stamps(kv.second["inputs"]);
-      if (const YAML::Node g = kv.second["last_good"])
-        r.last_good = GoodTables{g["finished"].as<std::string>(""), read_stamps(g["inputs"]),
-                                 g["settings"].as<std::string>("")};
-      for (const auto& t : kv.second["missing_tiles"]) r.missing_tiles.push_back(t.as<std::string>());
-      m.releases[kv.first.as<std::string>()] = r;
-    }
+    return read_manifest(*text);
   } catch (const YAML::Exception& e) {
     throw UserError(path + ": the manifest is damaged (" + e.msg +
                     "); move it away to rebuild every release, or restore it from a backup");
   }
-  return m;
 }
 
+// ---- writing ----------------------------------------------------------------------------------
+
 namespace {
+
 void emit_stamps(YAML::Emitter& out, const char* key, const std::vector<FileStamp>& stamps) {
   out << YAML::Key << key << YAML::Value << YAML::BeginSeq;
   for (const auto& in : stamps) {
@@ -63,9 +204,40 @@ void emit_stamps(YAML::Emitter& out, const char* key, const std::vector<FileStam
   }
   out << YAML::EndSeq;
 }
+
+// One release's entry, indented under `releases:` as a whole-document emitter would place it.
+std::string record_yaml(const std::string& id, const ReleaseRecord& r) {
+  YAML::Emitter out;
+  out << YAML::BeginMap << YAML::Key << id << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "state" << YAML::Value << r.state;
+  if (!r.reason.empty()) out << YAML::Key << "reason" << YAML::Value << r.reason;
+  out << YAML::Key << "finished" << YAML::Value << r.finished;
+  if (!r.settings.empty()) out << YAML::Key << "settings" << YAML::Value << r.settings;
+  emit_stamps(out, "inputs", r.inputs);
+  if (!r.missing_tiles.empty()) {
+    out << YAML::Key << "missing_tiles" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+    for (const auto& t : r.missing_tiles) out << t;
+    out << YAML::EndSeq;
+  }
+  if (r.last_good) {
+    out << YAML::Key << "last_good" << YAML::Value << YAML::BeginMap;
+    out << YAML::Key << "finished" << YAML::Value << r.last_good->finished;
+    out << YAML::Key << "settings" << YAML::Value << r.last_good->settings;
+    emit_stamps(out, "inputs", r.last_good->inputs);
+    out << YAML::EndMap;
+  }
+  out << YAML::EndMap << YAML::EndMap;
+  std::string text = "  ";
+  for (const char* c = out.c_str(); *c; ++c) {
+    text += *c;
+    if (*c == '\n') text += "  ";
+  }
+  return text + "\n";
+}
+
 }  // namespace
 
-void save_manifest(const std::string& path, const Manifest& m) {
+std::string manifest_yaml(const Manifest& m) {
   YAML::Emitter out;
   out << YAML::Comment("panel/ holds the releases in state done and the failed ones with last_good (their earlier "
                        "tables, kept)");
@@ -80,30 +252,25 @@ void save_manifest(const std::string& path, const Manifest& m) {
     out << YAML::EndSeq << YAML::EndMap;
   }
   emit_stamps(out, "zone_inputs", m.zone_inputs);
-  out << YAML::Key << "releases" << YAML::Value << YAML::BeginMap;
-  for (const auto& [id, r] : m.releases) {
-    out << YAML::Key << id << YAML::Value << YAML::BeginMap;
-    out << YAML::Key << "state" << YAML::Value << r.state;
-    if (!r.reason.empty()) out << YAML::Key << "reason" << YAML::Value << r.reason;
-    out << YAML::Key << "finished" << YAML::Value << r.finished;
-    if (!r.settings.empty()) out << YAML::Key << "settings" << YAML::Value << r.settings;
-    emit_stamps(out, "inputs", r.inputs);
-    if (!r.missing_tiles.empty()) {
-      out << YAML::Key << "missing_tiles" << YAML::Value << YAML::Flow << YAML::BeginSeq;
-      for (const auto& t : r.missing_tiles) out << t;
-      out << YAML::EndSeq;
-    }
-    if (r.last_good) {
-      out << YAML::Key << "last_good" << YAML::Value << YAML::BeginMap;
-      out << YAML::Key << "finished" << YAML::Value << r.last_good->finished;
-      out << YAML::Key << "settings" << YAML::Value << r.last_good->settings;
-      emit_stamps(out, "inputs", r.last_good->inputs);
-      out << YAML::EndMap;
-    }
-    out << YAML::EndMap;
+  if (m.releases.empty()) {
+    out << YAML::Key << "releases" << YAML::Value << YAML::BeginMap << YAML::EndMap << YAML::EndMap;
+    m.texts.clear();
+    return std::string(out.c_str()) + "\n";
   }
-  out << YAML::EndMap << YAML::EndMap;
-  write_file_atomically(path, std::string(out.c_str()) + "\n");
+  out << YAML::EndMap;
+  std::string text = std::string(out.c_str()) + "\nreleases:\n";
+  std::map<std::string, RecordText> texts;
+  for (const auto& [id, r] : m.releases) {
+    auto it = m.texts.find(id);
+    RecordText& t = texts[id];
+    if (it != m.texts.end() && it->second.record == r) t = std::move(it->second);
+    else t = RecordText{r, record_yaml(id, r)};
+    text += t.yaml;
+  }
+  m.texts = std::move(texts);
+  return text;  // ends with the last entry's newline, as a whole document's emission + "\n"
 }
+
+void save_manifest(const std::string& path, const Manifest& m) { write_file_atomically(path, manifest_yaml(m)); }
 
 }  // namespace nl

@@ -49,4 +49,14 @@ void remove_stale_staging(const std::string& releases_dir) {
   }
 }
 
+std::set<std::string> release_folders(const std::string& releases_dir) {
+  std::set<std::string> names;
+  std::error_code ec;
+  for (fs::directory_iterator it(releases_dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::string name = it->path().filename().string();
+    if (name[0] != '.') names.insert(std::move(name));
+  }
+  return names;
+}
+
 }  // namespace nl

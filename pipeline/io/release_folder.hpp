@@ -1,6 +1,7 @@
 // A release's output folder, written beside its final place (`releases/.<id>.partial-<pid>`)
 // and swapped in whole, so a reader sees all its new tables or all its old ones, never a mix.
 #pragma once
+#include <set>
 #include <string>
 
 namespace nl {
@@ -26,5 +27,9 @@ class StagedReleaseFolder {
 // Leftovers of a run killed with SIGKILL: staging and set-aside folders never renamed into
 // place. Call only while holding the output folder's lock.
 void remove_stale_staging(const std::string& releases_dir);
+
+// The names in releases_dir but its hidden ones (staging, set aside): the releases with a folder,
+// from one listing instead of one lookup per release of a long history. Empty if it is absent.
+std::set<std::string> release_folders(const std::string& releases_dir);
 
 }  // namespace nl

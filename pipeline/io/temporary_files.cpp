@@ -96,7 +96,11 @@ size_t remove_stale_temporaries(const std::string& dir, bool recursive, int64_t 
   auto visit = [&](const fs::directory_entry& e) {
     std::error_code ignored;
     if (!e.is_regular_file(ignored)) return;
-    const auto t = parse_temporary_name(e.path().filename().string());
+    // Every temporary's name holds ".tmp.": the other files (thousands, in a long history's
+    // release folders) skip the regular expressions.
+    const std::string name = e.path().filename().string();
+    if (name.find(".tmp.") == std::string::npos) return;
+    const auto t = parse_temporary_name(name);
     if (t && is_stale(e.path(), *t, host, max_age_seconds) && fs::remove(e.path(), ignored)) ++removed;
   };
   // Best effort: a folder that cannot be listed has nothing we could remove anyway.

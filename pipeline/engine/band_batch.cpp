@@ -160,17 +160,8 @@ BandBatchResult run_zonal_bands(const std::vector<RasterInfo>& rasters, const Co
       }
     }
   }
-  std::string local_error;
-  if (failure) {
-    if (cluster::size() == 1 || first.this_rank_only) std::rethrow_exception(failure);
-    try {
-      std::rethrow_exception(failure);
-    } catch (const UserError& e) {
-      local_error = e.what();
-    } catch (const std::exception& e) {
-      local_error = std::string("internal error: ") + e.what();
-    }
-  }
+  const std::string local_error =
+      failure ? local_failure_text(failure, cluster::size() == 1 || first.this_rank_only) : std::string();
   BandBatchResult out;
   out.bands.resize(K);
   for (size_t k = 0; k < K; ++k) {

@@ -342,17 +342,8 @@ ZonalResult run_zonal(const RasterInfo& raster, const CoverageIndex& index, cons
       }
     }
   }
-  std::string local_error;
-  if (failure) {
-    if (cluster::size() == 1 || options.this_rank_only) std::rethrow_exception(failure);
-    try {
-      std::rethrow_exception(failure);
-    } catch (const UserError& e) {
-      local_error = e.what();
-    } catch (const std::exception& e) {
-      local_error = std::string("internal error: ") + e.what();
-    }
-  }
+  const std::string local_error =
+      failure ? local_failure_text(failure, cluster::size() == 1 || options.this_rank_only) : std::string();
   // Every rank's partials reach rank 0, which merges them in tile order: the same bits for any
   // number of ranks and threads, and for any block structure of the file.
   if (!options.this_rank_only) cluster::gather_partials(partials, local_error);

@@ -68,4 +68,15 @@ int64_t count_negative(const xt::xtensor<double, 2>& raw, const PreprocessOption
   return n;
 }
 
+std::string local_failure_text(const std::exception_ptr& failure, bool rethrow_here) {
+  if (rethrow_here) std::rethrow_exception(failure);
+  try {
+    std::rethrow_exception(failure);
+  } catch (const UserError& e) {
+    return e.what();
+  } catch (const std::exception& e) {
+    return std::string("internal error: ") + e.what();
+  }
+}
+
 }  // namespace nl

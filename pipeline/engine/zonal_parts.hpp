@@ -3,7 +3,9 @@
 // fill-value warning and the count of values made negative by scale and offset.
 #pragma once
 #include <cstdint>
+#include <exception>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "pipeline/engine/zonal_engine.hpp"
@@ -27,6 +29,11 @@ void check_runs(std::span<const WindowRun> runs, const Window& tile, size_t zone
 // A fill value nobody declared as nodata (-3.4e38, -1e32) enters sums as if it were light and
 // swamps them; no night-light product has radiance beyond ±1e30. Said once per raster.
 void warn_of_fill_values(const RasterInfo& raster, const std::vector<ZoneAccumulator>& zones);
+
+// A window loop's failure on this process: rethrown here when `rethrow_here` (one process, or
+// a call measuring for this rank only: nobody else to tell); otherwise its message for the
+// job-wide error exchange, a UserError's text as it is and anything else as an internal error.
+std::string local_failure_text(const std::exception_ptr& failure, bool rethrow_here);
 
 // Valid raw values that scale and offset make negative (read per accumulation tile, once).
 int64_t count_negative(const xt::xtensor<double, 2>& raw, const PreprocessOptions& p);

@@ -212,33 +212,42 @@ void legend(cairo_t* cr, const MapLayout& l, const ChoroplethSpec& spec) {
 
 }  // namespace
 
-StrokeMask stroke_mask(const MapLayout& layout, const std::vector<GridSegment>& segments, double line_width) {
-  cairo_surface_t* surface = cairo_image_surface_create(CAIRO_FORMAT_A8, layout.width, layout.height);
+namespace {
+
+// Draws with `draw` on a fresh image surface of `format` and hands back its bytes and stride.
+template <class Draw>
+std::vector<unsigned char> drawn_bytes(cairo_format_t format, int width, int height, int& stride, Draw draw) {
+  cairo_surface_t* surface = cairo_image_surface_create(format, width, height);
   Cairo cr(cairo_create(surface), cairo_destroy);
-  stroke_segments(cr.get(), segments, {0, 0, 0}, 1, line_width);
+  draw(cr.get());
   cr.reset();
   cairo_surface_flush(surface);
-  StrokeMask m{layout.width, layout.height, cairo_image_surface_get_stride(surface), {}};
+  stride = cairo_image_surface_get_stride(surface);
   const unsigned char* data = cairo_image_surface_get_data(surface);
-  m.coverage.assign(data, data + static_cast<size_t>(m.stride) * m.height);
+  std::vector<unsigned char> bytes(data, data + static_cast<size_t>(stride) * height);
   cairo_surface_destroy(surface);
+  return bytes;
+}
+
+}  // namespace
+
+StrokeMask stroke_mask(const MapLayout& layout, const std::vector<GridSegment>& segments, double line_width) {
+  StrokeMask m{layout.width, layout.height, 0, {}};
+  m.coverage = drawn_bytes(CAIRO_FORMAT_A8, layout.width, layout.height, m.stride, [&](cairo_t* cr) {
+    stroke_segments(cr, segments, {0, 0, 0}, 1, line_width);
+  });
   return m;
 }
 
 MapBackdrop map_backdrop(const MapCanvas& canvas, const MapProjector* projector) {
   const MapLayout& l = canvas.layout;
-  cairo_surface_t* surface = cairo_image_surface_create(CAIRO_FORMAT_RGB24, l.width, l.height);
-  Cairo cr(cairo_create(surface), cairo_destroy);
-  set_colour(cr.get(), map_colours::background);
-  cairo_paint(cr.get());
-  if (projector) graticule(cr.get(), canvas, *projector);
-  if (canvas.inset.present) inset_box(cr.get(), canvas);
-  cr.reset();
-  cairo_surface_flush(surface);
-  MapBackdrop b{l.width, l.height, cairo_image_surface_get_stride(surface), {}};
-  const unsigned char* data = cairo_image_surface_get_data(surface);
-  b.pixels.assign(data, data + static_cast<size_t>(b.stride) * b.height);
-  cairo_surface_destroy(surface);
+  MapBackdrop b{l.width, l.height, 0, {}};
+  b.pixels = drawn_bytes(CAIRO_FORMAT_RGB24, l.width, l.height, b.stride, [&](cairo_t* cr) {
+    set_colour(cr, map_colours::background);
+    cairo_paint(cr);
+    if (projector) graticule(cr, canvas, *projector);
+    if (canvas.inset.present) inset_box(cr, canvas);
+  });
   return b;
 }
 

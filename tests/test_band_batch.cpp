@@ -106,13 +106,6 @@ std::string run_config(const std::string& dir, const std::string& out) {
   return path;
 }
 
-std::map<std::string, std::string> tables(const std::string& out) {
-  std::map<std::string, std::string> t;
-  for (const auto& e : fs::recursive_directory_iterator(out))
-    if (e.path().extension() == ".csv") t[fs::relative(e.path(), out).string()] = read_file(e.path().string());
-  return t;
-}
-
 nl::ZonalOptions band_options(const Cube& cube, size_t k, int threads) {
   nl::ZonalOptions o;
   o.threads = threads;
@@ -312,8 +305,8 @@ TEST_CASE("band batch: under mpirun -n 2 the cube's band batches go to ranks who
   const auto two = run("timeout 120 mpirun -n 2 '" + std::string(NIGHTLIGHTS_EXE) + "' run --no-cache '" +
                        run_config(dir, dir + "/two") + "'");
   REQUIRE_MESSAGE(two.exit_code == 0, two.output);
-  CHECK(tables(dir + "/one") == tables(dir + "/two"));  // every table and panel, byte for byte
-  CHECK(tables(dir + "/one").size() == 6 + 1);  // 6 releases' zone.csv + the panel's
+  CHECK(csv_tables_under(dir + "/one") == csv_tables_under(dir + "/two"));  // every table and panel, byte for byte
+  CHECK(csv_tables_under(dir + "/one").size() == 6 + 1);  // 6 releases' zone.csv + the panel's
   // Six bands on two ranks: at least one batch per rank, so two batches of three, the first
   // (bands 1–3) on rank 0 and the second (bands 4–6) on rank 1 (whose log is silent; its
   // releases' provenance says where they were measured), each read in one pass.

@@ -104,15 +104,6 @@ std::string tif_config() {
          "stats: " + stats_line() + "\noutput:\n  directory: out_tif\n";
 }
 
-// Each zone's row of the release table, by zone id.
-std::map<std::string, std::vector<std::string>> rows_by_zone(const std::string& csv) {
-  std::map<std::string, std::vector<std::string>> rows;
-  const auto lines = csv_lines(csv);
-  REQUIRE(lines.size() > 1);
-  for (size_t i = 1; i < lines.size(); ++i) rows[lines[i][1]] = lines[i];
-  return rows;
-}
-
 void check_same_numbers(const std::vector<std::string>& a, const std::vector<std::string>& b) {
   REQUIRE(a.size() == b.size());
   for (size_t i = 0; i < a.size(); ++i) {

@@ -54,13 +54,6 @@ struct Scene {
   }
 };
 
-std::map<std::string, std::string> tables(const std::string& out) {
-  std::map<std::string, std::string> t;
-  for (const auto& e : fs::recursive_directory_iterator(out))
-    if (e.path().extension() == ".csv") t[fs::relative(e.path(), out).string()] = read_file(e.path().string());
-  return t;
-}
-
 bool have_mpirun() { return cluster::built_with_mpi() && run("command -v mpirun").exit_code == 0; }
 
 }  // namespace
@@ -71,7 +64,7 @@ TEST_CASE("determinism: nightlights run gives identical tables at 1 and 2 thread
   REQUIRE_MESSAGE(a.exit_code == 0, a.output);
   auto b = nightlights("run -q --threads 2 " + s.config(s.dir + "/t2"));
   REQUIRE_MESSAGE(b.exit_code == 0, b.output);
-  const auto ta = tables(s.dir + "/t1"), tb = tables(s.dir + "/t2");
+  const auto ta = csv_tables_under(s.dir + "/t1"), tb = csv_tables_under(s.dir + "/t2");
   CHECK(ta.size() == 3 * 4 + 4 + 1);  // 3 releases × (3 levels + gaps) + 4 panels + centre_of_light (light_lon asked)
   CHECK(ta == tb);
 }
@@ -97,7 +90,7 @@ TEST_CASE("determinism: mpirun -n 1 and -n 2 give identical bytes (zonal and run
   REQUIRE_MESSAGE(r1.exit_code == 0, r1.output);
   auto r2 = run("timeout 120 mpirun -n 2 " + exe + " run -q --no-cache " + s.config(s.dir + "/m2"));
   REQUIRE_MESSAGE(r2.exit_code == 0, r2.output);
-  CHECK(tables(s.dir + "/m1") == tables(s.dir + "/m2"));
+  CHECK(csv_tables_under(s.dir + "/m1") == csv_tables_under(s.dir + "/m2"));
 }
 
 TEST_CASE("determinism: under mpirun -n 2 a truncated release fails alone, without a hang") {
@@ -134,7 +127,7 @@ TEST_CASE("determinism: mpirun -n 2 on 4 releases gives whole releases to ranks 
   REQUIRE_MESSAGE(two.exit_code == 0, two.output);
   // Every table and panel, byte for byte: 4 releases x (3 levels + gaps) + 4 panels +
   // centre_of_light (the scene's stats ask for light_lon).
-  const auto t1 = tables(s.dir + "/one"), t2 = tables(s.dir + "/two");
+  const auto t1 = csv_tables_under(s.dir + "/one"), t2 = csv_tables_under(s.dir + "/two");
   CHECK(t1.size() == 4 * 4 + 4 + 1);
   CHECK(t1 == t2);
   // Whole releases went to ranks: release k (plan order) to rank k mod 2, said in the log and

@@ -64,14 +64,7 @@ std::string run_config(const std::string& files, const std::string& pattern, con
          "mean_area, min, max, stdev]\noutput:\n  directory: " + out + "\n  maps: false\n";
 }
 
-// Each zone's row of a release table, by zone id, and a column's number by its header.
-std::map<std::string, std::vector<std::string>> rows_by_zone(const std::string& csv) {
-  std::map<std::string, std::vector<std::string>> rows;
-  const auto lines = csv_lines(csv);
-  REQUIRE(lines.size() > 1);
-  for (size_t i = 1; i < lines.size(); ++i) rows[lines[i][1]] = lines[i];
-  return rows;
-}
+// A column's number in a zone's row of a release table, by its header.
 double column(const std::string& csv, const std::string& zone, const std::string& name) {
   const auto lines = csv_lines(csv);
   REQUIRE_MESSAGE(!lines.empty(), csv, " is missing or empty");

@@ -6,10 +6,13 @@
 #include <ogr_spatialref.h>
 #include <unistd.h>
 
+#include <doctest/doctest.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <sstream>
@@ -101,6 +104,23 @@ inline std::vector<std::vector<std::string>> csv_lines(const std::string& path) 
   std::istringstream in(read_file(path));
   std::string line;
   while (std::getline(in, line)) rows.push_back(nl::split_csv_line(line));
+  return rows;
+}
+
+// Every CSV below `out` by its path relative to `out`, so two output folders compare table by table.
+inline std::map<std::string, std::string> csv_tables_under(const std::string& out) {
+  std::map<std::string, std::string> t;
+  for (const auto& e : fs::recursive_directory_iterator(out))
+    if (e.path().extension() == ".csv") t[fs::relative(e.path(), out).string()] = read_file(e.path().string());
+  return t;
+}
+
+// Each zone's row of a release table (the CSV at `path`), by the zone's id (the code column).
+inline std::map<std::string, std::vector<std::string>> rows_by_zone(const std::string& path) {
+  std::map<std::string, std::vector<std::string>> rows;
+  const auto lines = csv_lines(path);
+  REQUIRE(lines.size() > 1);
+  for (size_t i = 1; i < lines.size(); ++i) rows[lines[i][1]] = lines[i];
   return rows;
 }
 

@@ -115,16 +115,16 @@ namespace {
 // own area enters the run's sums.
 // kExtras: the optional parts (sketch, centres) are fed too; a separate instantiation, so the
 // default statistics run the loop they always ran.
-template <bool kPerCell, bool kExtras>
+// Physical: ValuePreprocessor, or NodataOnlyPreprocessor where the options allow (same bits).
+template <bool kPerCell, bool kExtras, class Physical>
 void accumulate(const xt::xtensor<double, 2>& raw, std::span<const double> row_area_km2,
                 const xt::xtensor<double, 2>* cell_area_km2, std::span<const WindowRun> runs,
-                const PreprocessOptions& preprocess, double lit_threshold,
+                const Physical& physical, double lit_threshold,
                 std::vector<std::pair<uint32_t, ZoneAccumulator>>& partials, const WindowExtras& extras) {
   thread_local SketchBuilder builder;
   const bool want_sketch = kExtras && extras.needs.sketch;
   const bool want_centre = kExtras && extras.needs.centre;
   if (want_centre && !extras.centres) throw std::invalid_argument("centre statistics need the cells' centres");
-  const ValuePreprocessor physical(preprocess);
   const size_t ncols = raw.shape()[1];
   const double* data = raw.data();
   size_t i = 0;
@@ -145,14 +145,26 @@ void accumulate(const xt::xtensor<double, 2>& raw, std::span<const double> row_a
       const double f = run.fraction;
       [[maybe_unused]] const double run_area = kPerCell ? 0.0 : row_area_km2[run.row];
       [[maybe_unused]] double lw = 0, lc = 0, ls = 0, aw = 0, ac = 0, as = 0;  // centre sums
-      for (int32_t c = run.col_begin; c < run.col_end; ++c) {
+      int32_t c = run.col_begin;
+      // Until the group's first valid value sets the shift, each cell is checked for it; the
+      // main loop below then runs without that check.
+      if (std::isnan(shift)) {
+        for (; c < run.col_end; ++c) {
+          if (const double x = physical(v[c]); !std::isnan(x)) {
+            shift = x;
+            break;
+          }
+          nodata += 1;
+          if constexpr (kPerCell) na += a[c];
+        }
+      }
+      for (; c < run.col_end; ++c) {
         const double x = physical(v[c]);
         if (std::isnan(x)) {
           nodata += 1;
           if constexpr (kPerCell) na += a[c];
           continue;
         }
-        if (std::isnan(shift)) shift = x;
         const double d = x - shift;
         n += 1;
         s += x;
@@ -211,16 +223,32 @@ void accumulate(const xt::xtensor<double, 2>& raw, std::span<const double> row_a
   }
 }
 
+// One instantiation per combination of area kind, extras and preprocessing, chosen per window.
+template <bool kPerCell>
+void accumulate_dispatch(const xt::xtensor<double, 2>& raw, std::span<const double> row_area_km2,
+                         const xt::xtensor<double, 2>* cell_area_km2, std::span<const WindowRun> runs,
+                         const PreprocessOptions& preprocess, double lit_threshold,
+                         std::vector<std::pair<uint32_t, ZoneAccumulator>>& partials, const WindowExtras& extras) {
+  auto with = [&]<bool kExtras>(const auto& physical) {
+    accumulate<kPerCell, kExtras>(raw, row_area_km2, cell_area_km2, runs, physical, lit_threshold, partials, extras);
+  };
+  const bool plain = NodataOnlyPreprocessor::applies(preprocess);
+  if (extras.needs.any()) {
+    if (plain) with.template operator()<true>(NodataOnlyPreprocessor(preprocess));
+    else with.template operator()<true>(ValuePreprocessor(preprocess));
+  } else {
+    if (plain) with.template operator()<false>(NodataOnlyPreprocessor(preprocess));
+    else with.template operator()<false>(ValuePreprocessor(preprocess));
+  }
+}
+
 }  // namespace
 
 void accumulate_window(const xt::xtensor<double, 2>& raw, std::span<const double> row_area_km2,
                        std::span<const WindowRun> runs, const PreprocessOptions& preprocess,
                        double lit_threshold, std::vector<std::pair<uint32_t, ZoneAccumulator>>& partials,
                        const WindowExtras& extras) {
-  if (extras.needs.any())
-    accumulate<false, true>(raw, row_area_km2, nullptr, runs, preprocess, lit_threshold, partials, extras);
-  else
-    accumulate<false, false>(raw, row_area_km2, nullptr, runs, preprocess, lit_threshold, partials, extras);
+  accumulate_dispatch<false>(raw, row_area_km2, nullptr, runs, preprocess, lit_threshold, partials, extras);
 }
 
 void accumulate_window(const xt::xtensor<double, 2>& raw, const xt::xtensor<double, 2>& cell_area_km2,
@@ -228,10 +256,7 @@ void accumulate_window(const xt::xtensor<double, 2>& raw, const xt::xtensor<doub
                        double lit_threshold, std::vector<std::pair<uint32_t, ZoneAccumulator>>& partials,
                        const WindowExtras& extras) {
   if (cell_area_km2.shape() != raw.shape()) throw std::invalid_argument("cell area window shape differs");
-  if (extras.needs.any())
-    accumulate<true, true>(raw, {}, &cell_area_km2, runs, preprocess, lit_threshold, partials, extras);
-  else
-    accumulate<true, false>(raw, {}, &cell_area_km2, runs, preprocess, lit_threshold, partials, extras);
+  accumulate_dispatch<true>(raw, {}, &cell_area_km2, runs, preprocess, lit_threshold, partials, extras);
 }
 
 }  // namespace nl

@@ -25,6 +25,11 @@ ValuePreprocessor::ValuePreprocessor(const PreprocessOptions& o)
       nan_(std::numeric_limits<double>::quiet_NaN()),
       negatives_(o.negatives) {}
 
+NodataOnlyPreprocessor::NodataOnlyPreprocessor(const PreprocessOptions& o)
+    : has_nodata_(o.nodata.has_value() && !std::isnan(*o.nodata)), nodata_(has_nodata_ ? *o.nodata : 0.0) {
+  if (!applies(o)) throw std::invalid_argument("NodataOnlyPreprocessor: the options do more than nodata");
+}
+
 void preprocess_window(xt::xtensor<double, 2>& values, const PreprocessOptions& o) {
   const ValuePreprocessor physical(o);
   for (double& x : values) x = physical(x);

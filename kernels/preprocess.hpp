@@ -2,6 +2,7 @@
 // negatives, background floor, top-coding cap and a quality (cloud-free coverage) mask.
 #pragma once
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 
@@ -41,6 +42,24 @@ class ValuePreprocessor {
   bool has_nodata_, scaled_;
   double nodata_, scale_, offset_, floor_, cap_, nan_;
   NegativePolicy negatives_;
+};
+
+// The common case of ValuePreprocessor, with the same bits: the options change nothing but the
+// nodata value (no scale or offset, negatives kept, no floor, no cap). Hot loops instantiate on
+// it so that each cell pays two comparisons instead of six.
+class NodataOnlyPreprocessor {
+ public:
+  explicit NodataOnlyPreprocessor(const PreprocessOptions& o);
+  static bool applies(const PreprocessOptions& o) {
+    return o.scale == 1.0 && o.offset == 0.0 && o.negatives == NegativePolicy::keep && !o.floor && !o.cap;
+  }
+  double operator()(double x) const {
+    return (!(x - x == 0) || (has_nodata_ && x == nodata_)) ? std::numeric_limits<double>::quiet_NaN() : x;
+  }
+
+ private:
+  bool has_nodata_;
+  double nodata_;
 };
 
 // In place. NaN and ±Inf are no data whatever the options say.

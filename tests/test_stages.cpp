@@ -50,6 +50,24 @@ std::map<std::string, std::string> actions(const std::vector<PlannedRelease>& pl
   return a;
 }
 
+// configs/sample.yaml writing tables only (no maps, no GeoPackages: they have tests of their
+// own) into `out`; `releases`, when given, replaces its glob of release files.
+std::string sample_tables_config(const std::string& out, const std::string& releases = "") {
+  std::string config = read_whole_file(std::string(NIGHTLIGHTS_SOURCE_DIR) + "/configs/sample.yaml").value();
+  config.replace(config.find("../demo-out"), 11, out + "\n  maps: false");
+  config.erase(config.find("  geopackage:"));
+  if (!releases.empty()) {
+    const std::string glob = "../samples/dmsp-*-5arcmin.tif";
+    config.replace(config.find(glob), glob.size(), releases);
+  }
+  for (const char* rel : {"../samples/dmsp", "../samples/counties", "china-regions.yaml"}) {
+    const size_t at = config.find(rel);
+    if (at != std::string::npos)
+      config.replace(at, std::string(rel).size(), std::string(NIGHTLIGHTS_SOURCE_DIR) + "/configs/" + rel);
+  }
+  return config;
+}
+
 }  // namespace
 
 TEST_CASE("stages: planning gives each release the action its manifest record calls for") {
@@ -415,15 +433,7 @@ TEST_CASE("stages: one progress callback reports every window and can cancel, in
 
   // The run: a cancelled release leaves no tables and no "done" record; the next run does it.
   const std::string dir = temp_dir("stages-cancel");
-  std::string config = read_whole_file(std::string(NIGHTLIGHTS_SOURCE_DIR) + "/configs/sample.yaml").value();
-  // Tables only: no maps, no GeoPackages (they have tests of their own).
-  config.replace(config.find("../demo-out"), 11, dir + "/out\n  maps: false");
-  config.erase(config.find("  geopackage:"));
-  for (const char* rel : {"../samples/dmsp", "../samples/counties", "china-regions.yaml"}) {
-    const std::string absolute = std::string(NIGHTLIGHTS_SOURCE_DIR) + "/configs/" + rel;
-    config.replace(config.find(rel), std::string(rel).size(), absolute);
-  }
-  write(dir + "/run.yaml", config);
+  write(dir + "/run.yaml", sample_tables_config(dir + "/out"));
   BatchOptions b;
   b.config = dir + "/run.yaml";
   b.progress = [](double) { return false; };
@@ -433,4 +443,29 @@ TEST_CASE("stages: one progress callback reports every window and can cancel, in
   CHECK(run_batch(b) == 0);
   CHECK(fs::exists(dir + "/out/releases/2008/county.csv"));
   CHECK(load_manifest(dir + "/out/manifest.yaml").releases.at("2008").state == "done");
+}
+
+TEST_CASE("stages: a run that fails a release says so through the diagnostics sink, not straight to stderr") {
+  // One good release and one file that is not a raster: the run goes on, then returns 1 and
+  // gives its verdict as an error message that an embedding program's sink receives.
+  const std::string dir = temp_dir("stages-failure-sink");
+  fs::create_directories(dir + "/rel");
+  fs::copy_file(std::string(NIGHTLIGHTS_SOURCE_DIR) + "/samples/dmsp-2008-5arcmin.tif", dir + "/rel/dmsp-2008-5arcmin.tif");
+  write(dir + "/rel/dmsp-2009-5arcmin.tif", "not a raster");
+  write(dir + "/run.yaml", sample_tables_config(dir + "/out", dir + "/rel/dmsp-*-5arcmin.tif"));
+  BatchOptions b;
+  b.config = dir + "/run.yaml";
+  std::vector<std::pair<Severity, std::string>> seen;
+  int status = -1;
+  {
+    const ScopedDiagnosticsSink sink([&](Severity s, const std::string& m) { seen.emplace_back(s, m); });
+    status = run_batch(b);
+  }
+  CHECK(status == 1);
+  CHECK(fs::exists(dir + "/out/releases/2008/county.csv"));
+  std::vector<std::string> errors;
+  for (const auto& [severity, message] : seen)
+    if (severity == Severity::error) errors.push_back(message);
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0] == "1 release(s) failed; see " + dir + "/out/manifest.yaml");
 }

@@ -178,8 +178,7 @@ int summarise(const RunCounts& counts, const std::vector<std::pair<std::string, 
   log_info(summary + "; tables in " + out);
   if (!gap_words.empty()) log_info(gap_words);
   if (!counts.failures.empty() && cluster::is_writer())
-    std::fprintf(stderr, "nightlights: error: %zu release(s) failed; see %s\n", counts.failures.size(),
-                 manifest_path.c_str());
+    log_error(std::to_string(counts.failures.size()) + " release(s) failed; see " + manifest_path);
   return counts.failures.empty() ? 0 : 1;
 }
 
@@ -538,8 +537,7 @@ int run_batch(const BatchOptions& options) {
   try {
     return run.run();
   } catch (const Interrupted& e) {
-    std::fprintf(stderr, "nightlights: stopped by signal %d; finished releases are kept, the next run resumes\n",
-                 e.signal);
+    log_error("stopped by signal " + std::to_string(e.signal) + "; finished releases are kept, the next run resumes");
     return 128 + e.signal;
   }
 }

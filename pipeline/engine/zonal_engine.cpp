@@ -114,10 +114,11 @@ MappedFile::~MappedFile() {
   if (data) ::munmap(const_cast<void*>(data), size);
 }
 
-std::shared_ptr<const MappedFile> map_file_readonly(int fd) {
+std::shared_ptr<const MappedFile> map_file_readonly(int fd, bool populate) {
   struct stat st {};
   if (::fstat(fd, &st) != 0 || st.st_size <= 0) return nullptr;
-  void* p = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
+  const int flags = MAP_PRIVATE | (populate ? MAP_POPULATE : 0);
+  void* p = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, flags, fd, 0);
   if (p == MAP_FAILED) return nullptr;
   auto m = std::make_shared<MappedFile>();
   m->data = p;

@@ -19,6 +19,7 @@ void write_to_stderr(Severity severity, const std::string& message) {
   switch (severity) {
     case Severity::info: std::fprintf(stderr, "nightlights: %s\n", message.c_str()); break;
     case Severity::warning: std::fprintf(stderr, "nightlights: warning: %s\n", message.c_str()); break;
+    case Severity::error: std::fprintf(stderr, "nightlights: error: %s\n", message.c_str()); break;
     case Severity::timing: std::fprintf(stderr, "timing: %s\n", message.c_str()); break;
   }
 }
@@ -51,6 +52,10 @@ void log_info(const std::string& message) {
 
 void log_warning(const std::string& message) {
   if (!g_silent) emit(Severity::warning, message);
+}
+
+void log_error(const std::string& message) {
+  if (!g_silent) emit(Severity::error, message);
 }
 
 void set_timing(bool timing) { g_timing = timing; }

@@ -28,7 +28,7 @@ class Cancelled : public std::runtime_error {
 // (one call per line, serialised). The default writes "nightlights: …" lines to stderr; a
 // program embedding the library, or a test, installs its own for the length of a call, as
 // GDAL's CPLPushErrorHandler does.
-enum class Severity { info, warning, timing };
+enum class Severity { info, warning, error, timing };
 using DiagnosticsSink = std::function<void(Severity, const std::string& message)>;
 // Installs `sink` until destroyed, then restores the previous one (not thread-safe to nest
 // across threads: install it around a library call, from the calling thread).
@@ -49,6 +49,9 @@ void set_silent(bool silent);
 bool is_quiet();
 void log_info(const std::string& message);   // suppressed by --quiet
 void log_warning(const std::string& message);  // always shown
+// A library call's own verdict on its failure (e.g. "3 release(s) failed; see …") when it returns
+// a failure code instead of throwing; shown unless silent.
+void log_error(const std::string& message);
 // "timing: <stage> <seconds> s" on stderr, only after set_timing(true) (NIGHTLIGHTS_TIMING).
 void set_timing(bool timing);
 void log_timing(const std::string& stage, double seconds);

@@ -77,7 +77,8 @@ nl::RunConfig config(bool gdp = false) {
   if (gdp) {
     c.convergence.gdp_path = "gdp.csv";
     for (int year = 2001; year <= 2012; ++year)
-      for (const char* code : {"a", "b", "c", "d", "e"}) c.convergence.gdp[{code, year}] = 100.0 * (code[0] - 'a' + 1) + year;
+      for (const char* code : {"a", "b", "c", "d", "e"})
+        c.convergence.gdp[{code, year}] = 100.0 * (code[0] - 'a' + 1) + year;
   }
   return c;
 }
@@ -224,7 +225,8 @@ TEST_CASE("convergence store: other settings or a damaged store rebuild from the
   const auto ids = years(2001, 2006);
   for (size_t k = 0; k < ids.size(); ++k) {
     out.put(ids[k], units_of(static_cast<int>(k)));
-    nl::update_convergence_tables(out.dir, c, std::vector<std::string>(ids.begin(), ids.begin() + static_cast<long>(k) + 1));
+    const std::vector<std::string> so_far(ids.begin(), ids.begin() + static_cast<long>(k) + 1);
+    nl::update_convergence_tables(out.dir, c, so_far);
   }
   // With GDP every release's values are read (from parts), and the tables still equal a fresh run's:
   // 5 units with GDP × 6 releases pooled, the 6 pairs of each of f, g, h, i left out.

@@ -83,12 +83,22 @@ class ConvergenceStore {
   ConvergenceUpdate update() {
     make_directories(dir_ + "/releases");
     size_t kept = 0;
-    bool incremental = load_state(kept);
+    std::string why;  // why the stored state was not grown (empty: there was none)
+    bool incremental = load_state(kept, why);
     for (size_t i = kept; incremental && i < ids_.size(); ++i) {
       const std::vector<LevelValues> v = values_of(i);
-      for (size_t l = 0; l < states_.size() && incremental; ++l) incremental = append_release(states_[l], v[l]);
+      for (size_t l = 0; l < states_.size() && incremental; ++l) {
+        incremental = append_release(states_[l], v[l]);
+        if (!incremental)
+          why = "a unit of level " + config_.convergence.levels[l] +
+                "'s balanced panel is missing or not valid in " + ids_[i];
+      }
     }
-    if (!incremental) rebuild();
+    if (!incremental) {
+      if (!why.empty())
+        log_info("convergence tables rebuilt from all " + std::to_string(ids_.size()) + " releases: " + why);
+      rebuild();
+    }
     const bool gdp = !config_.convergence.gdp_path.empty();
     if (gdp && all_.empty()) load_all();  // the elasticity pools every (unit, release)
     write_tables(gdp);
@@ -116,7 +126,8 @@ class ConvergenceStore {
       }
     }
     const auto record = read_release_levels(out_, ids_[i]);
-    if (!record) throw UserError(out_ + "/releases/" + ids_[i] + ": no " + kReleaseLevelsFile + "; run again to rebuild it");
+    if (!record)
+      throw UserError(out_ + "/releases/" + ids_[i] + ": no " + kReleaseLevelsFile + "; run again to rebuild it");
     ++stats_.records_decoded;
     std::vector<LevelValues> v;
     json stored = json::array();
@@ -129,28 +140,42 @@ class ConvergenceStore {
   }
 
   // The stored state when it covers a prefix of today's releases unchanged; `kept` releases.
-  bool load_state(size_t& kept) {
-    const auto st = read_cbor(dir_ + "/state.v1.cbor");
-    if (!st) return false;
+  // Otherwise false, and `why` says what differs (empty when there is no stored state).
+  bool load_state(size_t& kept, std::string& why) {
+    const std::string path = dir_ + "/state.v1.cbor";
+    const auto st = read_cbor(path);
+    if (!st) {
+      if (std::filesystem::exists(path)) why = "its stored state is unreadable";
+      return false;
+    }
     try {
       const auto ids = st->at("releases").get<std::vector<std::string>>();
       const auto stamps = st->at("stamps").get<std::vector<std::string>>();
       const json& levels = st->at("levels");
       const size_t n_levels = config_.convergence.levels.size();
-      if (st->at("key") != key_ || ids.empty() || ids.size() > ids_.size() || stamps.size() != ids.size() ||
-          levels.size() != n_levels)
+      if (st->at("key") != key_ || levels.size() != n_levels) {
+        why = "other settings, levels or build";
         return false;
+      }
+      if (ids.empty() || ids.size() > ids_.size() || stamps.size() != ids.size()) {
+        why = "releases were dropped";
+        return false;
+      }
       for (size_t i = 0; i < ids.size(); ++i)
-        if (ids[i] != ids_[i] || stamps[i] != stamps_[i]) return false;
+        if (ids[i] != ids_[i] || stamps[i] != stamps_[i]) {
+          why = ids[i] != ids_[i] ? "a release dropped or inserted at " + ids[i] : "release " + ids[i] + " was redone";
+          return false;
+        }
       std::vector<ConvergenceState> states;
       for (size_t l = 0; l < n_levels; ++l) {
         states.push_back(convergence_state_from_json(levels.at(l)));
-        if (states.back().sigma.size() != ids.size()) return false;
+        if (states.back().sigma.size() != ids.size()) throw std::runtime_error("σ of another length");
       }
       states_ = std::move(states);
       kept = ids.size();
       return true;
     } catch (const std::exception&) {
+      why = "its stored state is unreadable";
       return false;
     }
   }

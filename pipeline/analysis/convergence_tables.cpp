@@ -1,4 +1,5 @@
-// σ- and β-convergence over the releases of one level.
+// σ- and β-convergence over the releases of one level, written from the level's state
+// (convergence_state.hpp) so that a full rebuild and a run adding one release print the same bytes.
 #include "pipeline/analysis/convergence_tables.hpp"
 
 #include <cmath>
@@ -25,25 +26,26 @@ std::string convergence_csv_header() {
 
 namespace {
 
-struct UnitSeries {
-  std::string region;
-  std::vector<double> brightness;   // NaN where not valid in that release
-  std::vector<double> total_light;  // sum_area, NaN where not valid or not in the table
-};
-
 std::string fmt(double v) { return format_number(v); }
 
 // ln GDP on ln total light over every (unit, release) with a valid, positive light and a GDP for
 // the release's year; the other pairs are counted as left out. Not a balanced panel: a
 // pooled cross-section, the usual specification for the elasticity.
 std::string gdp_elasticity_rows(const std::string& level, const std::vector<std::string>& ids,
-                                const std::map<std::string, UnitSeries>& units, const GdpTable& gdp) {
+                                const std::vector<LevelValues>& values, const GdpTable& gdp) {
+  std::map<std::string, std::vector<double>> units;  // [code][release]: sum_area, NaN where absent
+  for (size_t r = 0; r < values.size(); ++r)
+    for (size_t u = 0; u < values[r].codes.size(); ++u) {
+      auto& light = units[values[r].codes[u]];
+      light.resize(values.size(), NAN);
+      light[r] = values[r].total_light[u];
+    }
   std::vector<double> x, y;
   size_t left_out = 0;
-  for (const auto& [code, u] : units)
+  for (const auto& [code, total_light] : units)
     for (size_t r = 0; r < ids.size(); ++r) {
       const auto it = gdp.find({code, std::stoi(ids[r].substr(0, 4))});
-      const double light = r < u.total_light.size() ? u.total_light[r] : NAN;
+      const double light = r < total_light.size() ? total_light[r] : NAN;
       if (it == gdp.end() || !(light > 0)) {
         ++left_out;
         continue;
@@ -74,83 +76,11 @@ std::string gdp_elasticity_rows(const std::string& level, const std::vector<std:
   return rows;
 }
 
-}  // namespace
-
-LevelValues level_values(const ReleaseLevels& record, const std::string& level, double min_valid_fraction) {
-  static const Statistic mean_area = parse_statistic("mean_area"), sum_area = parse_statistic("sum_area");
-  for (size_t l = 0; l < record.levels.size(); ++l) {
-    const LevelUnits& units = record.levels[l];
-    if (units.name != level) continue;
-    LevelValues v;
-    v.codes = units.codes;
-    v.regions = record.region_of_level[l];
-    for (const ZoneAccumulator& a : units.acc) {
-      const bool included = unit_included(a, min_valid_fraction);
-      v.brightness.push_back(included ? statistic_value(a, mean_area).value_or(NAN) : NAN);
-      v.total_light.push_back(included ? statistic_value(a, sum_area).value_or(NAN) : NAN);
-    }
-    return v;
-  }
-  throw UserError("release " + record.release + " has no level '" + level + "' for convergence");
-}
-
-ConvergenceTables convergence_tables(const std::string& level, const std::vector<std::string>& ids,
-                                     const std::vector<LevelValues>& values, bool region_dummies,
-                                     const GdpTable* gdp) {
-  ConvergenceTables out;
-  std::map<std::string, UnitSeries> units;
-  const size_t releases = values.size();
-  for (size_t r = 0; r < releases; ++r) {
-    const LevelValues& v = values[r];
-    for (size_t u = 0; u < v.codes.size(); ++u) {
-      UnitSeries& s = units[v.codes[u]];
-      s.brightness.resize(releases, NAN);
-      s.total_light.resize(releases, NAN);
-      if (!v.regions.empty()) s.region = v.regions[u];
-      s.brightness[r] = v.brightness[u];
-      s.total_light[r] = v.total_light[u];
-    }
-  }
-  // The balanced panel: brightness > 0 (logs) in every release.
-  std::vector<const UnitSeries*> balanced;
-  std::vector<std::string> codes;
-  size_t left_out = 0;
-  for (const auto& [code, u] : units) {
-    bool ok = u.brightness.size() == releases;
-    for (double b : u.brightness) ok = ok && b > 0;
-    if (ok) {
-      balanced.push_back(&u);
-      codes.push_back(code);
-    } else {
-      ++left_out;
-    }
-  }
-  std::string& c = out.convergence_csv;
+// The β fits (without and with region dummies) on the balanced units' growth.
+void beta_rows(std::string& c, const std::string& level, const std::vector<const UnitSummary*>& balanced,
+               const Eigen::VectorXd& x, const Eigen::VectorXd& g, double years, size_t left_out,
+               bool region_dummies) {
   const size_t n = balanced.size();
-  for (size_t r = 0; r < releases; ++r) {
-    double mean = 0, ss = 0;
-    for (const auto* u : balanced) mean += std::log(u->brightness[r]);
-    mean /= static_cast<double>(n);
-    for (const auto* u : balanced) ss += std::pow(std::log(u->brightness[r]) - mean, 2);
-    c += level + ",sigma," + csv_field(ids[r]) + ",sd_log_brightness," + fmt(n ? std::sqrt(ss / n) : NAN) + ",,,," +
-         std::to_string(n) + "," + std::to_string(left_out) + ",,\n";
-  }
-  if (gdp) c += gdp_elasticity_rows(level, ids, units, *gdp);
-  const double years = releases >= 2 ? release_time_years(ids.back()) - release_time_years(ids.front()) : 0;
-  std::string growth = "level,code,region,brightness_first,brightness_last,years,growth_annual\n";
-  Eigen::VectorXd g(n), x(n);
-  for (size_t i = 0; i < n; ++i) {
-    const auto& b = balanced[i]->brightness;
-    x(i) = std::log(b.front());
-    g(i) = years > 0 ? (std::log(b.back()) - std::log(b.front())) / years : NAN;
-    growth += level + "," + csv_field(codes[i]) + "," + csv_field(balanced[i]->region) + "," + fmt(b.front()) + "," +
-              fmt(b.back()) + "," + fmt(years) + "," + fmt(g(i)) + "\n";
-  }
-  out.growth_csv.emplace_back(level, growth);
-  if (!(years > 0)) {
-    log_warning("convergence at level " + level + ": fewer than two releases, no β-convergence fit");
-    return out;
-  }
   auto fit = [&](const std::string& kind, bool dummies) {
     std::vector<std::string> regions;
     if (dummies) {
@@ -182,6 +112,66 @@ ConvergenceTables convergence_tables(const std::string& level, const std::vector
   };
   fit("beta", false);
   if (region_dummies) fit("beta_regions", true);
+}
+
+}  // namespace
+
+ConvergenceTables convergence_tables(const std::string& level, const std::vector<std::string>& ids,
+                                     const std::vector<LevelValues>& values, bool region_dummies,
+                                     const GdpTable* gdp) {
+  return convergence_tables(level, ids, convergence_state(values), region_dummies, gdp, &values);
+}
+
+ConvergenceTables convergence_tables(const std::string& level, const std::vector<std::string>& ids,
+                                     const ConvergenceState& state, bool region_dummies, const GdpTable* gdp,
+                                     const std::vector<LevelValues>* values) {
+  if (state.sigma.size() != ids.size())
+    throw std::logic_error("convergence at level " + level + ": a state of " + std::to_string(state.sigma.size()) +
+                           " releases for " + std::to_string(ids.size()) + " ids");
+  ConvergenceTables out;
+  // The balanced panel: brightness > 0 (logs) in every release.
+  std::vector<const UnitSummary*> balanced;
+  std::vector<const std::string*> codes;
+  for (const auto& [code, u] : state.units)
+    if (u.balanced) {
+      balanced.push_back(&u);
+      codes.push_back(&code);
+    }
+  const size_t n = balanced.size(), left_out = state.units.size() - n;
+  std::string& c = out.convergence_csv;
+  // One σ row per release: with thousands of releases these rows are most of the file, so the
+  // parts that do not change between rows are made once.
+  const std::string sigma_prefix = level + ",sigma,",
+                    sigma_suffix = ",,,," + std::to_string(n) + "," + std::to_string(left_out) + ",,\n";
+  c.reserve(ids.size() * (sigma_prefix.size() + sigma_suffix.size() + 48));
+  for (size_t r = 0; r < ids.size(); ++r) {
+    c += sigma_prefix;
+    c += csv_field(ids[r]);
+    c += ",sd_log_brightness,";
+    c += fmt(state.sigma[r]);
+    c += sigma_suffix;
+  }
+  if (gdp) {
+    if (!values) throw std::logic_error("convergence at level " + level + ": the GDP elasticity needs every release");
+    c += gdp_elasticity_rows(level, ids, *values, *gdp);
+  }
+  const size_t releases = ids.size();
+  const double years = releases >= 2 ? release_time_years(ids.back()) - release_time_years(ids.front()) : 0;
+  std::string growth = "level,code,region,brightness_first,brightness_last,years,growth_annual\n";
+  Eigen::VectorXd g(n), x(n);
+  for (size_t i = 0; i < n; ++i) {
+    const UnitSummary& u = *balanced[i];
+    x(i) = std::log(u.first);
+    g(i) = years > 0 ? (std::log(u.last) - std::log(u.first)) / years : NAN;
+    growth += level + "," + csv_field(*codes[i]) + "," + csv_field(u.region) + "," + fmt(u.first) + "," +
+              fmt(u.last) + "," + fmt(years) + "," + fmt(g(i)) + "\n";
+  }
+  out.growth_csv.emplace_back(level, growth);
+  if (!(years > 0)) {
+    log_warning("convergence at level " + level + ": fewer than two releases, no β-convergence fit");
+    return out;
+  }
+  beta_rows(c, level, balanced, x, g, years, left_out, region_dummies);
   return out;
 }
 

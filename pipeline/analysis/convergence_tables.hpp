@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "pipeline/analysis/release_levels.hpp"
+#include "pipeline/analysis/convergence_state.hpp"
 #include "pipeline/io/config.hpp"
 
 namespace nl {
@@ -19,21 +19,19 @@ struct ConvergenceTables {
 };
 
 
-// One release's units of a level, as convergence reads them from the release's typed levels
-// record: brightness is mean_area (NaN where the unit is not included or has no valid cells),
-// total light its sum_area (NaN likewise).
-struct LevelValues {
-  std::vector<std::string> codes, regions;  // regions empty: the level has no region column
-  std::vector<double> brightness, total_light;
-};
-LevelValues level_values(const ReleaseLevels& record, const std::string& level, double min_valid_fraction);
-
 // `values[r]` is release `ids[r]`'s units of `level`; ids are in release order. With `gdp`, the
 // rows of the lights–GDP elasticity are added: ln GDP on ln total light (sum_area), pooled over
 // releases (each release with its year's GDP), OLS with HC1.
 ConvergenceTables convergence_tables(const std::string& level, const std::vector<std::string>& ids,
                                      const std::vector<LevelValues>& values, bool region_dummies,
                                      const GdpTable* gdp = nullptr);
+
+// The same tables from a level's state (convergence_state or append_release over `ids`): what a
+// run that adds one release computes without the history's values. `values` (every release's,
+// as above) is read only with `gdp`: the elasticity pools every (unit, release) pair.
+ConvergenceTables convergence_tables(const std::string& level, const std::vector<std::string>& ids,
+                                     const ConvergenceState& state, bool region_dummies, const GdpTable* gdp,
+                                     const std::vector<LevelValues>* values);
 
 std::string convergence_csv_header();
 

@@ -17,7 +17,7 @@
 #include <map>
 #include <memory>
 
-#include "pipeline/analysis/convergence_tables.hpp"
+#include "pipeline/app/convergence_store.hpp"
 #include "pipeline/analysis/levels.hpp"
 #include "pipeline/analysis/release_analysis.hpp"
 #include "pipeline/analysis/release_levels.hpp"
@@ -148,26 +148,9 @@ void write_panel_tables(const std::string& out, const RunConfig& config, const s
       write_file_atomically(out + "/panel/centre_of_light.csv", c);
 }
 
-// Each release's typed levels record is read once and only the values convergence needs are
-// kept, so memory grows with units × releases, not with whole records.
+// Incremental: a run reads only the releases new since the last (app/convergence_store).
 void write_convergence_tables(const std::string& out, const RunConfig& config, const std::vector<std::string>& ids) {
-  if (ids.empty()) return;
-  const auto& levels = config.convergence.levels;
-  std::vector<std::vector<LevelValues>> values(levels.size());
-  for (const auto& id : ids) {
-    const auto record = read_release_levels(out, id);
-    if (!record) throw UserError(out + "/releases/" + id + ": no " + kReleaseLevelsFile + "; run again to rebuild it");
-    for (size_t l = 0; l < levels.size(); ++l)
-      values[l].push_back(level_values(*record, levels[l], config.min_valid_fraction));
-  }
-  std::string all = convergence_csv_header();
-  const GdpTable* gdp = config.convergence.gdp_path.empty() ? nullptr : &config.convergence.gdp;
-  for (size_t l = 0; l < levels.size(); ++l) {
-    const ConvergenceTables t = convergence_tables(levels[l], ids, values[l], config.convergence.region_dummies, gdp);
-    all += t.convergence_csv;
-    for (const auto& [name, table] : t.growth_csv) write_file_atomically(out + "/panel/growth_" + name + ".csv", table);
-  }
-  write_file_atomically(out + "/panel/convergence.csv", all);
+  update_convergence_tables(out, config, ids);
 }
 
 void write_level_geopackages(const std::string& out, const RunConfig& config, const std::string& latest) {

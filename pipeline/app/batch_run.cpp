@@ -21,6 +21,7 @@
 #include "pipeline/analysis/release_analysis.hpp"
 #include "pipeline/app/cube_batches.hpp"
 #include "pipeline/app/hu_line_zones.hpp"
+#include "pipeline/app/level_geopackages.hpp"
 #include "pipeline/app/panel_outputs.hpp"
 #include "pipeline/app/release_history.hpp"
 #include "pipeline/app/release_input.hpp"
@@ -227,6 +228,8 @@ class BatchRun {
 #ifdef NIGHTLIGHTS_WITH_CAIRO
   std::unique_ptr<ReleaseMaps> maps_;  // zone geometries for the maps, read at the first release
 #endif
+  // Last: cancelled and joined before the members its thread reads (cfg_) go.
+  std::unique_ptr<GeoPackageLevelsInBackground> geopackage_levels_;
 };
 
 int BatchRun::run() {
@@ -244,6 +247,9 @@ int BatchRun::run() {
   const auto deleted = deleted_rasters(manifest_, out_, releases, opt_.only);
   if (opt_.dry_run) return print_dry_run(plan, deleted, out_, cfg_);
   prepare_output(plan);
+  // The GeoPackages' geometry needs no release: prepared beside the releases and their maps.
+  if (cluster::is_writer() && !cfg_.output.geopackage_levels.empty())
+    geopackage_levels_ = std::make_unique<GeoPackageLevelsInBackground>(cfg_);
   stage_done("releases found, manifest read, plan, output prepared", t);
   const RunCounts counts = process_all(plan);
   stage_done("releases", t);
@@ -524,7 +530,10 @@ void BatchRun::write_run_outputs() {
 #ifdef NIGHTLIGHTS_WITH_CAIRO
   if (cfg_.output.pictures && fs::exists(out_ + "/panel")) write_run_report(out_, cfg_);
 #endif
-  if (!done.empty() && !cfg_.output.geopackage_levels.empty()) write_level_geopackages(out_, cfg_, done.back());
+  if (!done.empty() && geopackage_levels_) {
+    auto levels = geopackage_levels_->take();
+    write_level_geopackages(out_, cfg_, done.back(), levels);
+  }
 }
 
 }  // namespace

@@ -211,7 +211,7 @@ class BatchRun {
   void record_failure(const ReleaseFile& release, const std::string& reason);
   double draw_maps(const std::string& dir, const ReleaseFile& release, const ReleaseTables& tables);
   // The run's outputs over all releases
-  void write_run_outputs();
+  void write_run_outputs(GeoPackageLevelsInBackground* geopackages);
 
   BatchOptions opt_;
   RunConfig cfg_;
@@ -228,8 +228,6 @@ class BatchRun {
 #ifdef NIGHTLIGHTS_WITH_CAIRO
   std::unique_ptr<ReleaseMaps> maps_;  // zone geometries for the maps, read at the first release
 #endif
-  // Last: cancelled and joined before the members its thread reads (cfg_) go.
-  std::unique_ptr<GeoPackageLevelsInBackground> geopackage_levels_;
 };
 
 int BatchRun::run() {
@@ -247,14 +245,12 @@ int BatchRun::run() {
   const auto deleted = deleted_rasters(manifest_, out_, releases, opt_.only);
   if (opt_.dry_run) return print_dry_run(plan, deleted, out_, cfg_);
   prepare_output(plan);
-  // The GeoPackages' geometry needs no release: prepared beside the releases and their maps.
-  if (cluster::is_writer() && !cfg_.output.geopackage_levels.empty())
-    geopackage_levels_ = std::make_unique<GeoPackageLevelsInBackground>(cfg_);
+  const auto geopackages = geopackage_levels_beside_run(cfg_, cluster::is_writer());  // geometry needs no release
   stage_done("releases found, manifest read, plan, output prepared", t);
   const RunCounts counts = process_all(plan);
   stage_done("releases", t);
   check_interrupt();
-  write_run_outputs();
+  write_run_outputs(geopackages.get());
   stage_done("panel and run outputs", t);
   return summarise(counts, deleted, t0, out_, manifest_path_, gap_words_);
 }
@@ -441,10 +437,8 @@ void BatchRun::write_and_commit(const PlannedRelease& planned, const Measurement
   // The zone files' hashes were taken once per run, for the settings fingerprint.
   for (const auto& z : manifest_.zone_inputs) prov.inputs.push_back({"zones", z});
   for (const auto& layer : zones_->layers) prov.zones_repaired.push_back(layer.repaired);
-  prov.timings_s = {{"zones_prepared", zones_->prepare_seconds},
-                    {"zonal", m.zonal_seconds},
-                    {"maps", maps_seconds},
-                    {"total", seconds_since(t0)}};
+  prov.timings_s = {{"zones_prepared", zones_->prepare_seconds}, {"zonal", m.zonal_seconds},
+                    {"maps", maps_seconds}, {"total", seconds_since(t0)}};
   prov.cells_read = m.result.cells_read;
   prov.negative_cells = m.result.negative_cells;
   if (m.rank >= 0) prov.measured_on_rank = m.rank;
@@ -522,7 +516,7 @@ void BatchRun::record_failure(const ReleaseFile& release, const std::string& rea
               (rec.last_good ? " (its last good tables, of " + rec.last_good->finished + ", stay in the panel)" : ""));
 }
 
-void BatchRun::write_run_outputs() {
+void BatchRun::write_run_outputs(GeoPackageLevelsInBackground* geopackages) {
   if (!cluster::is_writer()) return;
   const auto done = panel_releases(manifest_, out_);
   write_panel_tables(out_, cfg_, done);
@@ -530,10 +524,7 @@ void BatchRun::write_run_outputs() {
 #ifdef NIGHTLIGHTS_WITH_CAIRO
   if (cfg_.output.pictures && fs::exists(out_ + "/panel")) write_run_report(out_, cfg_);
 #endif
-  if (!done.empty() && geopackage_levels_) {
-    auto levels = geopackage_levels_->take();
-    write_level_geopackages(out_, cfg_, done.back(), levels);
-  }
+  if (!done.empty() && geopackages) write_level_geopackages(out_, cfg_, done.back(), geopackages->take());
 }
 
 }  // namespace

@@ -116,7 +116,7 @@ std::vector<GeoPackageLevel> prepare_geopackage_levels(const RunConfig& config, 
 }
 
 void write_level_geopackages(const std::string& out, const RunConfig& config, const std::string& latest,
-                             std::vector<GeoPackageLevel>& levels) {
+                             std::vector<GeoPackageLevel> levels) {
   const auto record = read_release_levels(out, latest);
   if (!record) throw UserError(out + "/releases/" + latest + ": no " + kReleaseLevelsFile + "; run again to rebuild it");
   for (GeoPackageLevel& level : levels) {
@@ -140,6 +140,11 @@ GeoPackageLevelsInBackground::GeoPackageLevelsInBackground(const RunConfig& conf
 GeoPackageLevelsInBackground::~GeoPackageLevelsInBackground() {
   cancel_ = true;
   if (levels_.valid()) levels_.wait();  // its error, if any, goes unheard: the run stopped anyway
+}
+
+std::unique_ptr<GeoPackageLevelsInBackground> geopackage_levels_beside_run(const RunConfig& config, bool writer) {
+  if (!writer || config.output.geopackage_levels.empty()) return nullptr;
+  return std::make_unique<GeoPackageLevelsInBackground>(config);
 }
 
 std::vector<GeoPackageLevel> GeoPackageLevelsInBackground::take() {

@@ -34,10 +34,9 @@ struct GeoPackageLevel {
 // or unions, once `cancel` is set.
 std::vector<GeoPackageLevel> prepare_geopackage_levels(const RunConfig& config, const std::atomic<bool>& cancel);
 
-// OUT/<level>.gpkg for each of `levels` with the tables of release `latest` (the units'
-// geometries are handed to the writer, which may reorder or consume them).
+// OUT/<level>.gpkg for each of `levels` with the tables of release `latest`.
 void write_level_geopackages(const std::string& out, const RunConfig& config, const std::string& latest,
-                             std::vector<GeoPackageLevel>& levels);
+                             std::vector<GeoPackageLevel> levels);
 
 // prepare_geopackage_levels on a thread of its own, started at construction. `config` must
 // outlive this. Destroyed untaken (the run stopped or failed), it cancels the preparation and
@@ -55,5 +54,9 @@ class GeoPackageLevelsInBackground {
   std::atomic<bool> cancel_{false};
   std::future<std::vector<GeoPackageLevel>> levels_;
 };
+
+// A run's: the preparation started when `writer` (rank 0, which writes the GeoPackages) and
+// output.geopackage_levels names any level; else null. Hold it no longer than `config`.
+std::unique_ptr<GeoPackageLevelsInBackground> geopackage_levels_beside_run(const RunConfig& config, bool writer);
 
 }  // namespace nl

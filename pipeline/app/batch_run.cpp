@@ -236,6 +236,7 @@ int BatchRun::run() {
   check_zone_ids(cfg_.zones);
   // A dry run reads only: the manifest is replaced in one rename, so it reads a whole one.
   if (!opt_.dry_run) lock_ = lock_output(out_, !opt_.no_wait);
+  const auto geopackages = geopackage_levels_beside_run(cfg_, cluster::is_writer() && !opt_.dry_run);  // needs no release
   load_manifest_checked();
   settings_ = settings_fingerprint(cfg_, manifest_, opt_.verify);
   const auto plan = plan_releases(releases, manifest_, settings_, out_ + "/releases", {opt_.force, opt_.verify});
@@ -245,7 +246,6 @@ int BatchRun::run() {
   const auto deleted = deleted_rasters(manifest_, out_, releases, opt_.only);
   if (opt_.dry_run) return print_dry_run(plan, deleted, out_, cfg_);
   prepare_output(plan);
-  const auto geopackages = geopackage_levels_beside_run(cfg_, cluster::is_writer());  // geometry needs no release
   stage_done("releases found, manifest read, plan, output prepared", t);
   const RunCounts counts = process_all(plan);
   stage_done("releases", t);

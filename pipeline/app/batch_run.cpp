@@ -21,6 +21,7 @@
 #include "pipeline/analysis/release_analysis.hpp"
 #include "pipeline/app/cube_batches.hpp"
 #include "pipeline/app/hu_line_zones.hpp"
+#include "pipeline/app/level_geopackages.hpp"
 #include "pipeline/app/panel_outputs.hpp"
 #include "pipeline/app/release_history.hpp"
 #include "pipeline/app/release_input.hpp"
@@ -209,7 +210,7 @@ class BatchRun {
   void record_failure(const ReleaseFile& release, const std::string& reason);
   double draw_maps(const std::string& dir, const ReleaseFile& release, const ReleaseTables& tables);
   // The run's outputs over all releases
-  void write_run_outputs();
+  void write_run_outputs(GeoPackageLevelsInBackground* geopackages);
 
   BatchOptions opt_;
   RunConfig cfg_;
@@ -234,6 +235,7 @@ int BatchRun::run() {
   check_zone_ids(cfg_.zones);
   // A dry run reads only: the manifest is replaced in one rename, so it reads a whole one.
   if (!opt_.dry_run) lock_ = lock_output(out_, !opt_.no_wait);
+  const auto geopackages = geopackage_levels_beside_run(cfg_, cluster::is_writer() && !opt_.dry_run);  // needs no release
   load_manifest_checked();
   settings_ = settings_fingerprint(cfg_, manifest_, opt_.verify);
   const auto plan = plan_releases(releases, manifest_, settings_, out_ + "/releases", {opt_.force, opt_.verify});
@@ -247,7 +249,7 @@ int BatchRun::run() {
   const RunCounts counts = process_all(plan);
   stage_done("releases", t);
   check_interrupt();
-  write_run_outputs();
+  write_run_outputs(geopackages.get());
   stage_done("panel and run outputs", t);
   return summarise(counts, deleted, t0, out_, manifest_path_, gap_words_);
 }
@@ -434,10 +436,8 @@ void BatchRun::write_and_commit(const PlannedRelease& planned, const Measurement
   // The zone files' hashes were taken once per run, for the settings fingerprint.
   for (const auto& z : manifest_.zone_inputs) prov.inputs.push_back({"zones", z});
   for (const auto& layer : zones_->layers) prov.zones_repaired.push_back(layer.repaired);
-  prov.timings_s = {{"zones_prepared", zones_->prepare_seconds},
-                    {"zonal", m.zonal_seconds},
-                    {"maps", maps_seconds},
-                    {"total", seconds_since(t0)}};
+  prov.timings_s = {{"zones_prepared", zones_->prepare_seconds}, {"zonal", m.zonal_seconds},
+                    {"maps", maps_seconds}, {"total", seconds_since(t0)}};
   prov.cells_read = m.result.cells_read;
   prov.negative_cells = m.result.negative_cells;
   if (m.rank >= 0) prov.measured_on_rank = m.rank;
@@ -515,7 +515,7 @@ void BatchRun::record_failure(const ReleaseFile& release, const std::string& rea
               (rec.last_good ? " (its last good tables, of " + rec.last_good->finished + ", stay in the panel)" : ""));
 }
 
-void BatchRun::write_run_outputs() {
+void BatchRun::write_run_outputs(GeoPackageLevelsInBackground* geopackages) {
   if (!cluster::is_writer()) return;
   const auto done = panel_releases(manifest_, out_);
   write_panel_tables(out_, cfg_, done);
@@ -523,7 +523,7 @@ void BatchRun::write_run_outputs() {
 #ifdef NIGHTLIGHTS_WITH_CAIRO
   if (cfg_.output.pictures && fs::exists(out_ + "/panel")) write_run_report(out_, cfg_);
 #endif
-  if (!done.empty() && !cfg_.output.geopackage_levels.empty()) write_level_geopackages(out_, cfg_, done.back());
+  if (!done.empty() && geopackages) write_level_geopackages(out_, cfg_, done.back(), geopackages->take());
 }
 
 }  // namespace

@@ -3,29 +3,22 @@
 
 #include "pipeline/analysis/centre_of_light.hpp"
 
-#include <gdal_priv.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <ogrsf_frmts.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <map>
-#include <memory>
 
 #include "pipeline/app/convergence_store.hpp"
 #include "pipeline/analysis/levels.hpp"
 #include "pipeline/analysis/release_analysis.hpp"
 #include "pipeline/analysis/release_levels.hpp"
 #include "pipeline/io/diagnostics.hpp"
-#include "pipeline/io/geopackage_writer.hpp"
 #include "pipeline/io/output_file.hpp"
-#include "pipeline/io/vector_source.hpp"
-#include "pipeline/io/zone_layer.hpp"
 
 namespace nl {
 
@@ -151,70 +144,6 @@ void write_panel_tables(const std::string& out, const RunConfig& config, const s
 // Incremental: a run reads only the releases new since the last (app/convergence_store).
 void write_convergence_tables(const std::string& out, const RunConfig& config, const std::vector<std::string>& ids) {
   update_convergence_tables(out, config, ids);
-}
-
-void write_level_geopackages(const std::string& out, const RunConfig& config, const std::string& latest) {
-  auto level_index = [&](const std::string& name) { return nl::level_index(config, name); };
-  const auto record = read_release_levels(out, latest);
-  if (!record) throw UserError(out + "/releases/" + latest + ": no " + kReleaseLevelsFile + "; run again to rebuild it");
-  const ReleaseLevels& latest_levels = *record;
-  // Units and geometries straight from the zone layers (datum-corrected), levels rebuilt from
-  // their codes and fields exactly as the release tables were.
-  std::vector<LevelUnits> levels(config.levels.size());
-  std::map<std::string, std::vector<std::unique_ptr<OGRGeometry>>> geometries;  // by zone layer
-  std::map<std::string, std::unique_ptr<OGRSpatialReference>> srs;
-  for (size_t l = 0; l < config.levels.size(); ++l) {
-    const LevelConfig& lc = config.levels[l];
-    levels[l].name = lc.name;
-    if (lc.zones.empty()) continue;
-    const ZoneLayerConfig& z = *std::find_if(config.zones.begin(), config.zones.end(),
-                                             [&](const auto& zc) { return zc.name == lc.zones; });
-    const VectorLayer source = open_vector_layer(z.path, z.layer);
-    OGRLayer* layer = source.layer;
-    auto& geoms = geometries[lc.zones];
-    geoms.clear();
-    levels[l].field_names = z.fields;
-    for (auto& feature : *layer) {
-      levels[l].codes.emplace_back(feature->GetFieldAsString(z.id_field.c_str()));
-      std::vector<std::string> fields;
-      for (const auto& f : z.fields) fields.emplace_back(feature->GetFieldAsString(f.c_str()));
-      levels[l].fields.push_back(std::move(fields));
-      // The geometry as the engine measured it, before its reprojection to the raster's grid.
-      std::unique_ptr<OGRGeometry> copy = corrected_geometry(feature->GetGeometryRef(), z.datum);
-      repair_if_invalid(copy);
-      geoms.push_back(std::move(copy));
-    }
-    if (const OGRSpatialReference* s = layer->GetSpatialRef()) srs[lc.zones].reset(s->Clone());
-  }
-  derive_level_membership(config.levels, levels);
-  for (const auto& name : config.output.geopackage_levels) {
-    const int target = level_index(name);
-    int own = target;
-    while (levels[own].from >= 0) own = levels[own].from;
-    auto& geoms = geometries[config.levels[own].zones];
-    std::vector<UnitGeometry> units(levels[target].codes.size());
-    for (size_t u = 0; u < units.size(); ++u) units[u].code = levels[target].codes[u];
-    if (own == target) {
-      for (size_t u = 0; u < units.size(); ++u) units[u].geometry.reset(geoms[u] ? geoms[u]->clone() : nullptr);
-    } else {
-      // Derived units: the GEOS union of their members' polygons.
-      const auto map = map_units(levels, own, target);
-      std::vector<OGRMultiPolygon> members(units.size());
-      for (size_t u = 0; u < map.size(); ++u) {
-        if (!geoms[u]) continue;
-        std::unique_ptr<OGRGeometry> mp(OGRGeometryFactory::forceToMultiPolygon(geoms[u]->clone()));
-        if (wkbFlatten(mp->getGeometryType()) != wkbMultiPolygon) continue;
-        for (const OGRPolygon* part : *mp->toMultiPolygon()) members[map[u]].addGeometry(part);
-      }
-      for (size_t u = 0; u < units.size(); ++u)
-        if (!members[u].IsEmpty()) units[u].geometry.reset(members[u].UnionCascaded());
-    }
-    const TypedTable table = level_table(latest_levels, name, config.stats, config.min_valid_fraction);
-    const auto s = srs.find(config.levels[own].zones);
-    write_level_geopackage(out + "/" + name + ".gpkg", name, units, s == srs.end() ? nullptr : s->second.get(),
-                           table);
-    log_info("GeoPackage " + out + "/" + name + ".gpkg: " + std::to_string(units.size()) + " units, release " + latest);
-  }
 }
 
 }  // namespace nl

@@ -1,6 +1,6 @@
 // The run's outputs over all releases, written after the releases are processed: the panel
-// (each table stacked over the releases the manifest backs), the convergence tables and the
-// GeoPackages of the latest release. Rank 0 only.
+// (each table stacked over the releases the manifest backs) and the convergence tables (the
+// GeoPackages of the latest release: level_geopackages.hpp). Rank 0 only.
 #pragma once
 #include <string>
 #include <vector>
@@ -16,9 +16,5 @@ void write_panel_tables(const std::string& out, const RunConfig& config, const s
 // panel/convergence.csv and panel/growth_<name>.csv over `releases`.
 void write_convergence_tables(const std::string& out, const RunConfig& config,
                               const std::vector<std::string>& releases);
-
-// OUT/<level>.gpkg for each of output.geopackage_levels: the level's units with the tables of
-// release `latest`.
-void write_level_geopackages(const std::string& out, const RunConfig& config, const std::string& latest);
 
 }  // namespace nl

@@ -1,0 +1,62 @@
+// The GeoPackages of output.geopackage_levels, in two steps: the levels' units and geometries
+// (the zone layers read and datum-corrected, derived units GEOS-unioned from their members),
+// which need no release, then the files, written with the latest release's tables. The union is
+// single-threaded and the longest stage of a run with GeoPackages (~9 s for China's 372 cities),
+// so a run prepares the geometry on a thread of its own while it measures the releases and draws
+// their maps (GeoPackageLevelsInBackground), and the pictures fill the second core instead of
+// adding to the wall time. Rank 0 only.
+#pragma once
+#include <atomic>
+#include <future>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "pipeline/io/config.hpp"
+#include "pipeline/io/geopackage_writer.hpp"
+
+class OGRSpatialReference;
+
+namespace nl {
+
+// One GeoPackage level's units (in the level's unit order) and its zone layer's CRS.
+struct GeoPackageLevel {
+  std::string name;
+  std::vector<UnitGeometry> units;
+  std::unique_ptr<OGRSpatialReference> srs;  // null when the layer has none
+  GeoPackageLevel();
+  GeoPackageLevel(GeoPackageLevel&&) noexcept;
+  GeoPackageLevel& operator=(GeoPackageLevel&&) noexcept;
+  ~GeoPackageLevel();
+};
+
+// Every level of output.geopackage_levels, in that order. Throws Cancelled, between features
+// or unions, once `cancel` is set.
+std::vector<GeoPackageLevel> prepare_geopackage_levels(const RunConfig& config, const std::atomic<bool>& cancel);
+
+// OUT/<level>.gpkg for each of `levels` with the tables of release `latest`.
+void write_level_geopackages(const std::string& out, const RunConfig& config, const std::string& latest,
+                             std::vector<GeoPackageLevel> levels);
+
+// prepare_geopackage_levels on a thread of its own, started at construction. `config` must
+// outlive this. Destroyed untaken (the run stopped or failed), it cancels the preparation and
+// waits for the thread.
+class GeoPackageLevelsInBackground {
+ public:
+  explicit GeoPackageLevelsInBackground(const RunConfig& config);
+  ~GeoPackageLevelsInBackground();
+  GeoPackageLevelsInBackground(const GeoPackageLevelsInBackground&) = delete;
+  GeoPackageLevelsInBackground& operator=(const GeoPackageLevelsInBackground&) = delete;
+  // Waits for the levels; rethrows the preparation's error (a zone file gone, …) here.
+  std::vector<GeoPackageLevel> take();
+
+ private:
+  std::atomic<bool> cancel_{false};
+  std::future<std::vector<GeoPackageLevel>> levels_;
+};
+
+// A run's: the preparation started when `writer` (rank 0, which writes the GeoPackages) and
+// output.geopackage_levels names any level; else null. Hold it no longer than `config`.
+std::unique_ptr<GeoPackageLevelsInBackground> geopackage_levels_beside_run(const RunConfig& config, bool writer);
+
+}  // namespace nl

@@ -45,6 +45,7 @@ struct BatchState {
   std::optional<GridCentres> centres;
   std::atomic<int64_t> decoded{0}, done{0};
   size_t ranks = 1, my_rank = 0;
+  std::unique_ptr<BandReleaser> bands_left;  // once ranks are known
 };
 
 struct ThreadBuffers {
@@ -87,7 +88,7 @@ void measure_window(BatchState& s, ThreadBuffers& b, size_t i) {
       else
         accumulate_window(b.values, rows, runs, o.preprocess, o.lit_threshold, s.partials[k][t], extras);
     }
-    s.index.release_window(s.plan.tiles[t]);
+    s.bands_left->tile_done(t);
   }
 }
 
@@ -113,7 +114,7 @@ BandBatchResult run_zonal_bands(const std::vector<RasterInfo>& rasters, const Co
   const size_t K = rasters.size();
   const ZonalOptions& first = options.front();
   BatchState s{rasters, index, areas, options, plan_reads(rasters.front(), index), {}, {}, {},
-               std::vector<std::atomic<int64_t>>(K), {}, {}, {}, 1, 0};
+               std::vector<std::atomic<int64_t>>(K), {}, {}, {}, 1, 0, nullptr};
   s.partials.assign(K, std::vector<cluster::WindowPartials>(s.plan.tiles.size()));
   for (const ZonalOptions& o : options)
     if (o.quality) {
@@ -128,6 +129,7 @@ BandBatchResult run_zonal_bands(const std::vector<RasterInfo>& rasters, const Co
   // Ranks take read windows round-robin, as in run_zonal; threads share a rank's dynamically.
   s.ranks = first.this_rank_only ? 1 : static_cast<size_t>(cluster::size());
   s.my_rank = first.this_rank_only ? 0 : static_cast<size_t>(cluster::rank());
+  s.bands_left = std::make_unique<BandReleaser>(s.index, s.plan, s.ranks, s.my_rank);
   std::exception_ptr failure;
   std::mutex failure_mutex;
   std::atomic<bool> failed{false};

@@ -455,7 +455,7 @@ void CoverageCache::store(const std::vector<ZoneSource>& sources, const RasterIn
       const auto band = p.index.band(b);
       w.raw(band.data(), band.size() * sizeof(WindowRun));
       // A spilled band was read through its mapping just for this copy: give the pages back.
-      for (int64_t c = 0; c < layout.window_cols(); ++c) p.index.release_window(b * layout.window_cols() + c);
+      p.index.release_band(b);
     }
     w.raw(kMagic, 8);
     w.checksum();

@@ -126,12 +126,11 @@ std::shared_ptr<const MappedFile> map_file_readonly(int fd, bool populate) {
   return m;
 }
 
-void CoverageIndex::release_window(int64_t w) const {
-  const int64_t b = w / layout.window_cols();
+void CoverageIndex::release_band(int64_t b) const {
   if (!release_after_use || !band_in_file[b]) return;
-  const auto runs = window_runs(w);
+  const auto runs = band(b);
   if (runs.empty()) return;
-  // Whole pages around the window's runs: a neighbour sharing an edge page re-reads it from the
+  // Whole pages around the band's runs: a neighbour sharing an edge page re-reads it from the
   // page cache if it still needs it — the mapping is of an unchanged file, so nothing is lost.
   const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
   const auto begin = reinterpret_cast<uintptr_t>(runs.data()) / page * page;
@@ -261,6 +260,10 @@ ZonalResult run_zonal(const RasterInfo& raster, const CoverageIndex& index, cons
   std::mutex failure_mutex;
   std::atomic<bool> failed{false};
   std::atomic<int64_t> done{0};
+  // Ranks take read windows round-robin; threads share a rank's windows dynamically.
+  const bool alone = options.this_rank_only;
+  const size_t ranks = alone ? 1 : static_cast<size_t>(cluster::size()), my_rank = alone ? 0 : static_cast<size_t>(cluster::rank());
+  BandReleaser bands_left(index, plan, ranks, my_rank);
   const int threads = options.threads > 0 ? options.threads : omp_get_max_threads();
   std::atomic<int64_t> negative_cells{0}, transform_count{0};
   PreprocessOptions quality_preprocess;
@@ -292,9 +295,6 @@ ZonalResult run_zonal(const RasterInfo& raster, const CoverageIndex& index, cons
       if (!failure) failure = std::current_exception();
       failed = true;
     }
-    // Ranks take read windows round-robin; threads share a rank's windows dynamically.
-    const bool alone = options.this_rank_only;
-    const size_t ranks = alone ? 1 : static_cast<size_t>(cluster::size()), my_rank = alone ? 0 : static_cast<size_t>(cluster::rank());
 #pragma omp for schedule(dynamic, 1)
     for (size_t i = 0; i < plan.windows.size(); ++i) {
       if (failed || i % ranks != my_rank) continue;
@@ -331,7 +331,7 @@ ZonalResult run_zonal(const RasterInfo& raster, const CoverageIndex& index, cons
             const std::span<const double> rows(areas.row_km2.data() + tile.row0, static_cast<size_t>(tile.rows));
             accumulate_window(values, rows, runs, options.preprocess, options.lit_threshold, partials[t], extras);
           }
-          index.release_window(plan.tiles[t]);
+          bands_left.tile_done(t);
         }
         const double fraction = static_cast<double>(++done) * static_cast<double>(ranks) /
                                 static_cast<double>(plan.windows.size());

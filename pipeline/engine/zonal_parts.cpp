@@ -30,6 +30,19 @@ ReadPlan plan_reads(const RasterInfo& raster, const CoverageIndex& index) {
   return plan;
 }
 
+BandReleaser::BandReleaser(const CoverageIndex& index, const ReadPlan& plan, size_t ranks, size_t my_rank)
+    : index_(index), plan_(plan) {
+  const int64_t bands = index.layout.count() ? index.layout.window_rows() : 0;
+  left_ = std::make_unique<std::atomic<uint32_t>[]>(static_cast<size_t>(bands));
+  for (size_t i = my_rank; i < plan.windows.size(); i += ranks)
+    for (const size_t t : plan.tiles_of_window[i]) ++left_[static_cast<size_t>(plan.tiles[t] / index.layout.window_cols())];
+}
+
+void BandReleaser::tile_done(size_t t) {
+  const int64_t band = plan_.tiles[t] / index_.layout.window_cols();
+  if (--left_[static_cast<size_t>(band)] == 0) index_.release_band(band);
+}
+
 // Runs may come from a file: never let a damaged one index outside the tile or the zones.
 void check_runs(std::span<const WindowRun> runs, const Window& tile, size_t zone_count, int64_t t) {
   for (const WindowRun& run : runs)

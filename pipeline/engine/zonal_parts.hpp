@@ -2,6 +2,8 @@
 // cube's bands read in one pass) share: the read plan, the check of runs from a file, the
 // fill-value warning and the count of values made negative by scale and offset.
 #pragma once
+#include <atomic>
+#include <memory>
 #include <cstdint>
 #include <exception>
 #include <span>
@@ -22,6 +24,20 @@ struct ReadPlan {
 };
 
 ReadPlan plan_reads(const RasterInfo& raster, const CoverageIndex& index);
+
+// Counts down each band's planned tiles as threads finish them, in any order, and releases a
+// band's pages (CoverageIndex::release_band) when its last tile is done. Only the tiles of this
+// rank's read windows count (window i is rank i % ranks's).
+class BandReleaser {
+ public:
+  BandReleaser(const CoverageIndex& index, const ReadPlan& plan, size_t ranks, size_t my_rank);
+  void tile_done(size_t t);  // t: a position in plan.tiles; thread-safe
+
+ private:
+  const CoverageIndex& index_;
+  const ReadPlan& plan_;
+  std::unique_ptr<std::atomic<uint32_t>[]> left_;  // [band] tiles not yet done
+};
 
 // Runs may come from a file: never let a damaged one index outside the tile or the zones.
 void check_runs(std::span<const WindowRun> runs, const Window& tile, size_t zone_count, int64_t t);

@@ -2,6 +2,7 @@
 // level gets the layer's own geometries, a derived level the union of its members', whether
 // prepared in the calling thread or beside the run; a cancelled preparation stops.
 #include <doctest/doctest.h>
+#include <omp.h>
 #include <gdal_priv.h>
 #include <ogrsf_frmts.h>
 
@@ -91,6 +92,17 @@ TEST_CASE("level GeoPackages: counties keep the layer's geometry, cities are the
   // The same, prepared on the background thread a run uses.
   GeoPackageLevelsInBackground background(c);
   check_levels(background.take(), direct);
+  // Taken, it no longer holds a core: a parallel stage after it keeps every thread, as it does
+  // with no background preparation at all.
+  CHECK_FALSE(background.running());
+  const int threads = omp_get_max_threads();
+  {
+    const ThreadsBesideGeoPackages after_take(&background);
+    CHECK(omp_get_max_threads() == threads);
+    const ThreadsBesideGeoPackages none(nullptr);
+    CHECK(omp_get_max_threads() == threads);
+  }
+  CHECK(omp_get_max_threads() == threads);
 }
 
 TEST_CASE("level GeoPackages: a cancelled preparation throws Cancelled instead of finishing") {

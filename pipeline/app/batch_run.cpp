@@ -209,8 +209,7 @@ class BatchRun {
   void record_done(const ReleaseFile& release, const Measurement& m);
   void record_failure(const ReleaseFile& release, const std::string& reason);
   double draw_maps(const std::string& dir, const ReleaseFile& release, const ReleaseTables& tables);
-  // The run's outputs over all releases
-  void write_run_outputs(GeoPackageLevelsInBackground* geopackages);
+  void write_run_outputs();  // the run's outputs over all releases
 
   BatchOptions opt_;
   RunConfig cfg_;
@@ -227,6 +226,7 @@ class BatchRun {
 #ifdef NIGHTLIGHTS_WITH_CAIRO
   std::unique_ptr<ReleaseMaps> maps_;  // zone geometries for the maps, read at the first release
 #endif
+  std::unique_ptr<GeoPackageLevelsInBackground> geopackages_;  // after cfg_: it reads it until destroyed
 };
 
 int BatchRun::run() {
@@ -235,7 +235,7 @@ int BatchRun::run() {
   check_zone_ids(cfg_.zones);
   // A dry run reads only: the manifest is replaced in one rename, so it reads a whole one.
   if (!opt_.dry_run) lock_ = lock_output(out_, !opt_.no_wait);
-  const auto geopackages = geopackage_levels_beside_run(cfg_, cluster::is_writer() && !opt_.dry_run);  // needs no release
+  geopackages_ = geopackage_levels_beside_run(cfg_, cluster::is_writer() && !opt_.dry_run);  // needs no release
   load_manifest_checked();
   settings_ = settings_fingerprint(cfg_, manifest_, opt_.verify);
   const auto plan = plan_releases(releases, manifest_, settings_, out_ + "/releases", {opt_.force, opt_.verify});
@@ -249,7 +249,7 @@ int BatchRun::run() {
   const RunCounts counts = process_all(plan);
   stage_done("releases", t);
   check_interrupt();
-  write_run_outputs(geopackages.get());
+  write_run_outputs();
   stage_done("panel and run outputs", t);
   return summarise(counts, deleted, t0, out_, manifest_path_, gap_words_);
 }
@@ -495,6 +495,7 @@ double BatchRun::draw_maps(const std::string& dir, const ReleaseFile& release, c
 #ifdef NIGHTLIGHTS_WITH_CAIRO
   if (!cfg_.output.pictures) return 0;
   const auto t0 = Clock::now();
+  const ThreadsBesideGeoPackages cores(geopackages_.get());
   if (!maps_) maps_ = std::make_unique<ReleaseMaps>(cfg_, [&](const ZoneLayerConfig& z) {
     return stored_or_prepared_map_geometry(out_, z, zone_sha256(manifest_, z.path));
   }, out_);
@@ -515,7 +516,7 @@ void BatchRun::record_failure(const ReleaseFile& release, const std::string& rea
               (rec.last_good ? " (its last good tables, of " + rec.last_good->finished + ", stay in the panel)" : ""));
 }
 
-void BatchRun::write_run_outputs(GeoPackageLevelsInBackground* geopackages) {
+void BatchRun::write_run_outputs() {
   if (!cluster::is_writer()) return;
   const auto done = panel_releases(manifest_, out_);
   write_panel_tables(out_, cfg_, done);
@@ -523,7 +524,7 @@ void BatchRun::write_run_outputs(GeoPackageLevelsInBackground* geopackages) {
 #ifdef NIGHTLIGHTS_WITH_CAIRO
   if (cfg_.output.pictures && fs::exists(out_ + "/panel")) write_run_report(out_, cfg_);
 #endif
-  if (!done.empty() && geopackages) write_level_geopackages(out_, cfg_, done.back(), geopackages->take());
+  if (!done.empty() && geopackages_) write_level_geopackages(out_, cfg_, done.back(), geopackages_->take());
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 // The GeoPackages' units and geometries, prepared apart from their tables (see level_geopackages.hpp).
 #include "pipeline/app/level_geopackages.hpp"
 
+#include <omp.h>
+
 #include <gdal_priv.h>
 #include <ogr_spatialref.h>
 #include <ogrsf_frmts.h>
@@ -145,6 +147,21 @@ GeoPackageLevelsInBackground::~GeoPackageLevelsInBackground() {
 std::unique_ptr<GeoPackageLevelsInBackground> geopackage_levels_beside_run(const RunConfig& config, bool writer) {
   if (!writer || config.output.geopackage_levels.empty()) return nullptr;
   return std::make_unique<GeoPackageLevelsInBackground>(config);
+}
+
+bool GeoPackageLevelsInBackground::running() const {
+  return levels_.valid() && levels_.wait_for(std::chrono::seconds(0)) != std::future_status::ready;
+}
+
+ThreadsBesideGeoPackages::ThreadsBesideGeoPackages(const GeoPackageLevelsInBackground* background) {
+  const int threads = omp_get_max_threads();
+  if (!background || threads < 2 || !background->running()) return;
+  restore_ = threads;
+  omp_set_num_threads(threads - 1);
+}
+
+ThreadsBesideGeoPackages::~ThreadsBesideGeoPackages() {
+  if (restore_) omp_set_num_threads(restore_);
 }
 
 std::vector<GeoPackageLevel> GeoPackageLevelsInBackground::take() {

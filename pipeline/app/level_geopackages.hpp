@@ -49,10 +49,26 @@ class GeoPackageLevelsInBackground {
   GeoPackageLevelsInBackground& operator=(const GeoPackageLevelsInBackground&) = delete;
   // Waits for the levels; rethrows the preparation's error (a zone file gone, …) here.
   std::vector<GeoPackageLevel> take();
+  // Still preparing (not yet taken and not finished).
+  bool running() const;
 
  private:
   std::atomic<bool> cancel_{false};
   std::future<std::vector<GeoPackageLevel>> levels_;
+};
+
+// While `background` (may be null) is still preparing, OpenMP regions started by this thread
+// use one thread fewer (at least one): a parallel stage then leaves its core to the
+// single-threaded union instead of stretching the run's critical path. Restored when destroyed.
+class ThreadsBesideGeoPackages {
+ public:
+  explicit ThreadsBesideGeoPackages(const GeoPackageLevelsInBackground* background);
+  ~ThreadsBesideGeoPackages();
+  ThreadsBesideGeoPackages(const ThreadsBesideGeoPackages&) = delete;
+  ThreadsBesideGeoPackages& operator=(const ThreadsBesideGeoPackages&) = delete;
+
+ private:
+  int restore_ = 0;  // 0: nothing changed
 };
 
 // A run's: the preparation started when `writer` (rank 0, which writes the GeoPackages) and

@@ -84,6 +84,11 @@ void merge_level_accumulators(std::vector<LevelUnits>& levels) {
   }
 }
 
+int own_level(const std::vector<LevelUnits>& levels, int l) {
+  while (levels[l].from >= 0) l = levels[l].from;
+  return l;
+}
+
 std::vector<int64_t> map_units(const std::vector<LevelUnits>& levels, int from, int to) {
   std::vector<int> chain;  // levels from `to` down to just above `from`
   for (int l = to; l != from; l = levels[l].from) {

@@ -37,6 +37,10 @@ void merge_level_accumulators(std::vector<LevelUnits>& levels);
 // For each unit of level `from`, its unit in level `to` (which must derive from `from`).
 std::vector<int64_t> map_units(const std::vector<LevelUnits>& levels, int from, int to);
 
+// The level whose zone layer level `l`'s units are built from: `l` itself for an own-layer level,
+// else the level at the root of its `from` chain.
+int own_level(const std::vector<LevelUnits>& levels, int l);
+
 struct GapRow {
   std::string group;
   int64_t units_counted = 0;

@@ -75,8 +75,7 @@ ZoneGeometries read_zone_geometries(const RunConfig& config, const std::atomic<b
 // its members' polygons in the layer it is built from.
 std::vector<UnitGeometry> level_units(const RunConfig& config, const ZoneGeometries& z, int target,
                                       const std::atomic<bool>& cancel) {
-  int own = target;
-  while (z.levels[own].from >= 0) own = z.levels[own].from;
+  const int own = own_level(z.levels, target);
   const auto& geoms = z.geometries.at(config.levels[own].zones);
   std::vector<UnitGeometry> units(z.levels[target].codes.size());
   for (size_t u = 0; u < units.size(); ++u) units[u].code = z.levels[target].codes[u];
@@ -106,8 +105,7 @@ std::vector<GeoPackageLevel> prepare_geopackage_levels(const RunConfig& config, 
   std::vector<GeoPackageLevel> out;
   for (const auto& name : config.output.geopackage_levels) {
     const int target = level_index(config, name);
-    int own = target;
-    while (z.levels[own].from >= 0) own = z.levels[own].from;
+    const int own = own_level(z.levels, target);
     GeoPackageLevel level;
     level.name = name;
     level.units = level_units(config, z, target, cancel);

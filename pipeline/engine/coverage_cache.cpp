@@ -378,9 +378,7 @@ std::optional<PreparedIndex> CoverageCache::load(const std::vector<ZoneSource>& 
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return std::nullopt;  // absent: the usual first run
   // An index within the memory budget is checksummed and then used in full: fault it in at once.
-  struct stat st {};
-  const bool whole = ::fstat(fd, &st) == 0 && static_cast<uint64_t>(st.st_size) <= index_memory_budget();
-  const auto mapping = map_file_readonly(fd, whole);
+  const auto mapping = map_file_readonly(fd, index_memory_budget());
   ::close(fd);
   try {
     if (!mapping) throw Rejected{"is empty or cannot be mapped"};

@@ -114,9 +114,10 @@ MappedFile::~MappedFile() {
   if (data) ::munmap(const_cast<void*>(data), size);
 }
 
-std::shared_ptr<const MappedFile> map_file_readonly(int fd, bool populate) {
+std::shared_ptr<const MappedFile> map_file_readonly(int fd, size_t populate_up_to) {
   struct stat st {};
   if (::fstat(fd, &st) != 0 || st.st_size <= 0) return nullptr;
+  const bool populate = static_cast<size_t>(st.st_size) <= populate_up_to;
   const int flags = MAP_PRIVATE | (populate ? MAP_POPULATE : 0);
   void* p = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, flags, fd, 0);
   if (p == MAP_FAILED) return nullptr;

@@ -31,9 +31,9 @@ struct MappedFile {
   ~MappedFile();
 };
 // Maps the whole of an open file read-only; nullptr if it cannot (the caller closes fd).
-// `populate`: fault every page in at once (MAP_POPULATE), for a file read in full right away —
-// one call instead of a fault per page, which on a virtual machine is most of a warm start.
-std::shared_ptr<const MappedFile> map_file_readonly(int fd, bool populate = false);
+// A file of at most `populate_up_to` bytes has every page faulted in at once (MAP_POPULATE), for
+// a file read in full right away: one call instead of a fault per page.
+std::shared_ptr<const MappedFile> map_file_readonly(int fd, size_t populate_up_to = 0);
 
 // Every window's runs, grouped by zone (zones ascending). Runs are numbered across the whole
 // index (window w's are [offsets[w], offsets[w+1])) and stored per row of windows (a band):

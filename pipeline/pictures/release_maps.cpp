@@ -62,11 +62,6 @@ ReleaseMaps::~ReleaseMaps() = default;
 
 namespace {
 
-int own_level(const std::vector<LevelUnits>& levels, int l) {
-  while (levels[l].from >= 0) l = levels[l].from;
-  return l;
-}
-
 // Each polygon's unit of `level` (-1: a polygon whose feature the level does not know).
 std::vector<int64_t> polygon_units(const std::vector<LevelUnits>& levels, int own, int level, const MapGeometry& shapes) {
   std::map<std::string, int64_t> own_index;

@@ -136,6 +136,20 @@ TEST_CASE("configs: a mapping where a key, name or list item belongs is an error
   }
 }
 
+// The fuzzer found a key prefix longer than an int holds: std::stoi threw out_of_range, which
+// no caller catches, and the run died. It is a configuration error with its line.
+TEST_CASE("configs: a key prefix too long for any code is an error with its line, not a crash") {
+  const std::string text = "releases:\n  files: x.tif\n  pattern: \"{year}.tif\"\n  units: DN\nzones:\n"
+                           "  c: {path: z.gpkg, id_field: id}\nlevels:\n  - {name: county, zones: c}\n"
+                           "  - {name: city, from: county, key: \"id[0:244444444444]\"}\noutput: {directory: o}\n";
+  try {
+    parse_run_config(text, "my.yaml", "/tmp");
+    FAIL("expected an error");
+  } catch (const UserError& e) {
+    CHECK(std::string(e.what()).rfind("my.yaml:9: key 'id[0:244444444444]': a prefix of 244444444444 characters is beyond any code", 0) == 0);
+  }
+}
+
 // Relative paths with ':' were kept as written, so they were opened relative to the working
 // directory instead of the config's folder. GDAL's subdataset names keep their driver prefix
 // with the file part resolved; URLs, Windows paths and connection strings stay as written.

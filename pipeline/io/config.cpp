@@ -4,6 +4,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cctype>
 #include <cmath>
 #include <filesystem>
@@ -505,7 +506,11 @@ void parse_levels(ConfigSections& s) {
       std::smatch m;
       if (std::regex_match(key, m, std::regex(R"(([^\[\]]+)\[0:(\d+)\])"))) {
         l.key_field = m[1];
-        l.prefix = std::stoi(m[2]);
+        // from_chars, not stoi: a prefix too long for an int is the user's error, not a crash.
+        const std::string digits = m[2];
+        const auto parsed = std::from_chars(digits.data(), digits.data() + digits.size(), l.prefix);
+        if (parsed.ec != std::errc())
+          r.fail(n["key"], "key '" + key + "': a prefix of " + digits + " characters is beyond any code");
         if (l.prefix <= 0) r.fail(n["key"], "a key prefix must keep at least one character");
       } else if (key.find_first_of("[]") == std::string::npos) {
         l.key_field = key;

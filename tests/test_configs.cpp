@@ -150,6 +150,24 @@ TEST_CASE("configs: a key prefix too long for any code is an error with its line
   }
 }
 
+// Its twin: preprocess.calibrated_range was read with std::stod, so a bound that is not a number
+// threw std::invalid_argument past every caller.
+TEST_CASE("configs: a calibrated_range bound that is not a number is an error with its line, not a crash") {
+  const std::string head = "releases:\n  files: F*.tif\n  product: dmsp-ols\n  units: DN\npreprocess:\n"
+                           "  intercalibration: elvidge2014\n  calibrated_range: ";
+  const std::string tail = "\nzones:\n  c: {path: z.gpkg, id_field: id}\nlevels:\n  - {name: county, zones: c}\n"
+                           "output: {directory: o}\n";
+  try {
+    parse_run_config(head + "[abc, 2]" + tail, "my.yaml", "/tmp", false);
+    FAIL("expected an error");
+  } catch (const UserError& e) {
+    CHECK(std::string(e.what()).rfind("my.yaml:7: preprocess.calibrated_range must be two numbers, [low, high]", 0) == 0);
+  }
+  const RunConfig c = parse_run_config(head + "[0.5, 62]" + tail, "my.yaml", "/tmp", false);
+  CHECK(c.releases.dmsp.conventions.clip_low == 0.5);  // the numbers as written
+  CHECK(c.releases.dmsp.conventions.clip_high == 62.0);
+}
+
 // Relative paths with ':' were kept as written, so they were opened relative to the working
 // directory instead of the config's folder. GDAL's subdataset names keep their driver prefix
 // with the file part resolved; URLs, Windows paths and connection strings stay as written.

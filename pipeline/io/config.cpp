@@ -341,10 +341,18 @@ void parse_dmsp(const Reader& r, const YAML::Node& rel, const YAML::Node& pre, R
       o.clip_low.reset();
       o.clip_high.reset();
     } else {
-      const auto pair = r.list(pre, "calibrated_range");
-      if (pair.size() != 2) r.fail(range, "preprocess.calibrated_range must be [low, high] or none");
-      o.clip_low = std::stod(pair[0]);
-      o.clip_high = std::stod(pair[1]);
+      if (!range.IsSequence() || range.size() != 2)
+        r.fail(range, "preprocess.calibrated_range must be [low, high] or none");
+      // As YAML numbers, not std::stod on the text: "[abc, 2]" is the user's error, not a crash.
+      auto bound = [&](size_t i) -> double {
+        try {
+          return range[i].as<double>();
+        } catch (const YAML::Exception&) {
+          r.fail(range[i], "preprocess.calibrated_range must be two numbers, [low, high]");
+        }
+      };
+      o.clip_low = bound(0);
+      o.clip_high = bound(1);
     }
   }
   for (const char* key : {"zero_stays_zero", "no_observation", "calibrated_range"})

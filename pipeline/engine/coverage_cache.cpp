@@ -3,13 +3,13 @@
 // size limit with least-recently-used eviction, and the `nightlights cache` listing.
 #include "pipeline/engine/coverage_cache.hpp"
 
+#include "pipeline/engine/chunked_checksum.hpp"
 #include "pipeline/engine/engine_limits.hpp"
 
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <xxhash.h>
 
 #include <algorithm>
 #include <chrono>
@@ -33,9 +33,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Format 02 added the trailing XXH3-64 checksum of everything before it. Format 01 files (no
-// checksum) are rebuilt.
-constexpr char kMagic[8] = {'N', 'L', 'C', 'O', 'V', '0', '2', '\n'};
+// Format 02 added a trailing XXH3-64 checksum of everything before it; format 03 makes it the
+// chunked checksum (chunked_checksum.hpp), which a warm run verifies on all its threads. Files
+// of older formats are rebuilt.
+constexpr char kMagic[8] = {'N', 'L', 'C', 'O', 'V', '0', '3', '\n'};
 constexpr size_t kChecksumBytes = sizeof(uint64_t);
 
 // Why a cache file is not used; it is then rebuilt and replaced, with a warning saying why (an
@@ -75,17 +76,15 @@ std::string identity_key(const std::vector<ZoneSource>& sources, const RasterInf
 // Writes the cache file and hashes every byte it writes, for the trailing checksum.
 class Writer {
  public:
-  explicit Writer(std::FILE* f) : f_(f), hash_(XXH3_createState()) {
-    if (!hash_ || XXH3_64bits_reset(hash_.get()) != XXH_OK) throw std::runtime_error("cannot start a checksum");
-  }
+  explicit Writer(std::FILE* f) : f_(f) {}
   void raw(const void* p, size_t n) {
     if (n && std::fwrite(p, 1, n, f_) != n) ok_ = false;
-    if (n) XXH3_64bits_update(hash_.get(), p, n);
+    hash_.update(p, n);
     written_ += n;
   }
   // The checksum of everything written so far, written last (not part of what it covers).
   void checksum() {
-    const uint64_t digest = XXH3_64bits_digest(hash_.get());
+    const uint64_t digest = hash_.digest();
     if (std::fwrite(&digest, 1, sizeof digest, f_) != sizeof digest) ok_ = false;
   }
   template <typename T>
@@ -104,11 +103,8 @@ class Writer {
   bool ok() const { return ok_; }
 
  private:
-  struct FreeState {
-    void operator()(XXH3_state_t* s) const { XXH3_freeState(s); }
-  };
   std::FILE* f_;
-  std::unique_ptr<XXH3_state_t, FreeState> hash_;
+  ChunkedChecksum hash_;
   bool ok_ = true;
   size_t written_ = 0;
 };
@@ -157,25 +153,16 @@ std::string cache_file(const std::string& dir, const std::string& key) {
   return dir + "/coverage-" + sha256_text(key).substr(0, 32) + ".nlcov";
 }
 
-// XXH3-64 of everything before the file's last 8 bytes, which hold it. Hashing touches every
-// page once; when the runs will be released window by window (an index over the memory
-// budget), each hashed chunk's pages are handed back at once so the check costs no memory.
+// The chunked checksum of everything before the file's last 8 bytes, which hold it. Hashing
+// touches every page once; when the runs will be released window by window (an index over the
+// memory budget), each hashed chunk's pages are handed back at once so the check costs no memory.
 bool checksum_matches(const MappedFile& m, bool release_pages) {
   if (m.size < sizeof kMagic + kChecksumBytes) return false;
   const auto* data = static_cast<const unsigned char*>(m.data);
   const size_t covered = m.size - kChecksumBytes;
   uint64_t stored;
   std::memcpy(&stored, data + covered, sizeof stored);
-  if (!release_pages) return XXH3_64bits(data, covered) == stored;
-  std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> state(XXH3_createState(), &XXH3_freeState);
-  if (!state || XXH3_64bits_reset(state.get()) != XXH_OK) return false;
-  constexpr size_t kChunk = size_t{64} << 20;  // a multiple of any page size
-  for (size_t at = 0; at < covered; at += kChunk) {
-    const size_t n = std::min(kChunk, covered - at);
-    XXH3_64bits_update(state.get(), data + at, n);
-    ::madvise(const_cast<unsigned char*>(data) + at, n, MADV_DONTNEED);
-  }
-  return XXH3_64bits_digest(state.get()) == stored;
+  return chunked_checksum(data, covered, release_pages) == stored;
 }
 
 // The index in a mapped cache file, or Rejected saying why it cannot be used.

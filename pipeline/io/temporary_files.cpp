@@ -89,29 +89,55 @@ bool is_stale(const fs::path& path, const TemporaryName& t, const std::string& t
 
 }  // namespace
 
-size_t remove_stale_temporaries(const std::string& dir, bool recursive, int64_t max_age_seconds) {
+namespace {
+
+// One file: removed when it is a temporary no live writer can still be writing.
+bool remove_if_stale(const fs::directory_entry& e, const std::string& host, int64_t max_age_seconds) {
+  std::error_code ignored;
+  if (!e.is_regular_file(ignored)) return false;
+  // Every temporary's name holds ".tmp.": the other files (thousands, in a long history's
+  // release folders) skip the regular expressions.
+  const std::string name = e.path().filename().string();
+  if (name.find(".tmp.") == std::string::npos) return false;
+  const auto t = parse_temporary_name(name);
+  return t && is_stale(e.path(), *t, host, max_age_seconds) && fs::remove(e.path(), ignored);
+}
+
+// `dir` and, when `recursive`, its subfolders but those in `left_alone` (absolute or relative
+// as `dir` is, compared as paths).
+size_t sweep(const std::string& dir, bool recursive, const std::set<fs::path>& left_alone, int64_t max_age_seconds) {
   const std::string host = temporary_host();
   size_t removed = 0;
   std::error_code ec;
-  auto visit = [&](const fs::directory_entry& e) {
-    std::error_code ignored;
-    if (!e.is_regular_file(ignored)) return;
-    // Every temporary's name holds ".tmp.": the other files (thousands, in a long history's
-    // release folders) skip the regular expressions.
-    const std::string name = e.path().filename().string();
-    if (name.find(".tmp.") == std::string::npos) return;
-    const auto t = parse_temporary_name(name);
-    if (t && is_stale(e.path(), *t, host, max_age_seconds) && fs::remove(e.path(), ignored)) ++removed;
-  };
   // Best effort: a folder that cannot be listed has nothing we could remove anyway.
   if (recursive) {
     for (fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec), end;
-         !ec && it != end; it.increment(ec))
-      visit(*it);
+         !ec && it != end; it.increment(ec)) {
+      std::error_code ignored;
+      if (!left_alone.empty() && it->is_directory(ignored) && left_alone.count(it->path())) {
+        it.disable_recursion_pending();
+        continue;
+      }
+      removed += remove_if_stale(*it, host, max_age_seconds);
+    }
   } else {
-    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) visit(*it);
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+      removed += remove_if_stale(*it, host, max_age_seconds);
   }
   return removed;
+}
+
+}  // namespace
+
+size_t remove_stale_temporaries(const std::string& dir, bool recursive, int64_t max_age_seconds) {
+  return sweep(dir, recursive, {}, max_age_seconds);
+}
+
+size_t remove_stale_temporaries(const std::string& dir, const std::set<std::string>& left_alone,
+                                int64_t max_age_seconds) {
+  std::set<fs::path> paths;
+  for (const auto& sub : left_alone) paths.insert(fs::path(dir) / sub);
+  return sweep(dir, true, paths, max_age_seconds);
 }
 
 }  // namespace nl

@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 
 namespace nl {
@@ -45,5 +46,11 @@ std::string temporary_host();
 // node's processes cannot be asked). Older names count only for our own kinds of file
 // (.csv, .yaml, .json, .nlcov, .gpkg). Returns how many were removed; never throws.
 size_t remove_stale_temporaries(const std::string& dir, bool recursive, int64_t max_age_seconds = 24 * 3600);
+
+// The same through `dir` and its subfolders, except the subfolders in `left_alone` (paths under
+// `dir`, e.g. "releases/2021-04"), which are not listed at all: the caller knows they hold no
+// temporary of ours (see BatchRun::prepare_output).
+size_t remove_stale_temporaries(const std::string& dir, const std::set<std::string>& left_alone,
+                                int64_t max_age_seconds = 24 * 3600);
 
 }  // namespace nl

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -124,11 +125,21 @@ TEST_CASE("release history: the clean-up of temporaries does not list the folder
   const std::string in_panel = out + "/panel/county.csv.tmp" + dead;
   const std::string on_top = out + "/manifest.yaml.tmp" + dead;
   for (const auto& p : {in_kept, in_swept, in_panel, on_top}) write(p, "partial");
-  // 2019 left alone (a committed release the run does not redo): 3 of the 4 dead writers' files go.
-  CHECK(remove_stale_temporaries(out, std::set<std::string>{"releases/2019"}) == 3);
+  // releases/2019 left alone (a committed release the run does not redo): 3 of the 4 dead
+  // writers' files go, and the folder is not even listed (the names asked about say so).
+  std::vector<std::string> asked;
+  auto all_but_2019 = [&](const std::string& name) { return asked.push_back(name), name != "2019"; };
+  CHECK(remove_stale_temporaries(out, "releases", all_but_2019) == 3);
+  std::sort(asked.begin(), asked.end());  // in the listing's order, which the file system picks
+  CHECK(asked == std::vector<std::string>{"2019", "2020"});
   CHECK(fs::exists(in_kept));
   for (const auto& p : {in_swept, in_panel, on_top}) CHECK_FALSE(fs::exists(p));
-  // Without it in the list, its temporary is found too (the rule is the caller's, not the sweep's).
-  CHECK(remove_stale_temporaries(out, std::set<std::string>{}) == 1);
+  // Looked into, its temporary is found too (the rule is the caller's, not the sweep's).
+  CHECK(remove_stale_temporaries(out, "releases", [](const std::string&) { return true; }) == 1);
   CHECK_FALSE(fs::exists(in_kept));
+  // A temporary at the top of releases/ (the seen cache's, say) is always swept.
+  const std::string at_top = out + "/releases/.levels.v1.cbor.seen.tmp" + dead;
+  write(at_top, "partial");
+  CHECK(remove_stale_temporaries(out, "releases", [](const std::string&) { return false; }) == 1);
+  CHECK_FALSE(fs::exists(at_top));
 }

@@ -2,8 +2,8 @@
 // release_history.hpp).
 #include "pipeline/app/release_history.hpp"
 
+#include <algorithm>
 #include <filesystem>
-#include <map>
 #include <set>
 
 #include "pipeline/analysis/release_levels.hpp"
@@ -19,10 +19,12 @@ namespace fs = std::filesystem;
 
 std::vector<PanelRelease> panel_releases(const Manifest& manifest, const std::string& out) {
   std::vector<PanelRelease> kept;
-  const std::map<std::string, uint64_t> folders = release_folders(out + "/releases");
+  kept.reserve(manifest.releases.size());
+  const auto folders = release_folders(out + "/releases");  // in id order, as the manifest's map
+  auto folder = folders.begin();
   for (const auto& [id, r] : manifest.releases) {
-    const auto folder = folders.find(id);
-    if (folder == folders.end()) continue;
+    while (folder != folders.end() && folder->first < id) ++folder;
+    if (folder == folders.end() || folder->first != id) continue;
     // The tables in the folder are those of the last good run: a failure since keeps them.
     const std::string* finished = r.state == "done" ? &r.finished
                                   : r.state == "failed" && r.last_good ? &r.last_good->finished
@@ -70,11 +72,15 @@ std::vector<PlannedRelease> plan_against_history(const std::vector<ReleaseFile>&
 
 void remove_stale_output_temporaries(const std::string& out, const Manifest& manifest,
                                      const std::vector<PlannedRelease>& plan) {
-  std::set<std::string> left_alone;
-  for (const PanelRelease& r : panel_releases(manifest, out)) left_alone.insert("releases/" + r.id);
+  const std::vector<PanelRelease> committed = panel_releases(manifest, out);  // in id order
+  std::set<std::string> redone;
   for (const PlannedRelease& p : plan)
-    if (p.action != ReleaseAction::unchanged) left_alone.erase("releases/" + p.release.id);
-  remove_stale_temporaries(out, left_alone);
+    if (p.action != ReleaseAction::unchanged) redone.insert(p.release.id);
+  remove_stale_temporaries(out, "releases", [&](const std::string& name) {
+    const auto it = std::lower_bound(committed.begin(), committed.end(), name,
+                                     [](const PanelRelease& r, const std::string& id) { return r.id < id; });
+    return it == committed.end() || it->id != name || redone.count(name);
+  });
 }
 
 namespace {

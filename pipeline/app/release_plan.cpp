@@ -101,8 +101,9 @@ std::vector<PlannedRelease> plan_releases(const std::vector<ReleaseFile>& releas
                                           const std::function<bool(const std::string& id)>& has_levels_record,
                                           const PlanOptions& options) {
   std::vector<PlannedRelease> plan;
+  plan.reserve(releases.size());  // a long history's ReleaseFiles are copied once, not at each growth
   for (const auto& r : releases) {
-    PlannedRelease p{r, ReleaseAction::new_release, ""};
+    PlannedRelease& p = plan.emplace_back(PlannedRelease{r, ReleaseAction::new_release, ""});
     const auto it = manifest.releases.find(r.id);
     if (options.force) p.action = ReleaseAction::forced;
     else if (it == manifest.releases.end()) p.action = ReleaseAction::new_release;
@@ -110,7 +111,6 @@ std::vector<PlannedRelease> plan_releases(const std::vector<ReleaseFile>& releas
     else if (it->second.settings != settings) p.action = ReleaseAction::settings_changed;
     else if (!has_levels_record(r.id)) p.action = ReleaseAction::tables_missing;
     else compare_inputs(p, it->second, options.verify);
-    plan.push_back(p);
   }
   return plan;
 }

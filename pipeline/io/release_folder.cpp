@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "pipeline/io/output_file.hpp"
@@ -50,14 +51,15 @@ void remove_stale_staging(const std::string& releases_dir) {
   }
 }
 
-std::map<std::string, uint64_t> release_folders(const std::string& releases_dir) {
-  std::map<std::string, uint64_t> names;
+std::vector<std::pair<std::string, uint64_t>> release_folders(const std::string& releases_dir) {
+  std::vector<std::pair<std::string, uint64_t>> names;
   // readdir, not std::filesystem: the entry's inode number (d_ino) is part of the listing.
   DIR* dir = ::opendir(releases_dir.c_str());
   if (!dir) return names;
   while (const dirent* e = ::readdir(dir))
-    if (e->d_name[0] != '.') names.emplace(e->d_name, static_cast<uint64_t>(e->d_ino));
+    if (e->d_name[0] != '.') names.emplace_back(e->d_name, static_cast<uint64_t>(e->d_ino));
   ::closedir(dir);
+  std::sort(names.begin(), names.end());
   return names;
 }
 

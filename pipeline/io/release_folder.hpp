@@ -2,8 +2,9 @@
 // and swapped in whole, so a reader sees all its new tables or all its old ones, never a mix.
 #pragma once
 #include <cstdint>
-#include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace nl {
 
@@ -32,7 +33,8 @@ void remove_stale_staging(const std::string& releases_dir);
 // The names in releases_dir but its hidden ones (staging, set aside): the releases with a folder,
 // from one listing instead of one lookup per release of a long history, each with its folder's
 // inode number, which the listing gives without a stat. A commit swaps in a folder made beside
-// the old one, so a redone release's folder has another number. Empty if releases_dir is absent.
-std::map<std::string, uint64_t> release_folders(const std::string& releases_dir);
+// the old one, so a redone release's folder has another number. In name order; empty if
+// releases_dir is absent.
+std::vector<std::pair<std::string, uint64_t>> release_folders(const std::string& releases_dir);
 
 }  // namespace nl

@@ -1038,7 +1038,8 @@ TEST_CASE("bad input: a failed re-run keeps the last good tables in the panel an
     }
     // The kept tables and the panel are the good run's, byte for byte.
     for (const auto& [path, bytes] : good) {
-      if (path == "manifest.yaml" || path == ".lock") continue;
+      // The cache of the release folders looked into follows them (a failed release's stays).
+      if (path == "manifest.yaml" || path == ".lock" || path == "releases/.levels.v1.cbor.seen") continue;
       CAPTURE(path);
       CHECK(read_file(b.out + "/" + path) == bytes);
     }

@@ -56,14 +56,23 @@ nl::ReleaseLevels record(const std::string& id, const Units& units) {
   return r;
 }
 
-// An output folder the store works on: levels records written as a run commits them.
+// An output folder the store works on: levels records written as a run commits them, each
+// commit a new version of the release's tables (the run's is its folder's inode and finish time).
 struct Out {
   std::string dir;
+  std::map<std::string, int> commits;  // per release
   explicit Out(const std::string& name) : dir(temp_dir(name)) { nl::make_directories(dir + "/panel"); }
-  void put(const std::string& id, const Units& units) const {
+  void put(const std::string& id, const Units& units) {
     nl::make_directories(dir + "/releases/" + id);
     nl::write_file_atomically(dir + "/releases/" + id + "/" + nl::kReleaseLevelsFile,
                               nl::encode_release_levels(record(id, units)));
+    ++commits[id];
+  }
+  // `ids` with their versions, as the run hands them to the store.
+  std::vector<nl::PanelRelease> releases(const std::vector<std::string>& ids) {
+    std::vector<nl::PanelRelease> r;
+    for (const auto& id : ids) r.push_back({id, "commit " + std::to_string(commits[id])});
+    return r;
   }
   std::string table(const std::string& name) const { return nl::read_whole_file(dir + "/panel/" + name).value_or("?"); }
 };
@@ -98,7 +107,7 @@ void check_same_as_from_scratch(const Out& incremental, const std::vector<std::s
     std::filesystem::copy_file(incremental.dir + "/releases/" + id + "/" + nl::kReleaseLevelsFile,
                                scratch.dir + "/releases/" + id + "/" + nl::kReleaseLevelsFile);
   }
-  const nl::ConvergenceUpdate u = nl::update_convergence_tables(scratch.dir, c, ids);
+  const nl::ConvergenceUpdate u = nl::update_convergence_tables(scratch.dir, c, scratch.releases(ids));
   CHECK(u.rebuilt);
   CHECK(u.records_decoded == ids.size());
   for (const char* t : {"convergence.csv", "growth_county.csv"}) {
@@ -122,13 +131,13 @@ std::vector<std::string> row(const std::string& csv, const std::string& kind, co
 }  // namespace
 
 TEST_CASE("convergence store: run by run, each new release decodes its record only and the tables equal a from-scratch run") {
-  const Out out("conv-store-daily");
+  Out out("conv-store-daily");
   const auto c = config();
   const auto ids = years(2001, 2010);
   for (size_t k = 0; k < ids.size(); ++k) {
     out.put(ids[k], units_of(static_cast<int>(k)));
     const std::vector<std::string> so_far(ids.begin(), ids.begin() + static_cast<long>(k) + 1);
-    const nl::ConvergenceUpdate u = nl::update_convergence_tables(out.dir, c, so_far);
+    const nl::ConvergenceUpdate u = nl::update_convergence_tables(out.dir, c, out.releases(so_far));
     // One record (the new release's), no stored part of an older release, no rebuild after the first.
     CHECK(u.records_decoded == 1);
     CHECK(u.parts_read == 0);
@@ -147,7 +156,7 @@ TEST_CASE("convergence store: run by run, each new release decodes its record on
   CHECK(sigma[8] == "9");
   CHECK(sigma[9] == "0");
   // A run with nothing new reads nothing but the state.
-  const nl::ConvergenceUpdate again = nl::update_convergence_tables(out.dir, c, ids);
+  const nl::ConvergenceUpdate again = nl::update_convergence_tables(out.dir, c, out.releases(ids));
   CHECK(again.records_decoded == 0);
   CHECK(again.parts_read == 0);
   CHECK_FALSE(again.rebuilt);
@@ -155,15 +164,15 @@ TEST_CASE("convergence store: run by run, each new release decodes its record on
 }
 
 TEST_CASE("convergence store: a redone release, a unit gone missing or dark, a removed release: rebuilt as from scratch") {
-  const Out out("conv-store-changes");
+  Out out("conv-store-changes");
   const auto c = config();
   auto ids = years(2001, 2005);
   for (size_t k = 0; k < ids.size(); ++k) out.put(ids[k], units_of(static_cast<int>(k)));
-  nl::update_convergence_tables(out.dir, c, ids);
+  nl::update_convergence_tables(out.dir, c, out.releases(ids));
 
   // 2003 redone with other values: only its record is decoded, the other four come from parts.
   out.put("2003", units_of(2, 0.5));
-  nl::ConvergenceUpdate u = nl::update_convergence_tables(out.dir, c, ids);
+  nl::ConvergenceUpdate u = nl::update_convergence_tables(out.dir, c, out.releases(ids));
   CHECK(u.rebuilt);
   CHECK(u.records_decoded == 1);
   CHECK(u.parts_read == 4);
@@ -174,7 +183,7 @@ TEST_CASE("convergence store: a redone release, a unit gone missing or dark, a r
   without_c.erase(without_c.begin() + 2);
   out.put("2006", without_c);
   ids.push_back("2006");
-  u = nl::update_convergence_tables(out.dir, c, ids);
+  u = nl::update_convergence_tables(out.dir, c, out.releases(ids));
   CHECK(u.rebuilt);
   CHECK(u.records_decoded == 1);
   CHECK(u.parts_read == 6);  // the five before, and 2006's own part written a moment before
@@ -189,7 +198,7 @@ TEST_CASE("convergence store: a redone release, a unit gone missing or dark, a r
   dark_e.emplace_back("x", 3.0);
   out.put("2007", dark_e);
   ids.push_back("2007");
-  u = nl::update_convergence_tables(out.dir, c, ids);
+  u = nl::update_convergence_tables(out.dir, c, out.releases(ids));
   CHECK(u.rebuilt);
   const auto sigma = row(out.table("convergence.csv"), "sigma", "2007", "sd_log_brightness");
   CHECK(sigma[8] == "7");  // a, b, d, f, g, h, i
@@ -203,7 +212,7 @@ TEST_CASE("convergence store: a redone release, a unit gone missing or dark, a r
   with_y.emplace_back("y", 2.0);
   out.put("2008", with_y);
   ids.push_back("2008");
-  u = nl::update_convergence_tables(out.dir, c, ids);
+  u = nl::update_convergence_tables(out.dir, c, out.releases(ids));
   CHECK_FALSE(u.rebuilt);
   CHECK(u.records_decoded == 1);
   CHECK(row(out.table("convergence.csv"), "sigma", "2008", "sd_log_brightness")[9] == "4");
@@ -211,7 +220,7 @@ TEST_CASE("convergence store: a redone release, a unit gone missing or dark, a r
 
   // 2004 removed: rebuilt from the remaining parts, no record decoded.
   ids.erase(ids.begin() + 3);
-  u = nl::update_convergence_tables(out.dir, c, ids);
+  u = nl::update_convergence_tables(out.dir, c, out.releases(ids));
   CHECK(u.rebuilt);
   CHECK(u.records_decoded == 0);
   CHECK(u.parts_read == ids.size());
@@ -220,13 +229,13 @@ TEST_CASE("convergence store: a redone release, a unit gone missing or dark, a r
 }
 
 TEST_CASE("convergence store: other settings or a damaged store rebuild from the records, and the GDP elasticity pools every release") {
-  const Out out("conv-store-settings");
+  Out out("conv-store-settings");
   auto c = config(true);
   const auto ids = years(2001, 2006);
   for (size_t k = 0; k < ids.size(); ++k) {
     out.put(ids[k], units_of(static_cast<int>(k)));
     const std::vector<std::string> so_far(ids.begin(), ids.begin() + static_cast<long>(k) + 1);
-    nl::update_convergence_tables(out.dir, c, so_far);
+    nl::update_convergence_tables(out.dir, c, out.releases(so_far));
   }
   // With GDP every release's values are read (from parts), and the tables still equal a fresh run's:
   // 5 units with GDP × 6 releases pooled, the 6 pairs of each of f, g, h, i left out.
@@ -238,7 +247,7 @@ TEST_CASE("convergence store: other settings or a damaged store rebuild from the
 
   // Another min_valid_fraction: every stored value may differ, so every record is read again.
   c.min_valid_fraction = 0.25;
-  nl::ConvergenceUpdate u = nl::update_convergence_tables(out.dir, c, ids);
+  nl::ConvergenceUpdate u = nl::update_convergence_tables(out.dir, c, out.releases(ids));
   CHECK(u.rebuilt);
   CHECK(u.records_decoded == ids.size());
   check_same_as_from_scratch(out, ids, c);
@@ -247,7 +256,7 @@ TEST_CASE("convergence store: other settings or a damaged store rebuild from the
   const std::string state = out.dir + "/panel/.convergence/state.v1.cbor";
   const std::string bytes = nl::read_whole_file(state).value();
   nl::write_file_atomically(state, bytes.substr(0, bytes.size() / 2));
-  u = nl::update_convergence_tables(out.dir, c, ids);
+  u = nl::update_convergence_tables(out.dir, c, out.releases(ids));
   CHECK(u.rebuilt);
   CHECK(u.records_decoded == 0);
   check_same_as_from_scratch(out, ids, c);

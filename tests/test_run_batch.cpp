@@ -892,6 +892,7 @@ TEST_CASE("run: --only and --force") {
     for (const auto& [p, s] : forced) {
       CAPTURE(p);
       if (p == "2021-03/provenance.json") continue;  // rewritten: new timings
+      if (p == ".levels.v1.cbor.seen") continue;     // a cache of the folders looked into: it follows them
       if (p.rfind("2021-03/", 0) == 0) CHECK(now.at(p).bytes == s.bytes);  // redone, same numbers
       else CHECK(now.at(p) == s);                                           // untouched
     }

@@ -13,8 +13,11 @@
 
 #include "pipeline/analysis/hu_line.hpp"
 #include "pipeline/analysis/release_analysis.hpp"
+#include "pipeline/analysis/release_levels.hpp"
 #include "pipeline/app/batch_run.hpp"
+#include "pipeline/app/levels_records_seen.hpp"
 #include "pipeline/app/panel_outputs.hpp"
+#include "pipeline/app/release_history.hpp"
 #include "pipeline/app/release_plan.hpp"
 #include "pipeline/app/settings_fingerprint.hpp"
 #include "pipeline/app/zonal_command.hpp"
@@ -90,7 +93,9 @@ TEST_CASE("stages: planning gives each release the action its manifest record ca
   const std::string r6_sha = m.releases["r6"].inputs[0].sha256;
   write(rel[5].path, "r6, re-processed");          // another size: changed
   m.releases["r7"].inputs[0].mtime_ns -= 1000;      // touched, same bytes: unchanged
-  const auto plan = plan_releases(rel, m, "S", releases_dir, {});
+  // The lookup the run makes (through LevelsRecordsSeen, which decides when to make it).
+  auto in_folder = [&](const std::string& id) { return fs::exists(releases_dir + "/" + id + "/" + kReleaseLevelsFile); };
+  const auto plan = plan_releases(rel, m, "S", in_folder, {});
   const std::map<std::string, std::string> expected{{"r1", "new"},           {"r2", "retry"},
                                                     {"r3", "settings-changed"}, {"r4", "tables-missing"},
                                                     {"r5", "unchanged"},      {"r6", "changed"},
@@ -101,15 +106,15 @@ TEST_CASE("stages: planning gives each release the action its manifest record ca
   CHECK(m.releases["r7"].inputs[0].mtime_ns == stamp_file(rel[6].path, false).mtime_ns);
 
   SUBCASE("--force redoes every release") {
-    for (const auto& p : plan_releases(rel, m, "S", releases_dir, {true, false}))
+    for (const auto& p : plan_releases(rel, m, "S", in_folder, {true, false}))
       CHECK(p.action == ReleaseAction::forced);
   }
   SUBCASE("--verify finds a file replaced by one of the same size and mtime") {
     const auto before = fs::last_write_time(rel[4].path);
     write(rel[4].path, "R5");  // same size as "r5"
     fs::last_write_time(rel[4].path, before);
-    CHECK(actions(plan_releases(rel, m, "S", releases_dir, {}))["r5"] == "unchanged");
-    CHECK(actions(plan_releases(rel, m, "S", releases_dir, {false, true}))["r5"] == "changed");
+    CHECK(actions(plan_releases(rel, m, "S", in_folder, {}))["r5"] == "unchanged");
+    CHECK(actions(plan_releases(rel, m, "S", in_folder, {false, true}))["r5"] == "changed");
   }
 }
 
@@ -334,7 +339,7 @@ TEST_CASE("stages: the panel stacks the releases' tables under one header, in re
     write(out + "/releases/" + id + "/county.csv", std::string("release,code\n") + id + ",a\n" + id + ",b\n");
     write(out + "/releases/" + id + "/city.csv", std::string("release,code\n") + id + ",A\n");
   }
-  write_panel_tables(out, cfg, {"2019", "2020"});
+  write_panel_tables(out, cfg, {{"2019", "1"}, {"2020", "1"}});
   CHECK(slurp(out + "/panel/county.csv") == "release,code\n2019,a\n2019,b\n2020,a\n2020,b\n");
   CHECK(slurp(out + "/panel/city.csv") == "release,code\n2019,A\n2020,A\n");
   write_panel_tables(out, cfg, {});  // no release backs a panel any more
@@ -354,35 +359,55 @@ TEST_CASE("stages: a new release is appended to the panel, which is rebuilt when
     REQUIRE(::stat(path.c_str(), &st) == 0);
     return st.st_ino;
   };
+  // The releases as the run knows them: ids with their tables' versions (here by hand: "v1", then
+  // "v2" for a release redone), which is all the panel compares.
+  std::map<std::string, std::string> version;
+  auto releases = [&](std::initializer_list<const char*> ids) {
+    std::vector<PanelRelease> r;
+    for (const char* id : ids) r.push_back({id, version.count(id) ? version[id] : "v1"});
+    return r;
+  };
   const std::string panel = out + "/panel/county.csv";
   release("2019", "5");
   release("2020", "6");
-  write_panel_tables(out, cfg, {"2019", "2020"});
+  write_panel_tables(out, cfg, releases({"2019", "2020"}));
   const auto first = inode(panel);
   // A third release: its rows appended to the same file (same inode), the whole equal to a
   // stacking from scratch.
   release("2021", "7");
-  write_panel_tables(out, cfg, {"2019", "2020", "2021"});
+  write_panel_tables(out, cfg, releases({"2019", "2020", "2021"}));
   CHECK(inode(panel) == first);
   CHECK(slurp(panel) == "release,code,v\n2019,a,5\n2019,b,1\n2020,a,6\n2020,b,1\n2021,a,7\n2021,b,1\n");
   CHECK(slurp(out + "/panel/city.csv") == "release,code\n2019,A\n2020,A\n2021,A\n");
   // Nothing new: the panel is left alone.
-  write_panel_tables(out, cfg, {"2019", "2020", "2021"});
+  write_panel_tables(out, cfg, releases({"2019", "2020", "2021"}));
   CHECK(inode(panel) == first);
-  // 2020 redone with another value (its table replaced): the panel is written whole again.
-  fs::remove(out + "/releases/2020/county.csv");
+  // A table of an old release edited by hand, its version unchanged: the panel is not told (it
+  // looks into no old release's folder; README, "A daily job") and keeps the rows the run wrote...
+  write(out + "/releases/2019/county.csv", "release,code,v\n2019,a,edited\n2019,b,1\n");
+  write_panel_tables(out, cfg, releases({"2019", "2020", "2021"}));
+  CHECK(inode(panel) == first);
+  CHECK(slurp(panel) == "release,code,v\n2019,a,5\n2019,b,1\n2020,a,6\n2020,b,1\n2021,a,7\n2021,b,1\n");
+  // ...until `run --verify` stacks every table again from the folders.
+  write_panel_tables(out, cfg, releases({"2019", "2020", "2021"}), true);
+  CHECK(slurp(panel) == "release,code,v\n2019,a,edited\n2019,b,1\n2020,a,6\n2020,b,1\n2021,a,7\n2021,b,1\n");
+  release("2019", "5");
+  write_panel_tables(out, cfg, releases({"2019", "2020", "2021"}), true);
+  const auto restacked = inode(panel);
+  // 2020 redone with another value (a new version): the panel is written whole again.
   release("2020", "60");
-  write_panel_tables(out, cfg, {"2019", "2020", "2021"});
-  CHECK(inode(panel) != first);
+  version["2020"] = "v2";
+  write_panel_tables(out, cfg, releases({"2019", "2020", "2021"}));
+  CHECK(inode(panel) != restacked);
   CHECK(slurp(panel) == "release,code,v\n2019,a,5\n2019,b,1\n2020,a,60\n2020,b,1\n2021,a,7\n2021,b,1\n");
   // An append cut short (the file shorter than its record says): written whole on the next run.
   fs::resize_file(panel, fs::file_size(panel) - 4);
   release("2022", "8");
-  write_panel_tables(out, cfg, {"2019", "2020", "2021", "2022"});
+  write_panel_tables(out, cfg, releases({"2019", "2020", "2021", "2022"}));
   CHECK(slurp(panel) == "release,code,v\n2019,a,5\n2019,b,1\n2020,a,60\n2020,b,1\n2021,a,7\n2021,b,1\n"
                         "2022,a,8\n2022,b,1\n");
   // A release dropped from the list (its raster deleted and its record gone): written whole.
-  write_panel_tables(out, cfg, {"2019", "2021", "2022"});
+  write_panel_tables(out, cfg, releases({"2019", "2021", "2022"}));
   CHECK(slurp(panel) == "release,code,v\n2019,a,5\n2019,b,1\n2021,a,7\n2021,b,1\n2022,a,8\n2022,b,1\n");
 }
 
@@ -468,4 +493,55 @@ TEST_CASE("stages: a run that fails a release says so through the diagnostics si
     if (severity == Severity::error) errors.push_back(message);
   REQUIRE(errors.size() == 1);
   CHECK(errors[0] == "1 release(s) failed; see " + dir + "/out/manifest.yaml");
+}
+
+TEST_CASE("stages: a run looks into an old release's folder once per version of it, and redoes one whose folder or record is gone") {
+  // Two releases (the sample raster as 2008 and 2009) and the actions each run takes, read from
+  // its log ("release 2009 (2/2, tables-missing): done in ...").
+  const std::string dir = temp_dir("stages-history"), out = dir + "/out";
+  fs::create_directories(dir + "/rel");
+  for (const char* year : {"2008", "2009"})
+    fs::create_symlink(std::string(NIGHTLIGHTS_SOURCE_DIR) + "/samples/dmsp-2008-5arcmin.tif",
+                       dir + "/rel/dmsp-" + year + "-5arcmin.tif");
+  write(dir + "/run.yaml", sample_tables_config(out, dir + "/rel/dmsp-*-5arcmin.tif"));
+  auto run = [&](bool verify) {
+    BatchOptions b;
+    b.config = dir + "/run.yaml";
+    b.verify = verify;
+    std::map<std::string, std::string> done;
+    const ScopedDiagnosticsSink sink([&](Severity, const std::string& m) {
+      const auto open = m.find(", "), close = m.find("): done in");
+      if (m.rfind("release ", 0) == 0 && open != std::string::npos && close != std::string::npos)
+        done[m.substr(8, m.find(' ', 8) - 8)] = m.substr(open + 2, close - open - 2);
+    });
+    REQUIRE(run_batch(b) == 0);
+    return done;
+  };
+  using Done = std::map<std::string, std::string>;
+  const std::string seen = levels_records_seen_path(out), record = std::string("/") + kReleaseLevelsFile;
+  auto version = [&](const std::string& id) {  // independently: the folder's inode, the manifest's time
+    struct stat st {};
+    REQUIRE(::stat((out + "/releases/" + id).c_str(), &st) == 0);
+    return id + "\t" + std::to_string(st.st_ino) + " " + load_manifest(out + "/manifest.yaml").releases.at(id).finished;
+  };
+  CHECK(run(false) == Done{{"2008", "new"}, {"2009", "new"}});
+  // The next run looks both records up (each folder's version is new) and remembers them.
+  CHECK(run(false).empty());
+  CHECK(slurp(seen) == version("2008") + "\n" + version("2009") + "\n");
+  // A record deleted by hand from a remembered folder is not looked for: nothing is redone...
+  fs::remove(out + "/releases/2009" + record);
+  CHECK(run(false).empty());
+  // ...until --verify looks into every folder, or a reader that needs the record finds it gone.
+  CHECK(run(true) == Done{{"2009", "tables-missing"}});
+  CHECK(slurp(seen) == version("2008") + "\n");  // 2009's new folder: looked up next time
+  fs::remove(out + "/releases/2008" + record);
+  const std::string message = out + "/releases/2008: no " + kReleaseLevelsFile + "; run again to rebuild it";
+  CHECK_THROWS_WITH_AS(throw_missing_levels_record(out, "2008"), message.c_str(), UserError);
+  CHECK(!fs::exists(seen));  // forgotten: the next run looks into every folder
+  CHECK(run(false) == Done{{"2008", "tables-missing"}});
+  // A release folder deleted by hand: the one listing of releases/ notices it.
+  fs::remove_all(out + "/releases/2009");
+  CHECK(run(false) == Done{{"2009", "tables-missing"}});
+  CHECK(run(false).empty());
+  CHECK(slurp(seen) == version("2008") + "\n" + version("2009") + "\n");
 }

@@ -41,11 +41,16 @@ struct Point {
 
 }  // namespace
 
-std::string centre_of_light_csv(const std::string& stacked) {
-  const size_t eol = stacked.find('\n');
-  const auto header = split_csv_line(stacked.substr(0, eol));
+bool has_centre_of_light_columns(const std::string& header_line) {
+  std::string line = header_line.substr(0, header_line.find('\n'));
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  const auto header = split_csv_line(line);
   auto has = [&](const char* c) { return std::find(header.begin(), header.end(), c) != header.end(); };
-  if (!has("light_lon") || !has("light_lat")) return "";
+  return has("light_lon") && has("light_lat");
+}
+
+std::string centre_of_light_csv(const std::string& stacked) {
+  if (!has_centre_of_light_columns(stacked.substr(0, stacked.find('\n')))) return "";
   const CsvTable t = parse_csv_table(stacked, "panel/gaps.csv", "the gap table", {"release", "group", "light_lon", "light_lat"});
   std::vector<std::string> groups;  // in first appearance
   std::map<std::string, std::vector<Point>> by_group;

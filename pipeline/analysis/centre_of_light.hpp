@@ -11,4 +11,8 @@ namespace nl {
 // read from its id (YYYY, YYYY-MM or YYYY-MM-DD: the middle of that year or month or day).
 std::string centre_of_light_csv(const std::string& stacked_gaps_csv);
 
+// Whether a gap table with this header line has the centre's columns (light_lon, light_lat):
+// without them centre_of_light_csv gives "", so the caller need not read the whole table.
+bool has_centre_of_light_columns(const std::string& header_line);
+
 }  // namespace nl

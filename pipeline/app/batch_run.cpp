@@ -238,7 +238,8 @@ int BatchRun::run() {
   geopackages_ = geopackage_levels_beside_run(cfg_, cluster::is_writer() && !opt_.dry_run);  // needs no release
   load_manifest_checked();
   settings_ = settings_fingerprint(cfg_, manifest_, opt_.verify);
-  const auto plan = plan_releases(releases, manifest_, settings_, out_ + "/releases", {opt_.force, opt_.verify});
+  const auto plan = plan_against_history(releases, manifest_, settings_, out_, {opt_.force, opt_.verify},
+                                         cluster::is_writer() && !opt_.dry_run);
   if (std::any_of(plan.begin(), plan.end(),
                   [](const PlannedRelease& p) { return p.action == ReleaseAction::settings_changed; }))
     log_info("the configuration or the zones changed since some tables were made: those releases are redone");
@@ -283,9 +284,7 @@ void BatchRun::prepare_output(const std::vector<PlannedRelease>& plan) {
     // Remembered mtimes of touched files and zone hashes, so the next run need not hash again.
     save_manifest(manifest_path_, manifest_);
     remove_stale_staging(out_ + "/releases");
-    // Temporaries of jobs killed mid-write (or stopped by a full disk): those of dead processes
-    // on this host, and day-old ones of other hosts; a live job's are never touched.
-    remove_stale_temporaries(out_, true);
+    remove_stale_output_temporaries(out_, manifest_, plan);  // not in the folders it leaves alone
   }
   if (const char* n = std::getenv("NIGHTLIGHTS_TEST_SIGTERM_AFTER_WINDOWS")) sigterm_after_windows_ = std::atoll(n);
   std::signal(SIGTERM, on_signal);
@@ -519,12 +518,12 @@ void BatchRun::record_failure(const ReleaseFile& release, const std::string& rea
 void BatchRun::write_run_outputs() {
   if (!cluster::is_writer()) return;
   const auto done = panel_releases(manifest_, out_);
-  write_panel_tables(out_, cfg_, done);
+  write_panel_tables(out_, cfg_, done, opt_.verify);  // --verify: stacked again from every folder
   if (cfg_.convergence.enabled) write_convergence_tables(out_, cfg_, done);
 #ifdef NIGHTLIGHTS_WITH_CAIRO
   if (cfg_.output.pictures && fs::exists(out_ + "/panel")) write_run_report(out_, cfg_);
 #endif
-  if (!done.empty() && geopackages_) write_level_geopackages(out_, cfg_, done.back(), geopackages_->take());
+  if (!done.empty() && geopackages_) write_level_geopackages(out_, cfg_, done.back().id, geopackages_->take());
 }
 
 }  // namespace

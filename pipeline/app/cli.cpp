@@ -134,7 +134,9 @@ CLI::App* add_run_command(CLI::App& app, RunArgs& a) {
   run->add_option("--releases", a.b.releases_glob, "glob of release files, overriding releases.files")
       ->type_name("GLOB");
   run->add_flag("--no-wait", a.b.no_wait, "when another run holds the output folder's lock, refuse instead of waiting");
-  run->add_flag("--verify", a.b.verify, "hash every input, also those whose size and mtime are unchanged (slower)");
+  run->add_flag("--verify", a.b.verify,
+                "hash every input, also those whose size and mtime are unchanged, and look into every release "
+                "folder (slower)");
   run->add_option("--threads", a.b.threads, "OpenMP threads (default: the config's, else all cores)")
       ->check(CLI::Range(1, 65536).description(""))->type_name("N");
   run->add_flag("-q,--quiet", a.quiet, "no progress lines or summary");

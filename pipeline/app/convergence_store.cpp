@@ -3,10 +3,6 @@
 // full rebuild would give bit for bit (analysis/convergence_state).
 #include "pipeline/app/convergence_store.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -16,6 +12,7 @@
 #include "pipeline/analysis/convergence_state.hpp"
 #include "pipeline/analysis/convergence_tables.hpp"
 #include "pipeline/analysis/release_levels.hpp"
+#include "pipeline/app/levels_records_seen.hpp"
 #include "pipeline/io/diagnostics.hpp"
 #include "pipeline/io/output_file.hpp"
 
@@ -26,8 +23,9 @@ using json = nlohmann::json;
 
 namespace {
 
-// Bumped when what the store keeps, or how level_values reads a record, changes.
-constexpr int kStoreVersion = 1;
+// Bumped when what the store keeps, or how level_values reads a record, changes. 2: a release's
+// stamp is its tables' version (PanelRelease), no longer its levels record's stat.
+constexpr int kStoreVersion = 2;
 
 // Everything a stored value depends on besides its release's levels record: the build (a new
 // build may read records differently), the record's version and accumulator layout, the
@@ -40,17 +38,6 @@ json store_key(const RunConfig& config) {
           {"accumulator_layout", accumulator_layout_signature()},
           {"min_valid_fraction", config.min_valid_fraction},
           {"levels", config.convergence.levels}};
-}
-
-// The levels record's size, modification time (ns) and inode, by one stat relative to the
-// releases folder: a redone release's record is a new file (its folder is swapped in whole), so
-// its stamp differs even when its size does not. Empty when the record is missing.
-std::string record_stamp(int releases_fd, const std::string& id) {
-  struct stat st {};
-  const std::string rel = id + "/" + kReleaseLevelsFile;
-  if (releases_fd < 0 || ::fstatat(releases_fd, rel.c_str(), &st, 0) != 0) return "";
-  return std::to_string(st.st_size) + " " + std::to_string(st.st_mtim.tv_sec) + "." +
-         std::to_string(st.st_mtim.tv_nsec) + " " + std::to_string(st.st_ino);
 }
 
 std::optional<json> read_cbor(const std::string& path) {
@@ -70,14 +57,12 @@ void write_cbor(const std::string& path, const json& j) {
 
 class ConvergenceStore {
  public:
-  ConvergenceStore(const std::string& out, const RunConfig& config, const std::vector<std::string>& ids)
-      : out_(out), dir_(out + "/panel/.convergence"), config_(config), ids_(ids), key_(store_key(config)) {
-    const int fd = ::open((out + "/releases").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    for (const auto& id : ids) stamps_.push_back(record_stamp(fd, id));
-    if (fd >= 0) ::close(fd);
-    for (size_t i = 0; i < ids.size(); ++i)
-      if (stamps_[i].empty())
-        throw UserError(out + "/releases/" + ids[i] + ": no " + kReleaseLevelsFile + "; run again to rebuild it");
+  // A release's stamp is its tables' version: a redone release's differs, and no release's
+  // folder is looked into to learn it.
+  ConvergenceStore(const std::string& out, const RunConfig& config, const std::vector<PanelRelease>& releases)
+      : out_(out), dir_(out + "/panel/.convergence"), config_(config), ids_(release_ids(releases)),
+        key_(store_key(config)) {
+    for (const auto& r : releases) stamps_.push_back(r.version);
   }
 
   ConvergenceUpdate update() {
@@ -126,8 +111,7 @@ class ConvergenceStore {
       }
     }
     const auto record = read_release_levels(out_, ids_[i]);
-    if (!record)
-      throw UserError(out_ + "/releases/" + ids_[i] + ": no " + kReleaseLevelsFile + "; run again to rebuild it");
+    if (!record) throw_missing_levels_record(out_, ids_[i]);
     ++stats_.records_decoded;
     std::vector<LevelValues> v;
     json stored = json::array();
@@ -229,9 +213,9 @@ class ConvergenceStore {
 
   const std::string out_, dir_;
   const RunConfig& config_;
-  const std::vector<std::string>& ids_;
+  const std::vector<std::string> ids_;
   const json key_;
-  std::vector<std::string> stamps_;               // [release]: its levels record's stamp
+  std::vector<std::string> stamps_;               // [release]: its tables' version
   std::vector<ConvergenceState> states_;          // [level]
   std::vector<std::vector<LevelValues>> all_;     // [level][release], when every release was read
   ConvergenceUpdate stats_;
@@ -240,9 +224,9 @@ class ConvergenceStore {
 }  // namespace
 
 ConvergenceUpdate update_convergence_tables(const std::string& out, const RunConfig& config,
-                                            const std::vector<std::string>& ids) {
-  if (ids.empty()) return {};
-  return ConvergenceStore(out, config, ids).update();
+                                            const std::vector<PanelRelease>& releases) {
+  if (releases.empty()) return {};
+  return ConvergenceStore(out, config, releases).update();
 }
 
 }  // namespace nl

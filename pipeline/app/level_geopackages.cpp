@@ -14,6 +14,7 @@
 #include "pipeline/analysis/levels.hpp"
 #include "pipeline/analysis/release_analysis.hpp"
 #include "pipeline/analysis/release_levels.hpp"
+#include "pipeline/app/levels_records_seen.hpp"
 #include "pipeline/io/diagnostics.hpp"
 #include "pipeline/io/vector_source.hpp"
 #include "pipeline/io/zone_layer.hpp"
@@ -118,7 +119,7 @@ std::vector<GeoPackageLevel> prepare_geopackage_levels(const RunConfig& config, 
 void write_level_geopackages(const std::string& out, const RunConfig& config, const std::string& latest,
                              std::vector<GeoPackageLevel> levels) {
   const auto record = read_release_levels(out, latest);
-  if (!record) throw UserError(out + "/releases/" + latest + ": no " + kReleaseLevelsFile + "; run again to rebuild it");
+  if (!record) throw_missing_levels_record(out, latest);
   for (GeoPackageLevel& level : levels) {
     const TypedTable table = level_table(*record, level.name, config.stats, config.min_valid_fraction);
     write_level_geopackage(out + "/" + level.name + ".gpkg", level.name, level.units, level.srs.get(), table);

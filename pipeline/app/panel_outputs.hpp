@@ -5,16 +5,20 @@
 #include <string>
 #include <vector>
 
+#include "pipeline/app/release_history.hpp"
 #include "pipeline/io/config.hpp"
 
 namespace nl {
 
-// `releases`: ids whose tables are in OUT/releases, in order. With none, the panel is removed
-// (an old one would list releases the manifest no longer backs).
-void write_panel_tables(const std::string& out, const RunConfig& config, const std::vector<std::string>& releases);
+// `releases`: those whose tables are in OUT/releases, in order, with their versions (an old
+// release whose version is unchanged is taken as stacked before, without opening its folder).
+// With none, the panel is removed (an old one would list releases the manifest no longer backs).
+// `restack` (run --verify): every table stacked again from the release folders.
+void write_panel_tables(const std::string& out, const RunConfig& config, const std::vector<PanelRelease>& releases,
+                        bool restack = false);
 
 // panel/convergence.csv and panel/growth_<name>.csv over `releases`.
 void write_convergence_tables(const std::string& out, const RunConfig& config,
-                              const std::vector<std::string>& releases);
+                              const std::vector<PanelRelease>& releases);
 
 }  // namespace nl

@@ -2,22 +2,42 @@
 // release_history.hpp).
 #include "pipeline/app/release_history.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <set>
 
+#include "pipeline/analysis/release_levels.hpp"
+#include "pipeline/app/levels_records_seen.hpp"
 #include "pipeline/app/release_plan.hpp"
 #include "pipeline/io/diagnostics.hpp"
 #include "pipeline/io/release_folder.hpp"
+#include "pipeline/io/temporary_files.hpp"
 
 namespace nl {
 
 namespace fs = std::filesystem;
 
-std::vector<std::string> panel_releases(const Manifest& manifest, const std::string& out) {
+std::vector<PanelRelease> panel_releases(const Manifest& manifest, const std::string& out) {
+  std::vector<PanelRelease> kept;
+  kept.reserve(manifest.releases.size());
+  const auto folders = release_folders(out + "/releases");  // in id order, as the manifest's map
+  auto folder = folders.begin();
+  for (const auto& [id, r] : manifest.releases) {
+    while (folder != folders.end() && folder->first < id) ++folder;
+    if (folder == folders.end() || folder->first != id) continue;
+    // The tables in the folder are those of the last good run: a failure since keeps them.
+    const std::string* finished = r.state == "done" ? &r.finished
+                                  : r.state == "failed" && r.last_good ? &r.last_good->finished
+                                                                       : nullptr;
+    if (finished) kept.push_back({id, std::to_string(folder->second) + " " + *finished});
+  }
+  return kept;
+}
+
+std::vector<std::string> release_ids(const std::vector<PanelRelease>& releases) {
   std::vector<std::string> ids;
-  const std::set<std::string> folders = release_folders(out + "/releases");
-  for (const auto& [id, r] : manifest.releases)
-    if ((r.state == "done" || (r.state == "failed" && r.last_good)) && folders.count(id)) ids.push_back(id);
+  ids.reserve(releases.size());
+  for (const auto& r : releases) ids.push_back(r.id);
   return ids;
 }
 
@@ -27,7 +47,8 @@ std::vector<std::pair<std::string, std::string>> deleted_rasters(const Manifest&
   std::set<std::string> found_ids;
   for (const auto& r : found) found_ids.insert(r.id);
   std::vector<std::pair<std::string, std::string>> ids;
-  for (const auto& id : panel_releases(manifest, out)) {
+  for (const PanelRelease& kept : panel_releases(manifest, out)) {
+    const std::string& id = kept.id;
     const ReleaseRecord& r = manifest.releases.at(id);
     const auto& inputs = r.state == "done" ? r.inputs : r.last_good->inputs;
     if (found_ids.count(id) || inputs.empty() || (!only.empty() && id != only)) continue;
@@ -35,6 +56,31 @@ std::vector<std::pair<std::string, std::string>> deleted_rasters(const Manifest&
     if (!fs::exists(inputs.front().path, ec)) ids.emplace_back(id, inputs.front().path);
   }
   return ids;
+}
+
+std::vector<PlannedRelease> plan_against_history(const std::vector<ReleaseFile>& releases, Manifest& manifest,
+                                                 const std::string& settings, const std::string& out,
+                                                 const PlanOptions& options, bool remember) {
+  LevelsRecordsSeen seen = load_levels_records_seen(manifest, out, options.verify);
+  auto has_record = [&](const std::string& id) {
+    return seen.has_record(id, [&] { return fs::exists(out + "/releases/" + id + "/" + kReleaseLevelsFile); });
+  };
+  std::vector<PlannedRelease> plan = plan_releases(releases, manifest, settings, has_record, options);
+  if (remember) save_levels_records_seen(seen, out);
+  return plan;
+}
+
+void remove_stale_output_temporaries(const std::string& out, const Manifest& manifest,
+                                     const std::vector<PlannedRelease>& plan) {
+  const std::vector<PanelRelease> committed = panel_releases(manifest, out);  // in id order
+  std::set<std::string> redone;
+  for (const PlannedRelease& p : plan)
+    if (p.action != ReleaseAction::unchanged) redone.insert(p.release.id);
+  remove_stale_temporaries(out, "releases", [&](const std::string& name) {
+    const auto it = std::lower_bound(committed.begin(), committed.end(), name,
+                                     [](const PanelRelease& r, const std::string& id) { return r.id < id; });
+    return it == committed.end() || it->id != name || redone.count(name);
+  });
 }
 
 namespace {

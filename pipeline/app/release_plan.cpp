@@ -3,13 +3,10 @@
 
 #include <filesystem>
 
-#include "pipeline/analysis/release_levels.hpp"
 #include "pipeline/io/datacube.hpp"
 #include "pipeline/io/diagnostics.hpp"
 
 namespace nl {
-
-namespace fs = std::filesystem;
 
 const char* action_name(ReleaseAction action) {
   switch (action) {
@@ -100,20 +97,20 @@ void compare_inputs(PlannedRelease& p, ReleaseRecord& record, bool verify) {
 }  // namespace
 
 std::vector<PlannedRelease> plan_releases(const std::vector<ReleaseFile>& releases, Manifest& manifest,
-                                          const std::string& settings, const std::string& releases_dir,
+                                          const std::string& settings,
+                                          const std::function<bool(const std::string& id)>& has_levels_record,
                                           const PlanOptions& options) {
   std::vector<PlannedRelease> plan;
-  // One lookup per release: its typed levels record (present only in a committed folder).
+  plan.reserve(releases.size());  // a long history's ReleaseFiles are copied once, not at each growth
   for (const auto& r : releases) {
-    PlannedRelease p{r, ReleaseAction::new_release, ""};
+    PlannedRelease& p = plan.emplace_back(PlannedRelease{r, ReleaseAction::new_release, ""});
     const auto it = manifest.releases.find(r.id);
     if (options.force) p.action = ReleaseAction::forced;
     else if (it == manifest.releases.end()) p.action = ReleaseAction::new_release;
     else if (it->second.state != "done") p.action = ReleaseAction::retry;
     else if (it->second.settings != settings) p.action = ReleaseAction::settings_changed;
-    else if (!fs::exists(releases_dir + "/" + r.id + "/" + kReleaseLevelsFile)) p.action = ReleaseAction::tables_missing;
+    else if (!has_levels_record(r.id)) p.action = ReleaseAction::tables_missing;
     else compare_inputs(p, it->second, options.verify);
-    plan.push_back(p);
   }
   return plan;
 }

@@ -1,6 +1,7 @@
 // The plan of a run: what to do with each release found on disk, decided by comparing its input
 // files and the settings fingerprint with the manifest's record of the release's last run.
 #pragma once
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -47,8 +48,12 @@ bool same_inputs(const std::vector<FileStamp>& a, const std::vector<FileStamp>& 
 
 // One entry per release, in order. A release touched but not changed (same hashes, new mtime)
 // is unchanged, and its new stamps are written into `manifest` so the next run need not hash.
+// `has_levels_record(id)`: whether the release's committed folder holds its typed levels record
+// (the run asks LevelsRecordsSeen, which looks into a folder once per version of it); asked only
+// of releases done with these settings, and a no redoes the release (tables-missing).
 std::vector<PlannedRelease> plan_releases(const std::vector<ReleaseFile>& releases, Manifest& manifest,
-                                          const std::string& settings, const std::string& releases_dir,
+                                          const std::string& settings,
+                                          const std::function<bool(const std::string& id)>& has_levels_record,
                                           const PlanOptions& options);
 
 }  // namespace nl

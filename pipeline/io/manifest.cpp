@@ -184,7 +184,12 @@ Manifest load_manifest(const std::string& path) {
   const std::optional<std::string> text = read_whole_file(path);
   if (!text) throw UserError(path + ": cannot read the manifest");
   try {
-    return read_manifest(*text);
+    Manifest m = read_manifest(*text);
+    if (!m.texts.empty() && m.texts.size() == m.releases.size()) {  // read entry by entry
+      m.saved_header = text->substr(0, text->rfind("\nreleases:\n") + 11);
+      m.saved_path = path;
+    }
+    return m;
   } catch (const YAML::Exception& e) {
     throw UserError(path + ": the manifest is damaged (" + e.msg +
                     "); move it away to rebuild every release, or restore it from a backup");
@@ -237,7 +242,10 @@ std::string record_yaml(const std::string& id, const ReleaseRecord& r) {
 
 }  // namespace
 
-std::string manifest_yaml(const Manifest& m) {
+namespace {
+
+// The text before the entries ("...\nreleases:\n"); with no release, the whole document.
+std::string header_yaml(const Manifest& m) {
   YAML::Emitter out;
   out << YAML::Comment("panel/ holds the releases in state done and the failed ones with last_good (their earlier "
                        "tables, kept)");
@@ -254,23 +262,55 @@ std::string manifest_yaml(const Manifest& m) {
   emit_stamps(out, "zone_inputs", m.zone_inputs);
   if (m.releases.empty()) {
     out << YAML::Key << "releases" << YAML::Value << YAML::BeginMap << YAML::EndMap << YAML::EndMap;
-    m.texts.clear();
     return std::string(out.c_str()) + "\n";
   }
   out << YAML::EndMap;
-  std::string text = std::string(out.c_str()) + "\nreleases:\n";
-  std::map<std::string, RecordText> texts;
+  return std::string(out.c_str()) + "\nreleases:\n";
+}
+
+// Brings the kept texts up to the records, in place (entries of releases gone dropped, changed
+// ones emitted again): at thousands of releases a new map would allocate and move every entry.
+// Whether any entry's text changed.
+bool update_texts(const Manifest& m) {
+  const size_t before = m.texts.size();
+  std::erase_if(m.texts, [&](const auto& t) { return !m.releases.count(t.first); });
+  bool changed = m.texts.size() != before;
   for (const auto& [id, r] : m.releases) {
-    auto it = m.texts.find(id);
-    RecordText& t = texts[id];
-    if (it != m.texts.end() && it->second.record == r) t = std::move(it->second);
-    else t = RecordText{r, record_yaml(id, r)};
-    text += t.yaml;
+    auto [it, fresh] = m.texts.try_emplace(id);
+    if (!fresh && it->second.record == r) continue;
+    it->second = RecordText{r, record_yaml(id, r)};
+    changed = true;
   }
-  m.texts = std::move(texts);
+  return changed;
+}
+
+}  // namespace
+
+std::string manifest_yaml(const Manifest& m) {
+  std::string text = header_yaml(m);
+  if (update_texts(m)) m.saved_path.clear();  // the texts run ahead of the file now
+  if (m.releases.empty()) {
+    m.texts.clear();
+    return text;
+  }
+  for (const auto& [id, t] : m.texts) text += t.yaml;
   return text;  // ends with the last entry's newline, as a whole document's emission + "\n"
 }
 
-void save_manifest(const std::string& path, const Manifest& m) { write_file_atomically(path, manifest_yaml(m)); }
+void save_manifest(const std::string& path, const Manifest& m) {
+  const std::string header = header_yaml(m);
+  const bool entries_changed = update_texts(m);
+  if (!m.releases.empty() && !entries_changed && path == m.saved_path && header == m.saved_header)
+    return;  // the file holds these bytes already
+  // Written entry by entry, not built as one string: a long history's manifest is ~350 KB, and
+  // each fresh buffer of that size costs a run its page faults.
+  AtomicOutput out(path);
+  out.write(header);
+  if (m.releases.empty()) m.texts.clear();
+  for (const auto& [id, t] : m.texts) out.write(t.yaml);
+  out.commit();
+  m.saved_header = header;
+  m.saved_path = path;
+}
 
 }  // namespace nl

@@ -49,6 +49,10 @@ struct Manifest {
   std::vector<FileStamp> zone_inputs;  // the zone files' last seen stamps and hashes
   std::map<std::string, ReleaseRecord> releases;
   mutable std::map<std::string, RecordText> texts;  // by release id; kept by load and save
+  // What the file at `saved_path` holds, as this process last read or wrote it: this header (the
+  // text before the entries) and then `texts`. A save that would write those bytes again (at
+  // the start of a run that touched nothing) is skipped, without building the text.
+  mutable std::string saved_header, saved_path;
 };
 
 Manifest load_manifest(const std::string& path);  // empty when the file does not exist

@@ -1,8 +1,10 @@
 // Staged release folders (see release_folder.hpp).
 #include "pipeline/io/release_folder.hpp"
 
+#include <dirent.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "pipeline/io/output_file.hpp"
@@ -49,13 +51,15 @@ void remove_stale_staging(const std::string& releases_dir) {
   }
 }
 
-std::set<std::string> release_folders(const std::string& releases_dir) {
-  std::set<std::string> names;
-  std::error_code ec;
-  for (fs::directory_iterator it(releases_dir, ec), end; !ec && it != end; it.increment(ec)) {
-    std::string name = it->path().filename().string();
-    if (name[0] != '.') names.insert(std::move(name));
-  }
+std::vector<std::pair<std::string, uint64_t>> release_folders(const std::string& releases_dir) {
+  std::vector<std::pair<std::string, uint64_t>> names;
+  // readdir, not std::filesystem: the entry's inode number (d_ino) is part of the listing.
+  DIR* dir = ::opendir(releases_dir.c_str());
+  if (!dir) return names;
+  while (const dirent* e = ::readdir(dir))
+    if (e->d_name[0] != '.') names.emplace_back(e->d_name, static_cast<uint64_t>(e->d_ino));
+  ::closedir(dir);
+  std::sort(names.begin(), names.end());
   return names;
 }
 

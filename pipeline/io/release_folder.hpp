@@ -1,8 +1,10 @@
 // A release's output folder, written beside its final place (`releases/.<id>.partial-<pid>`)
 // and swapped in whole, so a reader sees all its new tables or all its old ones, never a mix.
 #pragma once
-#include <set>
+#include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace nl {
 
@@ -29,7 +31,10 @@ class StagedReleaseFolder {
 void remove_stale_staging(const std::string& releases_dir);
 
 // The names in releases_dir but its hidden ones (staging, set aside): the releases with a folder,
-// from one listing instead of one lookup per release of a long history. Empty if it is absent.
-std::set<std::string> release_folders(const std::string& releases_dir);
+// from one listing instead of one lookup per release of a long history, each with its folder's
+// inode number, which the listing gives without a stat. A commit swaps in a folder made beside
+// the old one, so a redone release's folder has another number. In name order; empty if
+// releases_dir is absent.
+std::vector<std::pair<std::string, uint64_t>> release_folders(const std::string& releases_dir);
 
 }  // namespace nl

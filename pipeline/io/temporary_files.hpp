@@ -3,6 +3,7 @@
 // later without ever touching a temporary that a live job on any node is still writing.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -45,5 +46,13 @@ std::string temporary_host();
 // node's processes cannot be asked). Older names count only for our own kinds of file
 // (.csv, .yaml, .json, .nlcov, .gpkg). Returns how many were removed; never throws.
 size_t remove_stale_temporaries(const std::string& dir, bool recursive, int64_t max_age_seconds = 24 * 3600);
+
+// The same through `dir` and its subfolders, but in its subfolder `sub` (e.g. "releases") only
+// the files at its top and the folders that `look_into(name)` says yes to: the caller knows the
+// others hold no temporary of ours (see app/release_history::remove_stale_output_temporaries).
+// `sub` is listed once, with no stat or path built for the folders left alone.
+size_t remove_stale_temporaries(const std::string& dir, const std::string& sub,
+                                const std::function<bool(const std::string& name)>& look_into,
+                                int64_t max_age_seconds = 24 * 3600);
 
 }  // namespace nl

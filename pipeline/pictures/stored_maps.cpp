@@ -10,6 +10,7 @@
 #include "pipeline/analysis/release_levels.hpp"
 #include "pipeline/io/diagnostics.hpp"
 #include "pipeline/io/output_file.hpp"
+#include "pipeline/io/temporary_files.hpp"
 
 namespace nl {
 
@@ -70,6 +71,9 @@ int redraw_release_maps(const std::string& out, const RunConfig& config) {
   std::unique_ptr<ReleaseMaps> maps;
   for (const std::string& id : ids) {
     const std::string dir = out + "/releases/" + id + "/maps", path = dir + "/" + kMapInputsFile;
+    // The one writer into a committed release folder: its own leftovers, should a report be
+    // killed mid-write, are swept here (a run does not look into folders it leaves alone).
+    remove_stale_temporaries(dir, false);
     StoredMapInputs s = decode_map_inputs(read_whole_file(path).value_or(""), path);
     const auto record = read_release_levels(out, id);
     if (!record) throw UserError(out + "/releases/" + id + ": no levels record to redraw the maps from; run again with --force");

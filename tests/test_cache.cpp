@@ -72,15 +72,6 @@ time_t mtime_of(const std::string& path) {
   return st.st_mtime;
 }
 
-// A PID that no process has: a child that has exited and been reaped.
-pid_t dead_pid() {
-  const pid_t child = fork();
-  if (child == 0) _exit(0);
-  REQUIRE(child > 0);
-  REQUIRE(waitpid(child, nullptr, 0) == child);
-  return child;
-}
-
 // `nightlights zonal` in this process (no process start, which dominates a run this small),
 // with stderr captured; a UserError counts as exit code 1.
 CommandResult zonal_in_process(const nl::ZonalCommandOptions& z) {

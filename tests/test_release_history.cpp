@@ -19,6 +19,7 @@
 
 namespace fs = std::filesystem;
 using namespace nl;
+using nl::testsupport::dead_pid;
 using nl::testsupport::temp_dir;
 
 namespace {
@@ -29,15 +30,6 @@ uint64_t inode(const std::string& path) {
   struct stat st {};
   REQUIRE(::stat(path.c_str(), &st) == 0);
   return st.st_ino;
-}
-
-// A PID no process has any more: a reaped child's.
-pid_t dead_pid() {
-  const pid_t child = fork();
-  if (child == 0) _exit(0);
-  REQUIRE(child > 0);
-  REQUIRE(waitpid(child, nullptr, 0) == child);
-  return child;
 }
 
 }  // namespace

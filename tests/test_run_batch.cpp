@@ -1182,10 +1182,7 @@ TEST_CASE("run: temporaries of dead writers in the output folder are removed at 
   const std::string cfg = b.config("run.yaml", {"rel/viirs_ayodhya_*.tif"}, "out");
   const std::string out = b.out("out");
   fs::create_directories(out + "/releases/2021-04");
-  const pid_t child = fork();  // a PID no process has any more: a reaped child's
-  if (child == 0) _exit(0);
-  REQUIRE(child > 0);
-  REQUIRE(waitpid(child, nullptr, 0) == child);
+  const pid_t child = nl::testsupport::dead_pid();
   const std::string host = nl::temporary_host(), t = std::to_string(std::time(nullptr));
   const std::string dead_gpkg = out + "/.hu_line_zones.new.gpkg.tmp." + host + "." + std::to_string(child) + "." + t + ".gpkg";
   const std::string dead_csv = out + "/releases/2021-04/cell.csv.tmp." + host + "." + std::to_string(child) + "." + t;

@@ -4,6 +4,7 @@
 #include <gdal_priv.h>
 #include <gdal_utils.h>
 #include <ogr_spatialref.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <doctest/doctest.h>
@@ -32,6 +33,16 @@ inline std::string shared_data() {
   return NIGHTLIGHTS_SHARED_DATA;
 }
 inline bool have_shared_data() { return fs::exists(shared_data() + "/china-dmsp"); }
+
+// A PID no process has any more: a child that has exited and been reaped (for the clean-up of
+// temporaries left by dead writers).
+inline pid_t dead_pid() {
+  const pid_t child = fork();
+  if (child == 0) _exit(0);
+  REQUIRE(child > 0);
+  REQUIRE(waitpid(child, nullptr, 0) == child);
+  return child;
+}
 
 // A fresh, empty folder per test name, under a per-process folder removed at exit
 // (NIGHTLIGHTS_KEEP_TEST_FILES=1 keeps it for debugging).

@@ -17,14 +17,6 @@ using namespace nl::testsupport;
 
 namespace {
 
-pid_t reaped_child_pid() {
-  const pid_t child = fork();
-  if (child == 0) _exit(0);
-  REQUIRE(child > 0);
-  REQUIRE(waitpid(child, nullptr, 0) == child);
-  return child;
-}
-
 void make_file(const std::string& path, time_t mtime) {
   write_text(path, "partial");
   const struct timespec times[2] = {{mtime, 0}, {mtime, 0}};
@@ -64,7 +56,7 @@ TEST_CASE("temporary files: only those of dead local processes and day-old forei
   fs::create_directories(dir + "/releases/2008");
   const time_t now = std::time(nullptr), two_days_ago = now - 48 * 3600, an_hour_ago = now - 3600;
   const std::string host = nl::temporary_host(), t = std::to_string(now);
-  const std::string dead = std::to_string(reaped_child_pid()), me = std::to_string(getpid());
+  const std::string dead = std::to_string(dead_pid()), me = std::to_string(getpid());
   const std::map<std::string, bool> files = {  // name → removed?
       {"a.csv.tmp." + host + "." + dead + "." + t, true},                        // dead PID here
       {"releases/2008/county.csv.tmp." + host + "." + dead + "." + t, true},     // in a subfolder

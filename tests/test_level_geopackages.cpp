@@ -1,14 +1,20 @@
 // The GeoPackages' units prepared apart from their tables (app/level_geopackages): the county
 // level gets the layer's own geometries, a derived level the union of its members', whether
-// prepared in the calling thread or beside the run; a cancelled preparation stops.
+// prepared in the calling thread or beside the run; a cancelled preparation stops; derived
+// units kept between runs are the same bytes and are redone when their inputs change.
 #include <doctest/doctest.h>
 #include <omp.h>
 #include <gdal_priv.h>
 #include <ogrsf_frmts.h>
 
+#include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <set>
+#include <string>
+#include <vector>
 
 #include "pipeline/app/level_geopackages.hpp"
 #include "pipeline/io/config.hpp"
@@ -109,4 +115,77 @@ TEST_CASE("level GeoPackages: a cancelled preparation throws Cancelled instead o
   const RunConfig c = config();
   const std::atomic<bool> stop{true};
   CHECK_THROWS_AS(prepare_geopackage_levels(c, stop), Cancelled);
+}
+
+namespace {
+
+std::string wkb_of(const OGRGeometry* g) {
+  if (!g) return "";
+  std::string wkb(static_cast<size_t>(g->WkbSize()), '\0');
+  g->exportToWkb(wkbNDR, reinterpret_cast<unsigned char*>(wkb.data()), wkbVariantIso);
+  return wkb;
+}
+
+// Each level's codes and geometries as WKB bytes, for exact comparison.
+std::vector<std::vector<std::pair<std::string, std::string>>> as_wkb(const std::vector<GeoPackageLevel>& levels) {
+  std::vector<std::vector<std::pair<std::string, std::string>>> out;
+  for (const auto& l : levels) {
+    out.emplace_back();
+    for (const auto& u : l.units) out.back().emplace_back(u.code, wkb_of(u.geometry.get()));
+  }
+  return out;
+}
+
+// Prepared with `kept_in`, and whether the run said the derived units were kept.
+std::pair<std::vector<GeoPackageLevel>, bool> prepare_kept(const RunConfig& c, const std::string& kept_in) {
+  std::vector<std::string> lines;
+  const ScopedDiagnosticsSink sink([&](Severity, const std::string& m) { lines.push_back(m); });
+  const std::atomic<bool> go{false};
+  auto levels = prepare_geopackage_levels(c, go, kept_in);
+  bool kept = false;
+  for (const auto& l : lines) kept = kept || l.find("GeoPackage units of city kept from an earlier run") != std::string::npos;
+  return {std::move(levels), kept};
+}
+
+}  // namespace
+
+TEST_CASE("level GeoPackages: derived units are kept between runs, the same bytes, and redone when their inputs change") {
+  const std::string dir = std::filesystem::temp_directory_path().string() + "/nl-kept-units";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  // A copy of the sample's counties, so that its mtime can change.
+  const std::string counties = dir + "/counties.gpkg";
+  std::filesystem::copy_file(std::string(NIGHTLIGHTS_SOURCE_DIR) + "/samples/counties.gpkg", counties);
+  RunConfig c = config();
+  c.zones.front().path = counties;
+  const std::string out = dir + "/out";
+
+  const auto fresh = prepare_kept(c, out);
+  CHECK_FALSE(fresh.second);
+  REQUIRE(std::filesystem::exists(out + "/panel/.geopackages/city.units"));
+  CHECK_FALSE(std::filesystem::exists(out + "/panel/.geopackages/county.units"));  // own-layer levels are read
+  check_levels(fresh.first, read_directly());
+
+  // Kept: every unit's WKB the same bytes as the union's (so the GeoPackage is too).
+  const auto kept = prepare_kept(c, out);
+  CHECK(kept.second);
+  CHECK(as_wkb(kept.first) == as_wkb(fresh.first));
+
+  // The zone file touched: unioned again, the same bytes again.
+  std::filesystem::last_write_time(counties, std::filesystem::last_write_time(counties) + std::chrono::seconds(5));
+  const auto touched = prepare_kept(c, out);
+  CHECK_FALSE(touched.second);
+  CHECK(as_wkb(touched.first) == as_wkb(fresh.first));
+
+  // Another key for the city level: other units, so the kept ones are not used.
+  RunConfig other = c;
+  other.levels[1].prefix = 2;  // cities keyed on the first two characters of ctadcode (provinces)
+  CHECK_FALSE(prepare_kept(other, out).second);
+
+  // A damaged file is not used (and is replaced).
+  std::ofstream(out + "/panel/.geopackages/city.units", std::ios::binary) << "NLUNITS1\ngarbage";
+  const auto damaged = prepare_kept(c, out);
+  CHECK_FALSE(damaged.second);
+  CHECK(as_wkb(damaged.first) == as_wkb(fresh.first));
+  CHECK(prepare_kept(c, out).second);
 }

@@ -235,7 +235,7 @@ int BatchRun::run() {
   check_zone_ids(cfg_.zones);
   // A dry run reads only: the manifest is replaced in one rename, so it reads a whole one.
   if (!opt_.dry_run) lock_ = lock_output(out_, !opt_.no_wait);
-  geopackages_ = geopackage_levels_beside_run(cfg_, cluster::is_writer() && !opt_.dry_run);  // needs no release
+  geopackages_ = geopackage_levels_beside_run(cfg_, cluster::is_writer() && !opt_.dry_run, out_);  // no release needed
   load_manifest_checked();
   settings_ = settings_fingerprint(cfg_, manifest_, opt_.verify);
   const auto plan = plan_against_history(releases, manifest_, settings_, out_, {opt_.force, opt_.verify},

@@ -14,6 +14,7 @@
 #include "pipeline/analysis/levels.hpp"
 #include "pipeline/analysis/release_analysis.hpp"
 #include "pipeline/analysis/release_levels.hpp"
+#include "pipeline/app/derived_units_cache.hpp"
 #include "pipeline/app/levels_records_seen.hpp"
 #include "pipeline/io/diagnostics.hpp"
 #include "pipeline/io/vector_source.hpp"
@@ -99,17 +100,35 @@ std::vector<UnitGeometry> level_units(const RunConfig& config, const ZoneGeometr
   return units;
 }
 
+// Level `target`'s units; a derived level's from what an earlier run kept in `kept_in` while
+// `key` (derived_units_key) and the level's codes still match, else unioned and kept.
+std::vector<UnitGeometry> kept_or_new_units(const RunConfig& config, const ZoneGeometries& z, int target,
+                                            const std::atomic<bool>& cancel, const std::string& kept_in,
+                                            const std::string& key) {
+  if (key.empty() || own_level(z.levels, target) == target) return level_units(config, z, target, cancel);
+  const std::string& name = config.levels[target].name;
+  if (auto kept = stored_derived_units(kept_in, name, key, z.levels[target].codes)) {
+    log_info("GeoPackage units of " + name + " kept from an earlier run");
+    return std::move(*kept);
+  }
+  auto units = level_units(config, z, target, cancel);
+  store_derived_units(kept_in, name, key, units);
+  return units;
+}
+
 }  // namespace
 
-std::vector<GeoPackageLevel> prepare_geopackage_levels(const RunConfig& config, const std::atomic<bool>& cancel) {
+std::vector<GeoPackageLevel> prepare_geopackage_levels(const RunConfig& config, const std::atomic<bool>& cancel,
+                                                       const std::string& kept_in) {
   const ZoneGeometries z = read_zone_geometries(config, cancel);
+  const std::string key = kept_in.empty() ? "" : derived_units_key(config);
   std::vector<GeoPackageLevel> out;
   for (const auto& name : config.output.geopackage_levels) {
     const int target = level_index(config, name);
     const int own = own_level(z.levels, target);
     GeoPackageLevel level;
     level.name = name;
-    level.units = level_units(config, z, target, cancel);
+    level.units = kept_or_new_units(config, z, target, cancel, kept_in, key);
     if (const auto s = z.srs.find(config.levels[own].zones); s != z.srs.end()) level.srs.reset(s->second->Clone());
     out.push_back(std::move(level));
   }
@@ -128,10 +147,10 @@ void write_level_geopackages(const std::string& out, const RunConfig& config, co
   }
 }
 
-GeoPackageLevelsInBackground::GeoPackageLevelsInBackground(const RunConfig& config) {
-  levels_ = std::async(std::launch::async, [this, &config] {
+GeoPackageLevelsInBackground::GeoPackageLevelsInBackground(const RunConfig& config, const std::string& kept_in) {
+  levels_ = std::async(std::launch::async, [this, &config, kept_in] {
     const auto t0 = std::chrono::steady_clock::now();
-    auto levels = prepare_geopackage_levels(config, cancel_);
+    auto levels = prepare_geopackage_levels(config, cancel_, kept_in);
     log_timing("GeoPackage units prepared (own thread, beside the releases)",
                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     return levels;
@@ -143,9 +162,10 @@ GeoPackageLevelsInBackground::~GeoPackageLevelsInBackground() {
   if (levels_.valid()) levels_.wait();  // its error, if any, goes unheard: the run stopped anyway
 }
 
-std::unique_ptr<GeoPackageLevelsInBackground> geopackage_levels_beside_run(const RunConfig& config, bool writer) {
+std::unique_ptr<GeoPackageLevelsInBackground> geopackage_levels_beside_run(const RunConfig& config, bool writer,
+                                                                          const std::string& out) {
   if (!writer || config.output.geopackage_levels.empty()) return nullptr;
-  return std::make_unique<GeoPackageLevelsInBackground>(config);
+  return std::make_unique<GeoPackageLevelsInBackground>(config, out);
 }
 
 bool GeoPackageLevelsInBackground::running() const {

@@ -1,10 +1,11 @@
 // The GeoPackages of output.geopackage_levels, in two steps: the levels' units and geometries
 // (the zone layers read and datum-corrected, derived units GEOS-unioned from their members),
 // which need no release, then the files, written with the latest release's tables. The union is
-// single-threaded and the longest stage of a run with GeoPackages (~9 s for China's 372 cities),
-// so a run prepares the geometry on a thread of its own while it measures the releases and draws
-// their maps (GeoPackageLevelsInBackground), and the pictures fill the second core instead of
-// adding to the wall time. Rank 0 only.
+// single-threaded and the longest stage of a first run with GeoPackages (~9 s for China's 372
+// cities), so a run prepares the geometry on a thread of its own while it measures the releases
+// and draws their maps (GeoPackageLevelsInBackground), and the pictures fill the second core
+// instead of adding to the wall time; later runs take the union from OUT/panel/.geopackages
+// (derived_units_cache.hpp). Rank 0 only.
 #pragma once
 #include <atomic>
 #include <future>
@@ -31,8 +32,10 @@ struct GeoPackageLevel {
 };
 
 // Every level of output.geopackage_levels, in that order. Throws Cancelled, between features
-// or unions, once `cancel` is set.
-std::vector<GeoPackageLevel> prepare_geopackage_levels(const RunConfig& config, const std::atomic<bool>& cancel);
+// or unions, once `cancel` is set. With `kept_in` (a run's output folder), derived levels' units
+// are kept there between runs (derived_units_cache.hpp).
+std::vector<GeoPackageLevel> prepare_geopackage_levels(const RunConfig& config, const std::atomic<bool>& cancel,
+                                                       const std::string& kept_in = "");
 
 // OUT/<level>.gpkg for each of `levels` with the tables of release `latest`.
 void write_level_geopackages(const std::string& out, const RunConfig& config, const std::string& latest,
@@ -43,7 +46,7 @@ void write_level_geopackages(const std::string& out, const RunConfig& config, co
 // waits for the thread.
 class GeoPackageLevelsInBackground {
  public:
-  explicit GeoPackageLevelsInBackground(const RunConfig& config);
+  explicit GeoPackageLevelsInBackground(const RunConfig& config, const std::string& kept_in = "");
   ~GeoPackageLevelsInBackground();
   GeoPackageLevelsInBackground(const GeoPackageLevelsInBackground&) = delete;
   GeoPackageLevelsInBackground& operator=(const GeoPackageLevelsInBackground&) = delete;
@@ -72,7 +75,9 @@ class ThreadsBesideGeoPackages {
 };
 
 // A run's: the preparation started when `writer` (rank 0, which writes the GeoPackages) and
-// output.geopackage_levels names any level; else null. Hold it no longer than `config`.
-std::unique_ptr<GeoPackageLevelsInBackground> geopackage_levels_beside_run(const RunConfig& config, bool writer);
+// output.geopackage_levels names any level, keeping derived units in `out`; else null. Hold it
+// no longer than `config`.
+std::unique_ptr<GeoPackageLevelsInBackground> geopackage_levels_beside_run(const RunConfig& config, bool writer,
+                                                                          const std::string& out);
 
 }  // namespace nl

@@ -1,5 +1,6 @@
 // The Hu line's kept work (panel/.hu_line.json): used while its inputs are unchanged, redone
-// when any of them changes or the record or the sides' GeoPackage is damaged or gone.
+// when any of them changes, the record or the sides' GeoPackage is damaged or gone, or run
+// --verify asks.
 #include <doctest/doctest.h>
 
 #include <chrono>
@@ -59,12 +60,12 @@ nl::RunConfig hu_line_config(const std::string& cities) {
 }
 
 // The sides, and whether the run said it kept them from an earlier run.
-std::pair<std::map<std::string, std::string>, bool> prepare(const nl::RunConfig& c,
-                                                            const std::string& out) {
+std::pair<std::map<std::string, std::string>, bool> prepare(const nl::RunConfig& c, const std::string& out,
+                                                            bool reuse_kept = true) {
   std::vector<std::string> lines;
   const nl::ScopedDiagnosticsSink sink(
       [&](nl::Severity, const std::string& m) { lines.push_back(m); });
-  const nl::HuLineZones hu = nl::prepare_hu_line_zones(c, out);
+  const nl::HuLineZones hu = nl::prepare_hu_line_zones(c, out, reuse_kept);
   bool kept = false;
   for (const auto& l : lines)
     kept = kept || l.find("kept from an earlier run") != std::string::npos;
@@ -96,6 +97,13 @@ TEST_CASE(
   CHECK(second.first == expected);
   CHECK(second.second);
   CHECK(fs::last_write_time(out + "/hu_line_zones.gpkg") == gpkg_time);
+
+  // run --verify: computed again whatever is kept (a file replaced by another of the same size
+  // and mtime), and kept anew.
+  const auto verified = prepare(c, out, false);
+  CHECK(verified.first == expected);
+  CHECK_FALSE(verified.second);
+  CHECK(prepare(c, out).second);
 
   // A zone file with a new mtime is read again.
   fs::last_write_time(cities, fs::last_write_time(cities) + std::chrono::seconds(5));

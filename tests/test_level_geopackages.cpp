@@ -137,11 +137,12 @@ std::vector<std::vector<std::pair<std::string, std::string>>> as_wkb(const std::
 }
 
 // Prepared with `kept_in`, and whether the run said the derived units were kept.
-std::pair<std::vector<GeoPackageLevel>, bool> prepare_kept(const RunConfig& c, const std::string& kept_in) {
+std::pair<std::vector<GeoPackageLevel>, bool> prepare_kept(const RunConfig& c, const std::string& kept_in,
+                                                           bool reuse_kept = true) {
   std::vector<std::string> lines;
   const ScopedDiagnosticsSink sink([&](Severity, const std::string& m) { lines.push_back(m); });
   const std::atomic<bool> go{false};
-  auto levels = prepare_geopackage_levels(c, go, kept_in);
+  auto levels = prepare_geopackage_levels(c, go, kept_in, reuse_kept);
   bool kept = false;
   for (const auto& l : lines) kept = kept || l.find("GeoPackage units of city kept from an earlier run") != std::string::npos;
   return {std::move(levels), kept};
@@ -170,6 +171,11 @@ TEST_CASE("level GeoPackages: derived units are kept between runs, the same byte
   const auto kept = prepare_kept(c, out);
   CHECK(kept.second);
   CHECK(as_wkb(kept.first) == as_wkb(fresh.first));
+
+  // run --verify: unioned again whatever is kept, the same bytes.
+  const auto verified = prepare_kept(c, out, false);
+  CHECK_FALSE(verified.second);
+  CHECK(as_wkb(verified.first) == as_wkb(fresh.first));
 
   // The zone file touched: unioned again, the same bytes again.
   std::filesystem::last_write_time(counties, std::filesystem::last_write_time(counties) + std::chrono::seconds(5));

@@ -235,7 +235,7 @@ int BatchRun::run() {
   check_zone_ids(cfg_.zones);
   // A dry run reads only: the manifest is replaced in one rename, so it reads a whole one.
   if (!opt_.dry_run) lock_ = lock_output(out_, !opt_.no_wait);
-  geopackages_ = geopackage_levels_beside_run(cfg_, cluster::is_writer() && !opt_.dry_run, out_);  // no release needed
+  geopackages_ = geopackage_levels_beside_run(cfg_, cluster::is_writer() && !opt_.dry_run, out_, !opt_.verify);
   load_manifest_checked();
   settings_ = settings_fingerprint(cfg_, manifest_, opt_.verify);
   const auto plan = plan_against_history(releases, manifest_, settings_, out_, {opt_.force, opt_.verify},
@@ -279,7 +279,7 @@ void BatchRun::prepare_output(const std::vector<PlannedRelease>& plan) {
   if (cfg_.hu_line.enabled && std::any_of(plan.begin(), plan.end(), [](const PlannedRelease& p) {
         return p.action != ReleaseAction::unchanged;
       }))
-    hu_ = prepare_hu_line_zones(cfg_, out_);
+    hu_ = prepare_hu_line_zones(cfg_, out_, !opt_.verify);
   if (cluster::is_writer()) {
     // Remembered mtimes of touched files and zone hashes, so the next run need not hash again.
     save_manifest(manifest_path_, manifest_);

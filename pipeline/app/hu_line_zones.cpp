@@ -16,7 +16,7 @@ namespace nl {
 
 namespace fs = std::filesystem;
 
-HuLineZones prepare_hu_line_zones(const RunConfig& config, const std::string& out) {
+HuLineZones prepare_hu_line_zones(const RunConfig& config, const std::string& out, bool reuse_kept) {
   const auto t0 = std::chrono::steady_clock::now();
   HuLineZones hu;
   hu.definition = load_hu_line_definition(config.hu_line.definition);
@@ -30,7 +30,7 @@ HuLineZones prepare_hu_line_zones(const RunConfig& config, const std::string& ou
                                            [&](const auto& zc) { return zc.name == lc.zones; });
   // Every rank reads the record before the barrier, and rank 0 rewrites it only after.
   const std::string key = hu_line_cache_key(hu.definition, country, z);
-  auto stored = stored_hu_line_sides(out, key, path);
+  auto stored = reuse_kept ? stored_hu_line_sides(out, key, path) : std::nullopt;
   if (cluster::is_writer() && !stored) {
     write_hu_line_zones(hu.definition, country, fresh);
     const auto old = read_whole_file(path);

@@ -17,7 +17,9 @@ struct HuLineZones {
 };
 
 // Rank 0 writes the sides' layer (kept untouched when its bytes are the same, so the coverage
-// cache keyed on its mtime stays valid); the other ranks wait for it.
-HuLineZones prepare_hu_line_zones(const RunConfig& config, const std::string& out);
+// cache keyed on its mtime stays valid); the other ranks wait for it. The layer and the units'
+// sides are kept between runs (hu_line_cache.hpp); `reuse_kept` false (run --verify) computes
+// them again and keeps the new ones.
+HuLineZones prepare_hu_line_zones(const RunConfig& config, const std::string& out, bool reuse_kept = true);
 
 }  // namespace nl

@@ -104,10 +104,10 @@ std::vector<UnitGeometry> level_units(const RunConfig& config, const ZoneGeometr
 // `key` (derived_units_key) and the level's codes still match, else unioned and kept.
 std::vector<UnitGeometry> kept_or_new_units(const RunConfig& config, const ZoneGeometries& z, int target,
                                             const std::atomic<bool>& cancel, const std::string& kept_in,
-                                            const std::string& key) {
+                                            const std::string& key, bool reuse_kept) {
   if (key.empty() || own_level(z.levels, target) == target) return level_units(config, z, target, cancel);
   const std::string& name = config.levels[target].name;
-  if (auto kept = stored_derived_units(kept_in, name, key, z.levels[target].codes)) {
+  if (auto kept = reuse_kept ? stored_derived_units(kept_in, name, key, z.levels[target].codes) : std::nullopt) {
     log_info("GeoPackage units of " + name + " kept from an earlier run");
     return std::move(*kept);
   }
@@ -119,7 +119,7 @@ std::vector<UnitGeometry> kept_or_new_units(const RunConfig& config, const ZoneG
 }  // namespace
 
 std::vector<GeoPackageLevel> prepare_geopackage_levels(const RunConfig& config, const std::atomic<bool>& cancel,
-                                                       const std::string& kept_in) {
+                                                       const std::string& kept_in, bool reuse_kept) {
   const ZoneGeometries z = read_zone_geometries(config, cancel);
   const std::string key = kept_in.empty() ? "" : derived_units_key(config);
   std::vector<GeoPackageLevel> out;
@@ -128,7 +128,7 @@ std::vector<GeoPackageLevel> prepare_geopackage_levels(const RunConfig& config, 
     const int own = own_level(z.levels, target);
     GeoPackageLevel level;
     level.name = name;
-    level.units = kept_or_new_units(config, z, target, cancel, kept_in, key);
+    level.units = kept_or_new_units(config, z, target, cancel, kept_in, key, reuse_kept);
     if (const auto s = z.srs.find(config.levels[own].zones); s != z.srs.end()) level.srs.reset(s->second->Clone());
     out.push_back(std::move(level));
   }
@@ -147,10 +147,11 @@ void write_level_geopackages(const std::string& out, const RunConfig& config, co
   }
 }
 
-GeoPackageLevelsInBackground::GeoPackageLevelsInBackground(const RunConfig& config, const std::string& kept_in) {
-  levels_ = std::async(std::launch::async, [this, &config, kept_in] {
+GeoPackageLevelsInBackground::GeoPackageLevelsInBackground(const RunConfig& config, const std::string& kept_in,
+                                                           bool reuse_kept) {
+  levels_ = std::async(std::launch::async, [this, &config, kept_in, reuse_kept] {
     const auto t0 = std::chrono::steady_clock::now();
-    auto levels = prepare_geopackage_levels(config, cancel_, kept_in);
+    auto levels = prepare_geopackage_levels(config, cancel_, kept_in, reuse_kept);
     log_timing("GeoPackage units prepared (own thread, beside the releases)",
                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     return levels;
@@ -163,9 +164,9 @@ GeoPackageLevelsInBackground::~GeoPackageLevelsInBackground() {
 }
 
 std::unique_ptr<GeoPackageLevelsInBackground> geopackage_levels_beside_run(const RunConfig& config, bool writer,
-                                                                          const std::string& out) {
+                                                                          const std::string& out, bool reuse_kept) {
   if (!writer || config.output.geopackage_levels.empty()) return nullptr;
-  return std::make_unique<GeoPackageLevelsInBackground>(config, out);
+  return std::make_unique<GeoPackageLevelsInBackground>(config, out, reuse_kept);
 }
 
 bool GeoPackageLevelsInBackground::running() const {

@@ -33,9 +33,10 @@ struct GeoPackageLevel {
 
 // Every level of output.geopackage_levels, in that order. Throws Cancelled, between features
 // or unions, once `cancel` is set. With `kept_in` (a run's output folder), derived levels' units
-// are kept there between runs (derived_units_cache.hpp).
+// are kept there between runs (derived_units_cache.hpp); `reuse_kept` false (run --verify)
+// unions them again and keeps the new ones.
 std::vector<GeoPackageLevel> prepare_geopackage_levels(const RunConfig& config, const std::atomic<bool>& cancel,
-                                                       const std::string& kept_in = "");
+                                                       const std::string& kept_in = "", bool reuse_kept = true);
 
 // OUT/<level>.gpkg for each of `levels` with the tables of release `latest`.
 void write_level_geopackages(const std::string& out, const RunConfig& config, const std::string& latest,
@@ -46,7 +47,8 @@ void write_level_geopackages(const std::string& out, const RunConfig& config, co
 // waits for the thread.
 class GeoPackageLevelsInBackground {
  public:
-  explicit GeoPackageLevelsInBackground(const RunConfig& config, const std::string& kept_in = "");
+  explicit GeoPackageLevelsInBackground(const RunConfig& config, const std::string& kept_in = "",
+                                        bool reuse_kept = true);
   ~GeoPackageLevelsInBackground();
   GeoPackageLevelsInBackground(const GeoPackageLevelsInBackground&) = delete;
   GeoPackageLevelsInBackground& operator=(const GeoPackageLevelsInBackground&) = delete;
@@ -75,9 +77,10 @@ class ThreadsBesideGeoPackages {
 };
 
 // A run's: the preparation started when `writer` (rank 0, which writes the GeoPackages) and
-// output.geopackage_levels names any level, keeping derived units in `out`; else null. Hold it
+// output.geopackage_levels names any level, keeping derived units in `out` (reused unless
+// `reuse_kept` is false); else null. Hold it
 // no longer than `config`.
 std::unique_ptr<GeoPackageLevelsInBackground> geopackage_levels_beside_run(const RunConfig& config, bool writer,
-                                                                          const std::string& out);
+                                                                          const std::string& out, bool reuse_kept);
 
 }  // namespace nl

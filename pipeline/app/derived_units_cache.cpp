@@ -72,12 +72,10 @@ std::string wkb_of(const OGRGeometry& g) {
 std::string derived_units_key(const RunConfig& config) {
   std::string key = std::string("derived-units 1\nbuild ") + git_describe() + "\n";
   for (const ZoneLayerConfig& z : config.zones) {
-    std::error_code ec;
-    if (!fs::is_regular_file(z.path, ec)) return "";
-    const FileStamp s = stamp_file(z.path, false);
-    key += "zones " + z.name + "|" + fs::absolute(z.path).lexically_normal().string() + "|" +
-           z.layer + "|" + z.id_field + "|" + datum_name(z.datum) + "|" + z.assume_crs + "|" +
-           std::to_string(s.size) + "|" + std::to_string(s.mtime_ns) + "|";
+    const auto file = plain_file_identity(z.path);
+    if (!file) return "";
+    key += "zones " + z.name + "|" + *file + "|" + z.layer + "|" + z.id_field + "|" +
+           datum_name(z.datum) + "|" + z.assume_crs + "|";
     for (const auto& f : z.fields) key += f + ",";
     key += "\n";
   }

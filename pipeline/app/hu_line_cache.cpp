@@ -2,7 +2,6 @@
 #include "pipeline/app/hu_line_cache.hpp"
 
 #include <cstdio>
-#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "pipeline/io/build_info.hpp"
@@ -13,26 +12,19 @@ namespace nl {
 
 namespace {
 
-namespace fs = std::filesystem;
 using nlohmann::json;
 
 std::string record_path(const std::string& out) {
   return out + "/panel/.hu_line.json";
 }
 
-// "path|layer|datum|size|mtime" of a plain file; nullopt for anything else.
+// A vector source's file identity (plain_file_identity) and how it is read; nullopt when it is
+// not a plain file.
 std::optional<std::string> input_identity(const std::string& path, const std::string& layer,
                                           Datum datum, const std::string& assume_crs) {
-  std::error_code ec;
-  if (!fs::is_regular_file(path, ec)) return std::nullopt;
-  const FileStamp s = stamp_file(path, false);
-  return fs::absolute(path).lexically_normal().string() + "|" + layer + "|" + datum_name(datum) +
-         "|" + assume_crs + "|" + std::to_string(s.size) + "|" + std::to_string(s.mtime_ns);
-}
-
-json stamp_of(const std::string& path) {
-  const FileStamp s = stamp_file(path, false);
-  return {{"size", s.size}, {"mtime_ns", s.mtime_ns}};
+  const auto file = plain_file_identity(path);
+  if (!file) return std::nullopt;
+  return *file + "|" + layer + "|" + datum_name(datum) + "|" + assume_crs;
 }
 
 }  // namespace
@@ -57,14 +49,12 @@ std::optional<std::map<std::string, std::string>> stored_hu_line_sides(
   if (!text) return std::nullopt;
   try {
     const json j = json::parse(*text);
-    std::error_code ec;
-    if (j.at("key") != key || !fs::is_regular_file(zones_gpkg, ec) ||
-        j.at("zones_gpkg") != stamp_of(zones_gpkg))
-      return std::nullopt;
+    const auto gpkg = plain_file_identity(zones_gpkg);
+    if (j.at("key") != key || !gpkg || j.at("zones_gpkg") != *gpkg) return std::nullopt;
     return j.at("sides").get<std::map<std::string, std::string>>();
   } catch (const std::exception&) {
-    return std::nullopt;  // damaged or of another form: the work is done again and the record
-                          // rewritten
+    // Damaged or of another form: the work is done again and the record rewritten.
+    return std::nullopt;
   }
 }
 
@@ -72,7 +62,8 @@ void store_hu_line_sides(const std::string& out, const std::string& key,
                          const std::string& zones_gpkg,
                          const std::map<std::string, std::string>& sides) {
   if (key.empty()) return;
-  const json j = {{"key", key}, {"zones_gpkg", stamp_of(zones_gpkg)}, {"sides", sides}};
+  const json j = {
+      {"key", key}, {"zones_gpkg", plain_file_identity(zones_gpkg).value_or("")}, {"sides", sides}};
   make_directories(out + "/panel");
   write_file_atomically(record_path(out), j.dump(1));
 }

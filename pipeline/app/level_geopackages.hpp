@@ -78,8 +78,7 @@ class ThreadsBesideGeoPackages {
 
 // A run's: the preparation started when `writer` (rank 0, which writes the GeoPackages) and
 // output.geopackage_levels names any level, keeping derived units in `out` (reused unless
-// `reuse_kept` is false); else null. Hold it
-// no longer than `config`.
+// `reuse_kept` is false); else null. Hold it no longer than `config`.
 std::unique_ptr<GeoPackageLevelsInBackground> geopackage_levels_beside_run(const RunConfig& config, bool writer,
                                                                           const std::string& out, bool reuse_kept);
 

@@ -46,8 +46,6 @@ struct Rejected {
   bool warn = true;
 };
 
-// One spelling per file (../a/b and the absolute path name the same zones).
-std::string normal_path(const std::string& path) { return fs::absolute(path).lexically_normal().string(); }
 
 // What decides the cache file's name: everything but the zone files' size/mtime/hash, which
 // are stored inside and checked on load (so a touched file is re-hashed, not re-prepared).

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <filesystem>
 #include <memory>
 #include <vector>
 
@@ -53,6 +54,17 @@ std::string sha256_text(const std::string& text) {
   DigestContext ctx = new_sha256();
   EVP_DigestUpdate(ctx.get(), text.data(), text.size());
   return hex_digest(ctx.get());
+}
+
+std::string normal_path(const std::string& path) {
+  return std::filesystem::absolute(path).lexically_normal().string();
+}
+
+std::optional<std::string> plain_file_identity(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) return std::nullopt;
+  const FileStamp s = stamp_file(path, false);
+  return normal_path(path) + "|" + std::to_string(s.size) + "|" + std::to_string(s.mtime_ns);
 }
 
 FileStamp stamp_file(const std::string& path, bool hash) {

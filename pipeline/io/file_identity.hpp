@@ -1,6 +1,7 @@
 // Identity of an input file for manifests and provenance: path, size, mtime and SHA-256.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace nl {
@@ -17,6 +18,13 @@ struct FileStamp {
 // Size and mtime; throws UserError when the file cannot be read. Hashes when `hash` is true.
 FileStamp stamp_file(const std::string& path, bool hash);
 std::string sha256_file(const std::string& path);
+
+// One spelling per file: its absolute, lexically normal path (../a/b and /x/a/b are one file).
+std::string normal_path(const std::string& path);
+// "<normal path>|<size>|<mtime_ns>" of a plain file: what a key of work kept between runs
+// (coverage cache aside) records of an input; nullopt for anything else (a GDAL connection
+// string has no size or mtime).
+std::optional<std::string> plain_file_identity(const std::string& path);
 std::string sha256_text(const std::string& text);
 
 // JSON string literal for `text` (quotes included).

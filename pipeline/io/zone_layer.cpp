@@ -6,6 +6,7 @@
 #include <ogrsf_frmts.h>
 #include <omp.h>
 
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -316,9 +317,15 @@ std::unique_ptr<OGRCoordinateTransformation> transform_to_raster(const ZoneSourc
 // One thread reads features (OGR layers are sequential) and hands batches of geometries to
 // tasks that the other threads — and the reader, once done — prepare in parallel: reading
 // overlaps the geometry work instead of preceding it. A deque keeps batches in place as it grows.
+// The reader's lead is bounded: reading outruns validity checking, and unprepared OGR geometries
+// piled up to most of the layer (~100 MB for China's counties), all in fresh pages whose
+// first-touch faults cost a tenth of a cold run; a reader too far ahead prepares a batch itself.
 std::deque<GeometryBatch> read_features(const ZoneSource& src, ZoneLayerFields& z, const GeometryJob& job,
                                         const OGRCoordinateTransformation* transform, ZoneSet& zones) {
   constexpr size_t kBatch = 32;
+  const size_t max_ahead = 4 * static_cast<size_t>(omp_get_max_threads());
+  std::atomic<size_t> prepared_batches{0};
+  size_t handed_batches = 0;
   std::deque<GeometryBatch> batches;
   std::unordered_map<std::string, size_t> seen;
   std::vector<std::unique_ptr<OGRCoordinateTransformation>> thread_transform(omp_get_max_threads());
@@ -337,6 +344,7 @@ std::deque<GeometryBatch> read_features(const ZoneSource& src, ZoneLayerFields& 
       }
     }
     batch.geometries.clear();
+    prepared_batches.fetch_add(1, std::memory_order_relaxed);
   };
   OGRLayer* layer = z.source.layer;
   std::exception_ptr read_failure;
@@ -369,8 +377,12 @@ std::deque<GeometryBatch> read_features(const ZoneSource& src, ZoneLayerFields& 
           if (!batches.empty()) {
             GeometryBatch* full = &batches.back();
             full->results.resize(full->geometries.size());
+            if (++handed_batches > prepared_batches.load(std::memory_order_relaxed) + max_ahead) {
+              prepare(*full);
+            } else {
 #pragma omp task firstprivate(full)
-            prepare(*full);
+              prepare(*full);
+            }
           }
           batches.emplace_back();
           batches.back().first = index;

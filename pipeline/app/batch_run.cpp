@@ -183,6 +183,12 @@ int summarise(const RunCounts& counts, const std::vector<std::pair<std::string, 
   return counts.failures.empty() ? 0 : 1;
 }
 
+void say_if_settings_changed(const std::vector<PlannedRelease>& plan) {
+  if (std::any_of(plan.begin(), plan.end(),
+                  [](const PlannedRelease& p) { return p.action == ReleaseAction::settings_changed; }))
+    log_info("the configuration or the zones changed since some tables were made: those releases are redone");
+}
+
 class BatchRun {
  public:
   BatchRun(const BatchOptions& options, RunConfig config) : opt_(options), cfg_(std::move(config)) {
@@ -232,7 +238,9 @@ class BatchRun {
 int BatchRun::run() {
   Clock::time_point t0 = Clock::now(), t = t0;
   const std::vector<ReleaseFile> releases = releases_to_consider();
+  stage_done("release files found", t);
   check_zone_ids(cfg_.zones);
+  stage_done("zone ids checked", t);
   // A dry run reads only: the manifest is replaced in one rename, so it reads a whole one.
   if (!opt_.dry_run) lock_ = lock_output(out_, !opt_.no_wait);
   geopackages_ = geopackage_levels_beside_run(cfg_, cluster::is_writer() && !opt_.dry_run, out_, !opt_.verify);
@@ -240,13 +248,12 @@ int BatchRun::run() {
   settings_ = settings_fingerprint(cfg_, manifest_, opt_.verify);
   const auto plan = plan_against_history(releases, manifest_, settings_, out_, {opt_.force, opt_.verify},
                                          cluster::is_writer() && !opt_.dry_run);
-  if (std::any_of(plan.begin(), plan.end(),
-                  [](const PlannedRelease& p) { return p.action == ReleaseAction::settings_changed; }))
-    log_info("the configuration or the zones changed since some tables were made: those releases are redone");
+  say_if_settings_changed(plan);
   const auto deleted = deleted_rasters(manifest_, out_, releases, opt_.only);
   if (opt_.dry_run) return print_dry_run(plan, deleted, out_, cfg_);
+  stage_done("manifest read, plan", t);
   prepare_output(plan);
-  stage_done("releases found, manifest read, plan, output prepared", t);
+  stage_done("output prepared", t);
   const RunCounts counts = process_all(plan);
   stage_done("releases", t);
   check_interrupt();

@@ -29,6 +29,20 @@ std::string field_names(OGRFeatureDefn* definition) {
   return names;
 }
 
+void read_only_fields(OGRLayer* layer, const std::vector<std::string>& keep, bool with_geometry) {
+  OGRFeatureDefn* definition = layer->GetLayerDefn();
+  std::vector<bool> kept(static_cast<size_t>(definition->GetFieldCount()), false);
+  for (const std::string& name : keep)
+    if (const int i = definition->GetFieldIndex(name.c_str()); i >= 0) kept[static_cast<size_t>(i)] = true;
+  std::vector<const char*> ignored;
+  for (int i = 0; i < definition->GetFieldCount(); ++i)
+    if (!kept[static_cast<size_t>(i)]) ignored.push_back(definition->GetFieldDefn(i)->GetNameRef());
+  ignored.push_back("OGR_STYLE");
+  if (!with_geometry) ignored.push_back("OGR_GEOMETRY");
+  ignored.push_back(nullptr);
+  layer->SetIgnoredFields(ignored.data());
+}
+
 VectorLayer open_vector_layer(const std::string& path, const std::string& layer) {
   configure_gdal();
   VSIStatBufL st;

@@ -6,6 +6,7 @@
 #pragma once
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "kernels/datum.hpp"
 
@@ -27,6 +28,10 @@ struct VectorLayer {
 // Opens `path`'s layer (`layer` empty: the first). Throws UserError: file not found, not a
 // vector source, no such layer (listing the layers there).
 VectorLayer open_vector_layer(const std::string& path, const std::string& layer);
+
+// Tells OGR to skip every attribute but `keep` (and the geometry unless `with_geometry`): a
+// driver such as GeoPackage's then selects only those columns instead of decoding all of them.
+void read_only_fields(OGRLayer* layer, const std::vector<std::string>& keep, bool with_geometry);
 
 // "a, b, c": a layer's field names, for messages.
 std::string field_names(OGRFeatureDefn* definition);

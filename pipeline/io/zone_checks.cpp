@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "pipeline/io/diagnostics.hpp"
+#include "pipeline/io/vector_source.hpp"
 
 namespace nl {
 
@@ -30,8 +31,7 @@ void check_layer(const ZoneLayerConfig& z) {
                     " has no features");
   const int id_index = layer->GetLayerDefn()->GetFieldIndex(z.id_field.c_str());
   if (id_index < 0) return;
-  const char* ignored[] = {"OGR_GEOMETRY", nullptr};
-  layer->SetIgnoredFields(ignored);
+  read_only_fields(layer, {z.id_field}, false);
   // Ids by their trimmed form: "4101" and "4101 " would be two units of one county.
   std::map<std::string, std::pair<std::string, size_t>> seen;
   size_t index = 0;

@@ -280,6 +280,9 @@ ZoneLayerFields open_zone_layer(const ZoneSource& src) {
                       "' to include (fields: " + field_names(defn) + ")");
     z.include_index.push_back(i);
   }
+  std::vector<std::string> used = src.include_fields;
+  used.push_back(src.id_field);
+  read_only_fields(layer, used, true);
   return z;
 }
 

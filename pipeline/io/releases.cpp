@@ -17,16 +17,18 @@ namespace nl {
 
 namespace fs = std::filesystem;
 
-namespace {
-
 // One element of a release-name pattern: a literal character, `?`, `*`, or a placeholder of
 // `digits` digits.
-struct PatternToken {
+struct ReleaseNamePattern::Token {
   enum Kind { literal, any_char, any_run, digits, tile } kind;
   char ch = 0;
   int count = 0;
   std::string key;
 };
+
+namespace {
+
+using PatternToken = ReleaseNamePattern::Token;
 
 std::vector<PatternToken> tokenize_pattern(const std::string& pattern) {
   std::vector<PatternToken> tokens;
@@ -92,12 +94,20 @@ std::string two_digit(int n) {
 
 }  // namespace
 
+ReleaseNamePattern::ReleaseNamePattern(const std::string& pattern) : tokens_(tokenize_pattern(pattern)) {}
+ReleaseNamePattern::~ReleaseNamePattern() = default;
+ReleaseNamePattern::ReleaseNamePattern(ReleaseNamePattern&&) noexcept = default;
+
 std::optional<NameMatch> match_release_name(const std::string& name, const std::string& pattern,
                                            const std::string& id_format) {
+  return ReleaseNamePattern(pattern).match(name, id_format);
+}
+
+std::optional<NameMatch> ReleaseNamePattern::match(const std::string& name, const std::string& id_format) const {
   // A table of "tokens t… match name[j…]" instead of a backtracking regex: time and memory are
   // (tokens × name length), whatever the pattern (std::regex took minutes, and deep recursion,
   // on `**************` against a long name).
-  const std::vector<PatternToken> tokens = tokenize_pattern(pattern);
+  const std::vector<PatternToken>& tokens = tokens_;
   const size_t nt = tokens.size(), nn = name.size();
   std::vector<uint8_t> match((nt + 1) * (nn + 1), 0);
   auto at = [&](size_t t, size_t j) -> uint8_t& { return match[t * (nn + 1) + j]; };
@@ -230,6 +240,23 @@ std::vector<std::string> expand_globs(const std::vector<std::string>& specs) {
   return paths;
 }
 
+// releases.pattern parsed, its errors named as the configuration's.
+ReleaseNamePattern compiled_pattern(const ReleasesConfig& config) {
+  try {
+    return ReleaseNamePattern(config.pattern);
+  } catch (const std::invalid_argument& e) {
+    throw UserError(std::string("releases.pattern: ") + e.what());
+  }
+}
+
+std::optional<NameMatch> matched(const ReleaseNamePattern& pattern, const std::string& name, const std::string& id_format) {
+  try {
+    return pattern.match(name, id_format);
+  } catch (const std::invalid_argument& e) {
+    throw UserError(std::string("releases.pattern: ") + e.what());
+  }
+}
+
 // A Black Marble file's id follows its product's period unless releases.id says otherwise.
 std::string id_format_for(const ReleasesConfig& config, const std::string& name) {
   if (!config.id_format.empty() || !config.black_marble.enabled) return config.id_format;
@@ -250,11 +277,12 @@ namespace {
 // One release per year; two satellites of a year make one release of two inputs.
 std::vector<ReleaseFile> find_dmsp_releases(const ReleasesConfig& config, const std::vector<std::string>& paths) {
   std::map<std::string, ReleaseFile> by_year;
+  const std::optional<ReleaseNamePattern> pattern = config.pattern.empty() ? std::nullopt : std::optional(compiled_pattern(config));
   for (const auto& path : paths) {
     const std::string name = fs::path(path).filename().string();
     const auto s = dmsp_satellite_year(name);
     if (!s) continue;  // e.g. the cf_cvg or avg_vis rasters beside the stable lights
-    if (!config.pattern.empty() && !match_release_name(name, config.pattern, config.id_format)) continue;
+    if (pattern && !matched(*pattern, name, config.id_format)) continue;
     ReleaseFile& r = by_year[std::to_string(s->year)];
     r.id = std::to_string(s->year);
     for (const auto& other : r.satellites)
@@ -306,15 +334,11 @@ std::vector<ReleaseFile> find_releases(const ReleasesConfig& config) {
   std::map<std::string, ReleaseFile> by_id;
   std::map<std::pair<std::string, std::string>, std::string> seen;  // (id, tile) -> path
   const std::string collection = config.black_marble.collection.empty() ? "" : "." + config.black_marble.collection + ".";
+  const ReleaseNamePattern pattern = compiled_pattern(config);
   for (const auto& path : paths) {
     const std::string name = fs::path(path).filename().string();
     if (!collection.empty() && name.find(collection) == std::string::npos) continue;
-    std::optional<NameMatch> m;
-    try {
-      m = match_release_name(name, config.pattern, id_format_for(config, name));
-    } catch (const std::invalid_argument& e) {
-      throw UserError(std::string("releases.pattern: ") + e.what());
-    }
+    const std::optional<NameMatch> m = matched(pattern, name, id_format_for(config, name));
     if (!m) continue;  // e.g. the quality rasters beside the releases
     if (auto [it, fresh] = seen.emplace(std::pair{m->id, m->tile}, path); !fresh)
       throw UserError("release " + m->id + (m->tile.empty() ? "" : " tile " + m->tile) + " matches two files: " +

@@ -4,6 +4,7 @@
 #include "pipeline/engine/cluster.hpp"
 
 int main(int argc, char** argv) {
+  nl::keep_freed_memory();
   nl::cluster::init(&argc, &argv, nl::launched_by_mpi());
   const int code = nl::nightlights_main(argc, argv);
   // A rank that left the common control flow must not leave the others waiting in a collective;

@@ -1,8 +1,11 @@
 // Reading the environment once (see run_environment.hpp).
 #include "pipeline/app/run_environment.hpp"
 
+#include <malloc.h>
+
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 
 #include "pipeline/io/diagnostics.hpp"
 
@@ -44,6 +47,15 @@ void apply_run_environment() {
   const RunEnvironment env = read_run_environment();
   set_engine_limits(env.limits);
   set_timing(env.timing);
+}
+
+void keep_freed_memory() {
+  const char* tunables = variable("GLIBC_TUNABLES");
+  if ((tunables && std::strstr(tunables, "malloc.")) || variable("MALLOC_TRIM_THRESHOLD_") ||
+      variable("MALLOC_MMAP_THRESHOLD_") || variable("MALLOC_TOP_PAD_"))
+    return;
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 64 << 20);
 }
 
 std::string default_cache_directory() {

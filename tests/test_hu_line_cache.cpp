@@ -1,6 +1,6 @@
 // The Hu line's kept work (panel/.hu_line.json): used while its inputs are unchanged, redone
 // when any of them changes, the record or the sides' GeoPackage is damaged or gone, or run
-// --verify asks.
+// --verify asks; a record that cannot be written is a warning, not a failed run.
 #include <doctest/doctest.h>
 
 #include <chrono>
@@ -122,6 +122,22 @@ TEST_CASE(
   const auto damaged = prepare(c, out);
   CHECK(damaged.first == expected);
   CHECK_FALSE(damaged.second);
+
+  // A record that cannot be written (a folder in its place) only costs the next run time: the
+  // sides are the same four, and the run goes on with a warning instead of failing.
+  fs::remove(out + "/panel/.hu_line.json");
+  fs::create_directories(out + "/panel/.hu_line.json/in-the-way");
+  std::vector<std::string> warnings;
+  {
+    const nl::ScopedDiagnosticsSink sink([&](nl::Severity s, const std::string& m) {
+      if (s == nl::Severity::warning) warnings.push_back(m);
+    });
+    fs::remove(out + "/hu_line_zones.gpkg");  // so that the sides are computed and kept again
+    CHECK(nl::prepare_hu_line_zones(c, out, true).side_of_unit == expected);
+  }
+  REQUIRE(warnings.size() == 1);
+  CHECK(warnings[0].find("could not be kept for the next run") != std::string::npos);
+  fs::remove_all(out + "/panel/.hu_line.json");
 
   // Another shape of the line is another key.
   c.hu_line.shape = "straight-lonlat";

@@ -249,7 +249,8 @@ ReleaseNamePattern compiled_pattern(const ReleasesConfig& config) {
   }
 }
 
-std::optional<NameMatch> matched(const ReleaseNamePattern& pattern, const std::string& name, const std::string& id_format) {
+std::optional<NameMatch> matched(const ReleaseNamePattern& pattern, const std::string& name,
+                                 const std::string& id_format) {
   try {
     return pattern.match(name, id_format);
   } catch (const std::invalid_argument& e) {
@@ -277,7 +278,8 @@ namespace {
 // One release per year; two satellites of a year make one release of two inputs.
 std::vector<ReleaseFile> find_dmsp_releases(const ReleasesConfig& config, const std::vector<std::string>& paths) {
   std::map<std::string, ReleaseFile> by_year;
-  const std::optional<ReleaseNamePattern> pattern = config.pattern.empty() ? std::nullopt : std::optional(compiled_pattern(config));
+  const std::optional<ReleaseNamePattern> pattern =
+      config.pattern.empty() ? std::nullopt : std::optional(compiled_pattern(config));
   for (const auto& path : paths) {
     const std::string name = fs::path(path).filename().string();
     const auto s = dmsp_satellite_year(name);

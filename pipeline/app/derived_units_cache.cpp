@@ -3,10 +3,10 @@
 
 #include <ogr_geometry.h>
 
-#include <cstring>
 #include <filesystem>
 
 #include "pipeline/io/build_info.hpp"
+#include "pipeline/io/byte_buffer.hpp"
 #include "pipeline/io/diagnostics.hpp"
 #include "pipeline/io/file_identity.hpp"
 #include "pipeline/io/output_file.hpp"
@@ -22,44 +22,6 @@ constexpr char kMagic[] = "NLUNITS1\n";
 std::string units_path(const std::string& out, const std::string& level) {
   return out + "/panel/.geopackages/" + level + ".units";
 }
-
-void put_size(std::string& s, uint64_t n) {
-  s.append(reinterpret_cast<const char*>(&n), sizeof n);
-}
-void put_bytes(std::string& s, const std::string& bytes) {
-  put_size(s, bytes.size());
-  s += bytes;
-}
-
-// Reads what put_size and put_bytes wrote; every read bounds-checked.
-class Reader {
- public:
-  explicit Reader(const std::string& s) : s_(s) {}
-  bool size(uint64_t& n) {
-    if (s_.size() - at_ < sizeof n) return false;
-    std::memcpy(&n, s_.data() + at_, sizeof n);
-    at_ += sizeof n;
-    return true;
-  }
-  bool bytes(std::string& out) {
-    uint64_t n = 0;
-    if (!size(n) || n > s_.size() - at_) return false;
-    out.assign(s_, at_, n);
-    at_ += n;
-    return true;
-  }
-  bool literal(const char* text) {
-    const size_t n = std::strlen(text);
-    if (s_.compare(at_, n, text) != 0) return false;
-    at_ += n;
-    return true;
-  }
-  bool at_end() const { return at_ == s_.size(); }
-
- private:
-  const std::string& s_;
-  size_t at_ = 0;
-};
 
 std::string wkb_of(const OGRGeometry& g) {
   std::string wkb(static_cast<size_t>(g.WkbSize()), '\0');
@@ -95,16 +57,14 @@ std::optional<std::vector<UnitGeometry>> stored_derived_units(
   if (key.empty()) return std::nullopt;
   const auto file = read_whole_file(units_path(out, level));
   if (!file) return std::nullopt;
-  Reader r(*file);
-  std::string stored_key;
-  uint64_t n = 0;
-  if (!r.literal(kMagic) || !r.bytes(stored_key) || stored_key != key || !r.size(n) ||
-      n != codes.size())
-    return std::nullopt;
+  ByteReader r(*file);
+  if (!r.literal(kMagic) || r.get_string() != key) return std::nullopt;
+  if (const uint64_t n = r.get<uint64_t>(); !r.ok() || n != codes.size()) return std::nullopt;
   std::vector<UnitGeometry> units(codes.size());
   for (size_t u = 0; u < units.size(); ++u) {
-    std::string wkb;
-    if (!r.bytes(units[u].code) || units[u].code != codes[u] || !r.bytes(wkb)) return std::nullopt;
+    units[u].code = r.get_string();
+    const std::string wkb = r.get_string();
+    if (!r.ok() || units[u].code != codes[u]) return std::nullopt;
     if (wkb.empty()) continue;  // a unit without geometry
     OGRGeometry* g = nullptr;
     if (OGRGeometryFactory::createFromWkb(wkb.data(), nullptr, &g, wkb.size(), wkbVariantIso) !=
@@ -119,17 +79,18 @@ std::optional<std::vector<UnitGeometry>> stored_derived_units(
 void store_derived_units(const std::string& out, const std::string& level, const std::string& key,
                          const std::vector<UnitGeometry>& units) {
   if (key.empty()) return;
-  std::string s = kMagic;
-  put_bytes(s, key);
-  put_size(s, units.size());
+  ByteWriter w;
+  w.put_raw(kMagic);
+  w.put_string(key);
+  w.put<uint64_t>(units.size());
   for (const UnitGeometry& u : units) {
-    put_bytes(s, u.code);
-    put_bytes(s, u.geometry ? wkb_of(*u.geometry) : std::string());
+    w.put_string(u.code);
+    w.put_string(u.geometry ? wkb_of(*u.geometry) : std::string());
   }
   const std::string path = units_path(out, level);
   try {  // keeping them only saves the next run time: a failure here must not fail this one
     make_directories(fs::path(path).parent_path().string());
-    write_file_atomically(path, s);
+    write_file_atomically(path, w.out);
   } catch (const std::exception& e) {
     log_warning(path + ": the GeoPackage units could not be kept for the next run (" + e.what() +
                 ")");

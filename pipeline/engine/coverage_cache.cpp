@@ -23,6 +23,7 @@
 #include <memory>
 #include <sstream>
 
+#include "pipeline/io/byte_buffer.hpp"
 #include "pipeline/io/diagnostics.hpp"
 #include "pipeline/io/file_identity.hpp"
 #include "pipeline/io/temporary_files.hpp"
@@ -107,43 +108,33 @@ class Writer {
   size_t written_ = 0;
 };
 
-// Reads the mapped cache file; every read is bounds-checked. Its checksum was verified first, so
-// a failure here means a file this version did not write the way it reads it: rebuilt.
+// Reads the mapped cache file through ByteReader, turning its failed reads into Rejected. Its
+// checksum was verified first, so a failure here means a file this version did not write the way
+// it reads it: rebuilt.
 class Reader {
  public:
-  Reader(const char* data, size_t size) : data_(data), size_(size) {}
-  void raw(void* p, size_t n) {
-    if (n > size_ - pos_) throw Rejected{"is shorter than its contents say"};
-    std::memcpy(p, data_ + pos_, n);
-    pos_ += n;
-  }
+  Reader(const char* data, size_t size) : r_(data, size) {}
+  void raw(void* p, size_t n) { check(r_.read(p, n)); }
   template <typename T>
   T pod() {
-    T v;
-    raw(&v, sizeof v);
+    const T v = r_.get<T>();
+    check(r_.ok());
     return v;
   }
   std::string str() {
     const auto n = pod<uint64_t>();
-    if (n > size_ - pos_) throw Rejected{"holds an implausible length"};
-    std::string s(data_ + pos_, n);
-    pos_ += n;
-    return s;
+    if (!r_.plausible(n, 1)) throw Rejected{"holds an implausible length"};
+    return r_.get_bytes(n);
   }
-  void align(size_t a) {
-    const size_t padded = (pos_ + a - 1) / a * a;
-    if (padded > size_) throw Rejected{"is shorter than its contents say"};
-    pos_ = padded;
-  }
-  const char* here() const { return data_ + pos_; }
-  void skip(size_t n) {
-    if (n > size_ - pos_) throw Rejected{"is shorter than its contents say"};
-    pos_ += n;
-  }
+  void align(size_t a) { check(r_.align(a)); }
+  const char* here() const { return r_.here(); }
+  void skip(size_t n) { check(r_.skip(n)); }
 
  private:
-  const char* data_;
-  size_t size_, pos_ = 0;
+  static void check(bool ok) {
+    if (!ok) throw Rejected{"is shorter than its contents say"};
+  }
+  ByteReader r_;
 };
 
 std::string cache_file(const std::string& dir, const std::string& key) {

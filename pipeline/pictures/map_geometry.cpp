@@ -8,10 +8,9 @@
 #include <zlib.h>
 
 #include <cstdint>
-#include <cstring>
 #include <filesystem>
-#include <type_traits>
 
+#include "pipeline/io/byte_buffer.hpp"
 #include "pipeline/io/diagnostics.hpp"
 #include "pipeline/io/output_file.hpp"
 
@@ -24,54 +23,8 @@ constexpr uint32_t kFormatVersion = 1;
 constexpr char kMagic[] = "nightlights map geometry\n";
 constexpr uint32_t kByteOrder = 0x01020304;
 
-class Writer {
- public:
-  template <typename T>
-  void put(const T& v) {
-    static_assert(std::is_trivially_copyable_v<T>);
-    out.append(reinterpret_cast<const char*>(&v), sizeof v);
-  }
-  void put_string(const std::string& s) {
-    put<uint64_t>(s.size());
-    out += s;
-  }
-  std::string out;
-};
-
-class Reader {
- public:
-  explicit Reader(const std::string& bytes) : in_(bytes) {}
-  template <typename T>
-  T get() {
-    T v{};
-    if (!ok_ || in_.size() - at_ < sizeof v) return ok_ = false, v;
-    std::memcpy(&v, in_.data() + at_, sizeof v);
-    at_ += sizeof v;
-    return v;
-  }
-  std::string get_string() {
-    const uint64_t n = get<uint64_t>();
-    if (!ok_ || in_.size() - at_ < n) return ok_ = false, std::string();
-    std::string s = in_.substr(at_, n);
-    at_ += n;
-    return s;
-  }
-  // A count of items at least `item_bytes` each: false when the rest of the file cannot hold them.
-  bool plausible(uint64_t n, size_t item_bytes) {
-    if (ok_ && n > (in_.size() - at_) / item_bytes) ok_ = false;
-    return ok_;
-  }
-  bool ok() const { return ok_; }
-  bool at_end() const { return at_ == in_.size(); }
-
- private:
-  const std::string& in_;
-  size_t at_ = 0;
-  bool ok_ = true;
-};
-
-void put_frame(Writer& w, const MapFrame& f) { w.put(f.scale), w.put(f.x0), w.put(f.y0); }
-MapFrame get_frame(Reader& r) {
+void put_frame(ByteWriter& w, const MapFrame& f) { w.put(f.scale), w.put(f.x0), w.put(f.y0); }
+MapFrame get_frame(ByteReader& r) {
   MapFrame f;
   f.scale = r.get<double>(), f.x0 = r.get<double>(), f.y0 = r.get<double>();
   return f;
@@ -101,8 +54,8 @@ std::string map_geometry_key(const ZoneLayerConfig& z, const std::string& zone_s
 }
 
 std::string encode_map_geometry(const MapGeometry& g, const std::string& key) {
-  Writer w;
-  w.out = kMagic;
+  ByteWriter w;
+  w.put_raw(kMagic);
   w.put(kByteOrder), w.put(kFormatVersion);
   w.put_string(key);
   w.put(g.albers.lat_1), w.put(g.albers.lat_2), w.put(g.albers.lat_0), w.put(g.albers.lon_0);
@@ -123,10 +76,8 @@ std::string encode_map_geometry(const MapGeometry& g, const std::string& key) {
 }
 
 std::optional<MapGeometry> decode_map_geometry(const std::string& bytes, const std::string* key) {
-  const size_t magic = sizeof kMagic - 1;
-  if (bytes.compare(0, magic, kMagic) != 0) return std::nullopt;
-  Reader r(bytes);
-  for (size_t i = 0; i < magic; ++i) r.get<char>();
+  ByteReader r(bytes);
+  if (!r.literal(kMagic)) return std::nullopt;
   if (r.get<uint32_t>() != kByteOrder || r.get<uint32_t>() != kFormatVersion) return std::nullopt;
   const std::string stored_key = r.get_string();
   if (!r.ok() || (key && stored_key != *key)) return std::nullopt;
@@ -190,7 +141,7 @@ MapGeometry stored_map_geometry(const std::string& out, const std::string& layer
 std::optional<std::vector<unsigned char>> stored_mask(const std::string& path, const std::string& key) {
   const auto bytes = read_whole_file(path);
   if (!bytes) return std::nullopt;
-  Reader r(*bytes);
+  ByteReader r(*bytes);
   if (r.get_string() != key) return std::nullopt;
   const uint64_t size = r.get<uint64_t>();
   const std::string packed = r.get_string();
@@ -207,7 +158,7 @@ void store_mask(const std::string& path, const std::string& key, const std::vect
   std::string packed(n, '\0');
   if (compress2(reinterpret_cast<Bytef*>(packed.data()), &n, coverage.data(), coverage.size(), 1) != Z_OK) return;
   packed.resize(n);
-  Writer w;
+  ByteWriter w;
   w.put_string(key);
   w.put<uint64_t>(coverage.size());
   w.put_string(packed);

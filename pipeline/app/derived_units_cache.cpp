@@ -3,19 +3,14 @@
 
 #include <ogr_geometry.h>
 
-#include <filesystem>
-
 #include "pipeline/io/build_info.hpp"
 #include "pipeline/io/byte_buffer.hpp"
-#include "pipeline/io/diagnostics.hpp"
 #include "pipeline/io/file_identity.hpp"
 #include "pipeline/io/output_file.hpp"
 
 namespace nl {
 
 namespace {
-
-namespace fs = std::filesystem;
 
 constexpr char kMagic[] = "NLUNITS1\n";
 
@@ -87,14 +82,7 @@ void store_derived_units(const std::string& out, const std::string& level, const
     w.put_string(u.code);
     w.put_string(u.geometry ? wkb_of(*u.geometry) : std::string());
   }
-  const std::string path = units_path(out, level);
-  try {  // keeping them only saves the next run time: a failure here must not fail this one
-    make_directories(fs::path(path).parent_path().string());
-    write_file_atomically(path, w.out);
-  } catch (const std::exception& e) {
-    log_warning(path + ": the GeoPackage units could not be kept for the next run (" + e.what() +
-                ")");
-  }
+  keep_for_next_run(units_path(out, level), w.out, "the GeoPackage units");
 }
 
 }  // namespace nl

@@ -5,7 +5,6 @@
 #include <nlohmann/json.hpp>
 
 #include "pipeline/io/build_info.hpp"
-#include "pipeline/io/diagnostics.hpp"
 #include "pipeline/io/file_identity.hpp"
 #include "pipeline/io/output_file.hpp"
 
@@ -65,12 +64,7 @@ void store_hu_line_sides(const std::string& out, const std::string& key,
   if (key.empty()) return;
   const json j = {
       {"key", key}, {"zones_gpkg", plain_file_identity(zones_gpkg).value_or("")}, {"sides", sides}};
-  try {  // keeping them only saves the next run time: a failure here must not fail this one
-    make_directories(out + "/panel");
-    write_file_atomically(record_path(out), j.dump(1));
-  } catch (const std::exception& e) {
-    log_warning(record_path(out) + ": the Hu line's sides could not be kept for the next run (" + e.what() + ")");
-  }
+  keep_for_next_run(record_path(out), j.dump(1), "the Hu line's sides");
 }
 
 }  // namespace nl

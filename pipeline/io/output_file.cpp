@@ -63,6 +63,15 @@ void write_file_atomically(const std::string& path, std::string_view content) {
   out.commit();
 }
 
+void keep_for_next_run(const std::string& path, std::string_view content, const std::string& what) {
+  try {
+    make_directories(std::filesystem::path(path).parent_path().string());
+    write_file_atomically(path, content);
+  } catch (const std::exception& e) {
+    log_warning(path + ": " + what + " could not be kept for the next run (" + e.what() + ")");
+  }
+}
+
 std::string format_number(double v) {
   if (std::isnan(v)) return "";
   if (v == 0) return "0";  // also folds -0

@@ -31,6 +31,11 @@ class AtomicOutput {
 // Writes `content` to `path` atomically.
 void write_file_atomically(const std::string& path, std::string_view content);
 
+// Writes a file that only saves a later run time (work kept between runs), atomically, its folder
+// made first. A failure is a warning ("PATH: WHAT could not be kept for the next run (why)"),
+// never the run's failure: the next run does the work again.
+void keep_for_next_run(const std::string& path, std::string_view content, const std::string& what);
+
 // Shortest text that reads back as the same double ("" for NaN); integers print without ".0".
 std::string format_number(double value);
 // `value` through a printf format ("%.1f %%"), for rounded numbers in sentences and legends.

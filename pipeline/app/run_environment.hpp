@@ -23,9 +23,10 @@ void apply_run_environment();
 // The process keeps memory it frees, up to a bound, instead of handing it back at once: glibc's
 // defaults unmap each freed block above ~128 KiB (or trim the heap's top), so a cold run paid
 // again for the same pages — a munmap is a TLB shootdown on every thread, a refault ~15 µs in a
-// VM (cold China run: system time 0.45 -> 0.35 s, ~2,500 fewer faults, +5 MiB peak RSS). Blocks
-// up to 32 MiB come from the heap, and up to 64 MiB of free heap top is kept. Left alone when
-// the user tunes malloc (GLIBC_TUNABLES with malloc settings, MALLOC_*_ variables).
+// VM (cold China run: system time 0.48 -> 0.36 s, ~2,200 fewer faults, +6 MiB peak RSS; the
+// global run's cold peak grows more, 289 -> 326 MiB). Blocks up to 32 MiB come from the heap,
+// and up to 64 MiB of free heap top is kept. Left alone when the user tunes malloc
+// (GLIBC_TUNABLES with malloc settings, MALLOC_*_ variables).
 void keep_freed_memory();
 
 // The per-user cache folder the commands default to: $NIGHTLIGHTS_CACHE_DIR, else

@@ -47,7 +47,6 @@ struct Rejected {
   bool warn = true;
 };
 
-
 // What decides the cache file's name: everything but the zone files' size/mtime/hash, which
 // are stored inside and checked on load (so a touched file is re-hashed, not re-prepared).
 std::string identity_key(const std::vector<ZoneSource>& sources, const RasterInfo& raster,

@@ -66,7 +66,6 @@ class ByteReader {
 
   const char* here() const { return data_ + pos_; }
   size_t position() const { return pos_; }
-  size_t remaining() const { return size_ - pos_; }
   bool at_end() const { return pos_ == size_; }
   bool ok() const { return ok_; }
 

@@ -18,6 +18,7 @@
 #include <unordered_map>
 
 #include "kernels/antimeridian.hpp"
+#include "kernels/polygon_validity.hpp"
 #include "pipeline/io/diagnostics.hpp"
 #include "pipeline/io/gdal_env.hpp"
 #include "pipeline/io/vector_source.hpp"
@@ -68,9 +69,11 @@ struct GeometryBatch {
   std::vector<PreparedGeometry> results;
 };
 
-// GEOS validity straight from OGR's coordinate arrays, one context per thread: OGR's IsValid
-// creates a context per call and copies through WKB both ways, a tenth of the check's cost on a
-// country's counties. Polygons and multipolygons only; anything else is left to OGR.
+// Validity of a zone, one checker per thread. Most zones are proven valid by
+// kernels/polygon_validity, which costs a fraction of GEOS's topology analysis (a third of a
+// cold run's geometry work on a country's counties); the rest go to GEOS straight from OGR's
+// coordinate arrays: OGR's IsValid creates a context per call and copies through WKB both ways,
+// a tenth of the check's cost. Polygons and multipolygons only; anything else is left to OGR.
 class GeosValidity {
  public:
   GeosValidity() : ctx_(GEOS_init_r()) {}
@@ -79,6 +82,7 @@ class GeosValidity {
   GeosValidity& operator=(const GeosValidity&) = delete;
 
   bool is_valid(const OGRGeometry& g) {
+    if (flatten(g) && proof_.certainly_valid(flat_)) return true;
     GEOSGeometry* geos = build(g);
     if (!geos) return g.IsValid();  // a type or ring GEOS will not build here: OGR decides, as before
     const char valid = GEOSisValid_r(ctx_, geos);
@@ -87,6 +91,27 @@ class GeosValidity {
   }
 
  private:
+  // The polygon or multipolygon's rings into flat_; false for other types.
+  bool flatten(const OGRGeometry& g) {
+    flat_.clear();
+    const auto type = wkbFlatten(g.getGeometryType());
+    if (type == wkbPolygon) {
+      add_polygon(*g.toPolygon());
+      return true;
+    }
+    if (type != wkbMultiPolygon) return false;
+    for (const OGRPolygon* p : *g.toMultiPolygon()) add_polygon(*p);
+    return true;
+  }
+  void add_polygon(const OGRPolygon& p) {
+    for (const OGRLinearRing* r : p) {
+      const size_t n = static_cast<size_t>(r->getNumPoints()), at = flat_.xy.size();
+      flat_.xy.resize(at + 2 * n);
+      r->getPoints(flat_.xy.data() + at, 2 * sizeof(double), flat_.xy.data() + at + 1, 2 * sizeof(double));
+      flat_.ring_end.push_back((at / 2) + n);
+    }
+    flat_.polygon_end.push_back(flat_.ring_end.size());
+  }
   GEOSGeometry* ring(const OGRLinearRing& r) {
     const int n = r.getNumPoints();
     xy_.resize(2 * static_cast<size_t>(n));
@@ -125,27 +150,33 @@ class GeosValidity {
 
   GEOSContextHandle_t ctx_;
   std::vector<double> xy_;
+  nl::FlatPolygons flat_;
+  nl::ValidityProof proof_;
+};
+
+// What a thread keeps from one geometry to the next: its validity checker and scratch space
+// for a ring's coordinates (fresh vectors per ring cost an allocation and a zero fill each).
+struct GeometryWorkspace {
+  GeosValidity validity;
+  std::vector<double> x, y;
 };
 
 PreparedGeometry prepare_geometry(const GeometryJob& job, const std::string& id, std::unique_ptr<OGRGeometry> geom,
-                                  OGRCoordinateTransformation* transform, GeosValidity& validity);
+                                  OGRCoordinateTransformation* transform, GeometryWorkspace& work);
 
 }  // namespace
-
-
 
 namespace {
 
 // Every ring of a polygon in lon/lat unwrapped across the seam (kernels/antimeridian.hpp), its
 // holes moved next to its exterior.
-void unwrap_longitudes(OGRGeometry* g) {
+void unwrap_longitudes(OGRGeometry* g, std::vector<double>& x, std::vector<double>& y) {
   const auto type = wkbFlatten(g->getGeometryType());
   if (OGR_GT_IsSubClassOf(type, wkbGeometryCollection)) {
-    for (OGRGeometry* part : *g->toGeometryCollection()) unwrap_longitudes(part);
+    for (OGRGeometry* part : *g->toGeometryCollection()) unwrap_longitudes(part, x, y);
     return;
   }
   if (type != wkbPolygon) return;
-  std::vector<double> x, y;
   double exterior_start = 0;
   bool first = true;
   for (OGRLinearRing* ring : *g->toPolygon()) {
@@ -199,7 +230,7 @@ bool append_rings(const GeometryJob& job, const std::string& id, const OGRPolygo
 }
 
 PreparedGeometry prepare_geometry(const GeometryJob& job, const std::string& id, std::unique_ptr<OGRGeometry> geom,
-                                  OGRCoordinateTransformation* transform, GeosValidity& validity) {
+                                  OGRCoordinateTransformation* transform, GeometryWorkspace& work) {
   PreparedGeometry out;
   const std::string& path = job.src.path;
   if (!geom || geom->IsEmpty()) {
@@ -213,8 +244,8 @@ PreparedGeometry prepare_geometry(const GeometryJob& job, const std::string& id,
     out.error = path + ": feature '" + id + "' cannot be reprojected to the raster's CRS";
     return out;
   }
-  if (job.geographic) unwrap_longitudes(geom.get());
-  if (!validity.is_valid(*geom)) {
+  if (job.geographic) unwrap_longitudes(geom.get(), work.x, work.y);
+  if (!work.validity.is_valid(*geom)) {
     std::unique_ptr<OGRGeometry> fixed(geom->MakeValid());
     if (!fixed) {
       out.error = path + ": feature '" + id + "' is invalid and MakeValid failed (is GDAL built with GEOS?)";
@@ -332,16 +363,16 @@ std::deque<GeometryBatch> read_features(const ZoneSource& src, ZoneLayerFields& 
   std::deque<GeometryBatch> batches;
   std::unordered_map<std::string, size_t> seen;
   std::vector<std::unique_ptr<OGRCoordinateTransformation>> thread_transform(omp_get_max_threads());
-  std::vector<std::unique_ptr<GeosValidity>> thread_validity(omp_get_max_threads());
+  std::vector<std::unique_ptr<GeometryWorkspace>> thread_work(omp_get_max_threads());
   auto prepare = [&](GeometryBatch& batch) {
     auto& local = thread_transform[omp_get_thread_num()];
     if (transform && !local) local.reset(transform->Clone());
-    auto& validity = thread_validity[omp_get_thread_num()];
-    if (!validity) validity = std::make_unique<GeosValidity>();
+    auto& work = thread_work[omp_get_thread_num()];
+    if (!work) work = std::make_unique<GeometryWorkspace>();
     for (size_t k = 0; k < batch.geometries.size(); ++k) {
       const std::string& id = zones.ids[batch.first + k];
       try {  // an exception must not leave a task
-        batch.results[k] = prepare_geometry(job, id, std::move(batch.geometries[k]), local.get(), *validity);
+        batch.results[k] = prepare_geometry(job, id, std::move(batch.geometries[k]), local.get(), *work);
       } catch (const std::exception& e) {
         batch.results[k].error = src.path + ": feature '" + id + "': " + e.what();
       }

@@ -112,58 +112,129 @@ bool ValidityProof::collect_rings(const FlatPolygons& polygons) {
   return segments_.size() < UINT32_MAX;
 }
 
-// True when no two segments meet, except consecutive segments of a ring at their shared point.
-// Segments are visited in order of their smallest x; the active list holds the bounds of those
-// not yet ended, compactly, so the scan for bounding-box overlaps stays in cache.
-bool ValidityProof::no_segments_meet() {
-  const size_t n = segments_.size();
-  order_.resize(n);
-  for (size_t i = 0; i < n; ++i)
-    order_[i] = {std::min(segments_[i].x0, segments_[i].x1), static_cast<uint32_t>(i)};
-  std::sort(order_.begin(), order_.end(),
-            [](const SweepKey& a, const SweepKey& b) { return a.xmin < b.xmin; });
-
-  // Consecutive segments A→B, B→C of one ring meet only at B unless C turns back along B→A.
-  const auto adjacent_apart = [](const Segment& s, const Segment& t) {
-    const Segment& first = (s.x1 == t.x0 && s.y1 == t.y0) ? s : t;
-    const Segment& second = (&first == &s) ? t : s;
-    if (first.x1 != second.x0 || first.y1 != second.y0) return false;
-    if (certain_orientation(first.x0, first.y0, first.x1, first.y1, second.x1, second.y1) != 0) return true;
-    return certainly_negative_dot(first.x0 - first.x1, first.y0 - first.y1, second.x1 - first.x1,
-                                  second.y1 - first.y1);
-  };
-  // Two segments are apart when one lies strictly on one side of the other's line.
-  const auto apart = [](const Segment& s, const Segment& t) {
-    const int c = certain_orientation(s.x0, s.y0, s.x1, s.y1, t.x0, t.y0);
-    if (c != 0 && c == certain_orientation(s.x0, s.y0, s.x1, s.y1, t.x1, t.y1)) return true;
-    const int a = certain_orientation(t.x0, t.y0, t.x1, t.y1, s.x0, s.y0);
-    return a != 0 && a == certain_orientation(t.x0, t.y0, t.x1, t.y1, s.x1, s.y1);
-  };
-  const auto consecutive = [this](const Segment& s, const Segment& t) {
-    if (s.ring != t.ring) return false;
+// Two segments meet nowhere, or only at the point they share when consecutive in a ring.
+bool ValidityProof::segments_apart(const Segment& s, const Segment& t) const {
+  if (s.ring == t.ring) {
     const uint32_t last = static_cast<uint32_t>(rings_[s.ring].count - 2);
     const uint32_t lo = std::min(s.index, t.index), hi = std::max(s.index, t.index);
-    return hi - lo == 1 || (lo == 0 && hi == last);
-  };
+    if (hi - lo == 1 || (lo == 0 && hi == last)) {
+      // A→B then B→C: they meet only at B unless C turns back along B→A.
+      const Segment& first = (s.x1 == t.x0 && s.y1 == t.y0) ? s : t;
+      const Segment& second = (&first == &s) ? t : s;
+      if (first.x1 != second.x0 || first.y1 != second.y0) return false;
+      if (certain_orientation(first.x0, first.y0, first.x1, first.y1, second.x1, second.y1) != 0) return true;
+      return certainly_negative_dot(first.x0 - first.x1, first.y0 - first.y1, second.x1 - first.x1,
+                                    second.y1 - first.y1);
+    }
+  }
+  // Apart when one lies strictly on one side of the other's line.
+  const int c = certain_orientation(s.x0, s.y0, s.x1, s.y1, t.x0, t.y0);
+  if (c != 0 && c == certain_orientation(s.x0, s.y0, s.x1, s.y1, t.x1, t.y1)) return true;
+  const int a = certain_orientation(t.x0, t.y0, t.x1, t.y1, s.x0, s.y0);
+  return a != 0 && a == certain_orientation(t.x0, t.y0, t.x1, t.y1, s.x1, s.y1);
+}
 
+// Splits every ring's segments into x-monotone chains (a vertical segment joins any chain).
+void ValidityProof::build_chains() {
+  chains_.clear();
+  const auto close = [this](Chain& c) {
+    c.xmin = c.ymin = INFINITY;
+    c.xmax = c.ymax = -INFINITY;
+    for (uint32_t k = c.first; k < c.first + c.count; ++k) {
+      const Segment& s = segments_[k];
+      c.xmin = std::min({c.xmin, s.x0, s.x1});
+      c.xmax = std::max({c.xmax, s.x0, s.x1});
+      c.ymin = std::min({c.ymin, s.y0, s.y1});
+      c.ymax = std::max({c.ymax, s.y0, s.y1});
+    }
+    chains_.push_back(c);
+  };
+  Chain chain{0, 0, true, 0, 0, 0, 0};
+  int direction = 0;  // of the open chain in x: +1, −1, or 0 while only vertical
+  for (uint32_t k = 0; k < segments_.size(); ++k) {
+    const Segment& s = segments_[k];
+    const int d = (s.x1 > s.x0) - (s.x1 < s.x0);
+    const bool new_ring = chain.count > 0 && segments_[chain.first].ring != s.ring;
+    if (new_ring || (d != 0 && direction != 0 && d != direction)) {
+      chain.ascending = direction >= 0;
+      close(chain);
+      chain = Chain{k, 0, true, 0, 0, 0, 0};
+      direction = 0;
+    }
+    if (d != 0) direction = d;
+    ++chain.count;
+  }
+  if (chain.count > 0) {
+    chain.ascending = direction >= 0;
+    close(chain);
+  }
+}
+
+// No segment of chain a meets one of chain b. Both are walked in increasing x; for each segment
+// of a, the segments of b whose x-ranges overlap its own form a window that only moves forward.
+bool ValidityProof::chains_apart(const Chain& a, const Chain& b) const {
+  const auto at = [this](const Chain& c, uint32_t t) -> const Segment& {
+    return segments_[c.ascending ? c.first + t : c.first + c.count - 1 - t];
+  };
+  uint32_t window = 0;
+  for (uint32_t t = 0; t < a.count; ++t) {
+    const Segment& s = at(a, t);
+    const double sxmin = std::min(s.x0, s.x1), sxmax = std::max(s.x0, s.x1);
+    if (sxmax < b.xmin) continue;
+    if (sxmin > b.xmax) break;
+    const double symin = std::min(s.y0, s.y1), symax = std::max(s.y0, s.y1);
+    while (window < b.count && std::max(at(b, window).x0, at(b, window).x1) < sxmin) ++window;
+    for (uint32_t u = window; u < b.count; ++u) {
+      const Segment& o = at(b, u);
+      if (std::min(o.x0, o.x1) > sxmax) break;
+      if (std::min(o.y0, o.y1) <= symax && symin <= std::max(o.y0, o.y1) && !segments_apart(s, o)) return false;
+    }
+  }
+  return true;
+}
+
+// Within one chain, only segments whose x-ranges overlap can meet: next to a vertical segment,
+// or consecutive ones.
+bool ValidityProof::chain_apart_from_itself(const Chain& c) const {
+  for (uint32_t t = c.first; t < c.first + c.count; ++t) {
+    const Segment& s = segments_[t];
+    const double sxmin = std::min(s.x0, s.x1), sxmax = std::max(s.x0, s.x1);
+    // Along the chain's own order x-ranges only grow apart, except across vertical runs: look
+    // both ways until a segment lies wholly beyond.
+    for (uint32_t u = t + 1; u < c.first + c.count; ++u) {
+      const Segment& o = segments_[u];
+      const double oxmin = std::min(o.x0, o.x1), oxmax = std::max(o.x0, o.x1);
+      if (oxmin > sxmax || oxmax < sxmin) break;
+      if (std::min(o.y0, o.y1) <= std::max(s.y0, s.y1) && std::min(s.y0, s.y1) <= std::max(o.y0, o.y1) &&
+          !segments_apart(s, o))
+        return false;
+    }
+  }
+  return true;
+}
+
+// True when no two segments meet, except consecutive segments of a ring at their shared point.
+// Chains are visited in order of their smallest x; each is paired with the chains still open.
+bool ValidityProof::no_segments_meet() {
+  build_chains();
+  order_.resize(chains_.size());
+  std::iota(order_.begin(), order_.end(), 0U);
+  std::sort(order_.begin(), order_.end(), [this](uint32_t a, uint32_t b) { return chains_[a].xmin < chains_[b].xmin; });
   active_.clear();
-  for (const SweepKey& key : order_) {
-    const Segment& s = segments_[key.segment];
-    const ActiveBounds bounds{std::max(s.x0, s.x1), std::min(s.y0, s.y1), std::max(s.y0, s.y1), key.segment};
+  for (const uint32_t index : order_) {
+    const Chain& c = chains_[index];
+    if (!chain_apart_from_itself(c)) return false;
     for (size_t k = 0; k < active_.size();) {
-      const ActiveBounds& t = active_[k];
-      if (t.xmax < key.xmin) {  // ends before this one starts: done with it
+      const Chain& o = chains_[active_[k]];
+      if (o.xmax < c.xmin) {  // ends before this one starts: done with it
         active_[k] = active_.back();
         active_.pop_back();
         continue;
       }
-      if (t.ymin <= bounds.ymax && bounds.ymin <= t.ymax) {
-        const Segment& other = segments_[t.segment];
-        if (!(consecutive(s, other) ? adjacent_apart(s, other) : apart(s, other))) return false;
-      }
+      if (o.ymin <= c.ymax && c.ymin <= o.ymax && !chains_apart(o, c)) return false;
       ++k;
     }
-    active_.push_back(bounds);
+    active_.push_back(index);
   }
   return true;
 }

@@ -49,16 +49,20 @@ class ValidityProof {
   std::vector<double> points_;  // deduplicated ring points, interleaved
   std::vector<RingSpan> rings_;
   std::vector<Segment> segments_;
-  struct SweepKey {
-    double xmin;
-    uint32_t segment;
+  // A run of a ring's segments along which x never turns back (x-monotone), with its bounds:
+  // the sweep orders and pairs chains, then walks two chains' segments in x like a merge.
+  struct Chain {
+    uint32_t first, count;  // segments_[first, first + count)
+    bool ascending;         // x grows from first to last (false: the walk runs backwards)
+    double xmin, xmax, ymin, ymax;
   };
-  struct ActiveBounds {
-    double xmax, ymin, ymax;
-    uint32_t segment;
-  };
-  std::vector<SweepKey> order_;
-  std::vector<ActiveBounds> active_;
+  void build_chains();
+  bool chains_apart(const Chain& a, const Chain& b) const;
+  bool chain_apart_from_itself(const Chain& c) const;
+  bool segments_apart(const Segment& s, const Segment& t) const;
+
+  std::vector<Chain> chains_;
+  std::vector<uint32_t> order_, active_;
 };
 
 // The sign of the orientation of (a, b, c): +1 counter-clockwise, -1 clockwise, 0 when the

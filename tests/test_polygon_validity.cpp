@@ -247,3 +247,47 @@ TEST_CASE("polygon validity: random polygons, snapped to a coarse grid, never pr
   CHECK(proven_count > 400);
   MESSAGE("GEOS valid " << geos_valid << ", proven " << proven_count);
 }
+
+TEST_CASE("polygon validity: long rectilinear combs, where x-monotone chains are short and vertical edges many") {
+  // A comb: a spine along y = 0 and teeth going up, each tooth a column [x, x + w] separated by
+  // gaps; every tooth side is vertical. Valid as built; a tooth's top widened over its gap
+  // overlaps the next tooth (invalid), widened exactly to it touches (invalid: a shared edge).
+  std::mt19937 rng(5);
+  std::uniform_int_distribution<int> width(1, 3), height(2, 40), teeth_count(2, 300);
+  Geos geos;
+  nl::ValidityProof proof;
+  int checked = 0;
+  for (int i = 0; i < 300; ++i) {
+    const int teeth = teeth_count(rng);
+    Points ring{{0, -5}};
+    double x = 0;
+    std::vector<std::pair<double, double>> tops;  // x-ranges of the teeth
+    for (int k = 0; k < teeth; ++k) {
+      const double w = width(rng), h = height(rng), gap = width(rng);
+      ring.emplace_back(x, 0);
+      ring.emplace_back(x, h);
+      ring.emplace_back(x + w, h);
+      ring.emplace_back(x + w, 0);
+      tops.emplace_back(x, x + w);
+      x += w + gap;
+    }
+    ring.emplace_back(x, 0);
+    ring.emplace_back(x, -5);
+    const int spoil = i % 3;
+    if (spoil > 0 && teeth > 2) {
+      // Widen a middle tooth's top to the right: over the gap into the next tooth, or exactly to it.
+      const size_t k = static_cast<size_t>(teeth / 2), top_right = 1 + 4 * k + 2;
+      const double next_left = tops[k + 1].first;
+      const double to = spoil == 1 ? next_left + 0.5 : next_left;
+      ring[top_right].first = to;
+      ring[top_right + 1].first = to;
+    }
+    const std::vector<Polygon> g{{ring}};
+    const bool reference = geos.valid(g), got = proof.certainly_valid(flat(g));
+    if (got && !reference) FAIL("proven valid but GEOS says invalid, comb " << i);
+    if (spoil == 0) CHECK(got);  // valid and nothing touches
+    if (spoil > 0 && teeth > 2) CHECK_FALSE(reference);
+    ++checked;
+  }
+  CHECK(checked == 300);
+}

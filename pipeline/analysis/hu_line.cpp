@@ -13,6 +13,7 @@
 
 #include "pipeline/io/diagnostics.hpp"
 #include "pipeline/io/gdal_env.hpp"
+#include "pipeline/io/geometry_validity.hpp"
 #include "pipeline/io/temporary_files.hpp"
 #include "pipeline/io/vector_source.hpp"
 #include "pipeline/io/zone_layer.hpp"
@@ -114,10 +115,11 @@ std::pair<double, double> write_hu_line_zones(const HuLineDefinition& line, cons
   // The country: the union of the layer's polygons (a `nation` layer is one feature already).
   const VectorLayer source = open_vector_layer(country.path, country.layer);
   OGRMultiPolygon parts;
+  GeometryValidity validity;
   for (auto& f : *source.layer) {
     std::unique_ptr<OGRGeometry> copy = corrected_geometry(f->GetGeometryRef(), country.datum);
     if (!copy) continue;
-    repair_if_invalid(copy);
+    repair_if_invalid(copy, validity);
     std::unique_ptr<OGRGeometry> mp(OGRGeometryFactory::forceToMultiPolygon(copy.release()));
     if (wkbFlatten(mp->getGeometryType()) != wkbMultiPolygon) continue;
     for (const OGRPolygon* p : *mp->toMultiPolygon()) parts.addGeometry(p);
@@ -182,6 +184,7 @@ std::map<std::string, std::string> hu_line_sides_of_zones(const HuLineDefinition
   east.addRing(&ring);
   const VectorLayer source = open_vector_layer(path, layer_name);
   std::map<std::string, std::string> sides;
+  GeometryValidity validity;
   for (auto& f : *source.layer) {
     const std::string id = f->GetFieldAsString(id_field.c_str());
     std::unique_ptr<OGRGeometry> copy = corrected_geometry(f->GetGeometryRef(), datum);
@@ -194,7 +197,7 @@ std::map<std::string, std::string> hu_line_sides_of_zones(const HuLineDefinition
       sides[id] = corners > 0 ? "east" : "west";
       continue;
     }
-    repair_if_invalid(copy);
+    repair_if_invalid(copy, validity);
     std::unique_ptr<OGRGeometry> part(copy->Intersection(&east));
     auto area = [](const OGRGeometry* geom) {
       if (!geom) return 0.0;

@@ -17,6 +17,7 @@
 #include "pipeline/app/derived_units_cache.hpp"
 #include "pipeline/app/levels_records_seen.hpp"
 #include "pipeline/io/diagnostics.hpp"
+#include "pipeline/io/geometry_validity.hpp"
 #include "pipeline/io/vector_source.hpp"
 #include "pipeline/io/zone_layer.hpp"
 
@@ -57,6 +58,7 @@ ZoneGeometries read_zone_geometries(const RunConfig& config, const std::atomic<b
     auto& geoms = z.geometries[lc.zones];
     geoms.clear();
     z.levels[l].field_names = zc.fields;
+    GeometryValidity validity;
     for (auto& feature : *layer) {
       check_cancel(cancel);
       z.levels[l].codes.emplace_back(feature->GetFieldAsString(zc.id_field.c_str()));
@@ -64,7 +66,7 @@ ZoneGeometries read_zone_geometries(const RunConfig& config, const std::atomic<b
       for (const auto& f : zc.fields) fields.emplace_back(feature->GetFieldAsString(f.c_str()));
       z.levels[l].fields.push_back(std::move(fields));
       std::unique_ptr<OGRGeometry> copy = corrected_geometry(feature->GetGeometryRef(), zc.datum);
-      repair_if_invalid(copy);
+      repair_if_invalid(copy, validity);
       geoms.push_back(std::move(copy));
     }
     if (const OGRSpatialReference* s = layer->GetSpatialRef()) z.srs[lc.zones].reset(s->Clone());

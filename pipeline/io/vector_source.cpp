@@ -98,12 +98,4 @@ std::unique_ptr<OGRGeometry> corrected_geometry(const OGRGeometry* geometry, Dat
   return copy;
 }
 
-bool repair_if_invalid(std::unique_ptr<OGRGeometry>& geometry) {
-  if (!geometry || geometry->IsValid()) return false;
-  std::unique_ptr<OGRGeometry> fixed(geometry->MakeValid());
-  if (!fixed) throw UserError("an invalid geometry could not be repaired with MakeValid (is GDAL built with GEOS?)");
-  geometry = std::move(fixed);
-  return true;
-}
-
 }  // namespace nl

@@ -1,8 +1,9 @@
 // The one way the tool opens vector layers and turns a feature's geometry into the geometry it
 // measures: the file checked and opened with OGR (errors naming the file, the layer and what
-// is there instead), curves linearised, GCJ-02 converted to WGS84, invalid polygons repaired
-// with MakeValid. The zonal engine (`zone_layer`), the Hu line, the GeoPackages and the maps
-// all go through here, so a map or a GeoPackage shows the geometry whose statistics it shows.
+// is there instead), curves linearised, GCJ-02 converted to WGS84 (invalid polygons are
+// repaired by `geometry_validity`). The zonal engine (`zone_layer`), the Hu line, the
+// GeoPackages and the maps all go through here, so a map or a GeoPackage shows the geometry
+// whose statistics it shows.
 #pragma once
 #include <memory>
 #include <string>
@@ -40,10 +41,6 @@ std::string field_names(OGRFeatureDefn* definition);
 std::unique_ptr<OGRGeometry> corrected_geometry(const OGRGeometry* geometry, Datum datum);
 // In place: curves linearised, GCJ-02 converted (the geometry may be replaced).
 void correct_geometry(std::unique_ptr<OGRGeometry>& geometry, Datum datum);
-
-// Replaces an invalid geometry with MakeValid's repair; returns true when it did. Throws
-// UserError when the repair fails.
-bool repair_if_invalid(std::unique_ptr<OGRGeometry>& geometry);
 
 // GCJ-02 → WGS84 on every vertex of a geometry, in place.
 void gcj02_to_wgs84_in_place(OGRGeometry* geometry);

@@ -2,7 +2,6 @@
 #include "pipeline/io/zone_layer.hpp"
 
 #include <gdal_priv.h>
-#include <geos_c.h>
 #include <ogrsf_frmts.h>
 #include <omp.h>
 
@@ -18,8 +17,8 @@
 #include <unordered_map>
 
 #include "kernels/antimeridian.hpp"
-#include "kernels/polygon_validity.hpp"
 #include "pipeline/io/diagnostics.hpp"
+#include "pipeline/io/geometry_validity.hpp"
 #include "pipeline/io/gdal_env.hpp"
 #include "pipeline/io/vector_source.hpp"
 
@@ -69,95 +68,10 @@ struct GeometryBatch {
   std::vector<PreparedGeometry> results;
 };
 
-// Validity of a zone, one checker per thread. Most zones are proven valid by
-// kernels/polygon_validity, which costs a fraction of GEOS's topology analysis (a third of a
-// cold run's geometry work on a country's counties); the rest go to GEOS straight from OGR's
-// coordinate arrays: OGR's IsValid creates a context per call and copies through WKB both ways,
-// a tenth of the check's cost. Polygons and multipolygons only; anything else is left to OGR.
-class GeosValidity {
- public:
-  GeosValidity() : ctx_(GEOS_init_r()) {}
-  ~GeosValidity() { GEOS_finish_r(ctx_); }
-  GeosValidity(const GeosValidity&) = delete;
-  GeosValidity& operator=(const GeosValidity&) = delete;
-
-  bool is_valid(const OGRGeometry& g) {
-    if (flatten(g) && proof_.certainly_valid(flat_)) return true;
-    GEOSGeometry* geos = build(g);
-    if (!geos) return g.IsValid();  // a type or ring GEOS will not build here: OGR decides, as before
-    const char valid = GEOSisValid_r(ctx_, geos);
-    GEOSGeom_destroy_r(ctx_, geos);
-    return valid == 1;
-  }
-
- private:
-  // The polygon or multipolygon's rings into flat_; false for other types.
-  bool flatten(const OGRGeometry& g) {
-    flat_.clear();
-    const auto type = wkbFlatten(g.getGeometryType());
-    if (type == wkbPolygon) {
-      add_polygon(*g.toPolygon());
-      return true;
-    }
-    if (type != wkbMultiPolygon) return false;
-    for (const OGRPolygon* p : *g.toMultiPolygon()) add_polygon(*p);
-    return true;
-  }
-  void add_polygon(const OGRPolygon& p) {
-    for (const OGRLinearRing* r : p) {
-      const size_t n = static_cast<size_t>(r->getNumPoints()), at = flat_.xy.size();
-      flat_.xy.resize(at + 2 * n);
-      r->getPoints(flat_.xy.data() + at, 2 * sizeof(double), flat_.xy.data() + at + 1, 2 * sizeof(double));
-      flat_.ring_end.push_back((at / 2) + n);
-    }
-    flat_.polygon_end.push_back(flat_.ring_end.size());
-  }
-  GEOSGeometry* ring(const OGRLinearRing& r) {
-    const int n = r.getNumPoints();
-    xy_.resize(2 * static_cast<size_t>(n));
-    r.getPoints(xy_.data(), 2 * sizeof(double), xy_.data() + 1, 2 * sizeof(double));
-    GEOSCoordSequence* seq = GEOSCoordSeq_copyFromBuffer_r(ctx_, xy_.data(), static_cast<unsigned>(n), 0, 0);
-    return seq ? GEOSGeom_createLinearRing_r(ctx_, seq) : nullptr;  // the ring owns seq, or frees it on failure
-  }
-  GEOSGeometry* polygon(const OGRPolygon& p) {
-    std::vector<GEOSGeometry*> rings;
-    for (const OGRLinearRing* r : p) {
-      GEOSGeometry* g = ring(*r);
-      if (!g) {
-        for (GEOSGeometry* made : rings) GEOSGeom_destroy_r(ctx_, made);
-        return nullptr;
-      }
-      rings.push_back(g);
-    }
-    if (rings.empty()) return GEOSGeom_createEmptyPolygon_r(ctx_);
-    return GEOSGeom_createPolygon_r(ctx_, rings[0], rings.data() + 1, static_cast<unsigned>(rings.size() - 1));
-  }
-  GEOSGeometry* build(const OGRGeometry& g) {
-    const auto type = wkbFlatten(g.getGeometryType());
-    if (type == wkbPolygon) return polygon(*g.toPolygon());
-    if (type != wkbMultiPolygon) return nullptr;
-    std::vector<GEOSGeometry*> parts;
-    for (const OGRPolygon* p : *g.toMultiPolygon()) {
-      GEOSGeometry* part = polygon(*p);
-      if (!part) {
-        for (GEOSGeometry* made : parts) GEOSGeom_destroy_r(ctx_, made);
-        return nullptr;
-      }
-      parts.push_back(part);
-    }
-    return GEOSGeom_createCollection_r(ctx_, GEOS_MULTIPOLYGON, parts.data(), static_cast<unsigned>(parts.size()));
-  }
-
-  GEOSContextHandle_t ctx_;
-  std::vector<double> xy_;
-  nl::FlatPolygons flat_;
-  nl::ValidityProof proof_;
-};
-
 // What a thread keeps from one geometry to the next: its validity checker and scratch space
 // for a ring's coordinates (fresh vectors per ring cost an allocation and a zero fill each).
 struct GeometryWorkspace {
-  GeosValidity validity;
+  GeometryValidity validity;
   std::vector<double> x, y;
 };
 

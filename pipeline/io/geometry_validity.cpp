@@ -12,8 +12,10 @@ namespace nl {
 GeometryValidity::GeometryValidity() : ctx_(GEOS_init_r()) {}
 GeometryValidity::~GeometryValidity() { GEOS_finish_r(ctx_); }
 
+bool GeometryValidity::proven_valid(const OGRGeometry& g) { return flatten(g) && proof_.certainly_valid(flat_); }
+
 bool GeometryValidity::is_valid(const OGRGeometry& g) {
-  if (flatten(g) && proof_.certainly_valid(flat_)) return true;
+  if (proven_valid(g)) return true;
   GEOSGeometry* geos = geos_geometry(g);
   if (!geos) return g.IsValid();  // a type or ring GEOS will not build here: OGR decides
   const char valid = GEOSisValid_r(ctx_, geos);

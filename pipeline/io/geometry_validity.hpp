@@ -28,6 +28,8 @@ class GeometryValidity {
 
   // Polygons and multipolygons by the proof, then GEOS; any other type by OGR's IsValid.
   bool is_valid(const OGRGeometry& g);
+  // Whether the proof alone settles it (a polygon or multipolygon proven valid).
+  bool proven_valid(const OGRGeometry& g);
 
  private:
   bool flatten(const OGRGeometry& g);

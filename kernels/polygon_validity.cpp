@@ -1,9 +1,9 @@
 // A conservative validity proof for polygons: see polygon_validity.hpp. Three steps, each of
 // which may give up: rings are well-formed; no two segments meet except consecutive ones at
-// their shared point (a sweep over segments sorted by x); every hole lies inside its exterior and
-// outside the other holes, every part outside the other parts or inside one of their holes.
-// With no meeting segments, a ring lies wholly inside or outside another, so one point of it
-// decides; and with no touching rings the interior is connected.
+// their shared point (a sweep in x over x-monotone chains of segments); every hole lies inside
+// its exterior and outside the other holes, every part outside the other parts or inside one
+// of their holes. With no meeting segments, a ring lies wholly inside or outside another, so
+// one point of it decides; and with no touching rings the interior is connected.
 #include "kernels/polygon_validity.hpp"
 
 #include <algorithm>

@@ -2,9 +2,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <limits>
 #include <numbers>
+#include <random>
 #include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "kernels/datum.hpp"
 
@@ -159,5 +164,44 @@ TEST_CASE("parse_datum and datum_name") {
     CHECK(msg.find("bd09") != std::string::npos);
     CHECK(msg.find("wgs84") != std::string::npos);
     CHECK(msg.find("gcj02") != std::string::npos);
+  }
+}
+
+TEST_CASE("gcj02_to_wgs84 on arrays: bit-identical to the one-point call, two points at a time") {
+  // Points all over the box, points near its edges (where an iterate may leave it and the scalar
+  // code takes its other branch), points outside, and NaN and infinities, shuffled together so
+  // that every kind meets every other in a pair.
+  std::mt19937_64 rng(3);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  std::vector<double> lon, lat;
+  for (int i = 0; i < 200000; ++i) {
+    lon.push_back(72.004 + u(rng) * (137.8347 - 72.004));
+    lat.push_back(0.8293 + u(rng) * (55.8271 - 0.8293));
+  }
+  for (const double edge_lon : {72.004, 137.8347})
+    for (int i = 0; i < 2000; ++i) lon.push_back(edge_lon + (u(rng) - 0.5) * 0.02), lat.push_back(30 + u(rng));
+  for (const double edge_lat : {0.8293, 55.8271})
+    for (int i = 0; i < 2000; ++i) lon.push_back(100 + u(rng)), lat.push_back(edge_lat + (u(rng) - 0.5) * 0.02);
+  const double nan = std::nan(""), inf = std::numeric_limits<double>::infinity();
+  for (const auto& [x, y] : std::vector<std::pair<double, double>>{{nan, 30}, {100, nan}, {inf, 30}, {100, -inf}, {0, 0}, {-170, 60}}) {
+    lon.push_back(x);
+    lat.push_back(y);
+  }
+  std::vector<size_t> order(lon.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::shuffle(order.begin(), order.end(), rng);
+  std::vector<double> a_lon, a_lat;
+  for (const size_t i : order) a_lon.push_back(lon[i]), a_lat.push_back(lat[i]);
+  std::vector<double> want_lon(a_lon.size()), want_lat(a_lat.size());
+  for (size_t i = 0; i < a_lon.size(); ++i) nl::gcj02_to_wgs84(a_lon[i], a_lat[i], want_lon[i], want_lat[i]);
+  for (const size_t n : {a_lon.size(), a_lon.size() - 1}) {  // an even and an odd count (the tail)
+    std::vector<double> got_lon(a_lon.begin(), a_lon.begin() + static_cast<std::ptrdiff_t>(n));
+    std::vector<double> got_lat(a_lat.begin(), a_lat.begin() + static_cast<std::ptrdiff_t>(n));
+    nl::gcj02_to_wgs84(got_lon, got_lat);
+    size_t differ = 0;
+    for (size_t i = 0; i < n; ++i)
+      differ += std::memcmp(&got_lon[i], &want_lon[i], sizeof(double)) != 0 ||
+                std::memcmp(&got_lat[i], &want_lat[i], sizeof(double)) != 0;
+    CHECK(differ == 0);
   }
 }

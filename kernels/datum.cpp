@@ -1,7 +1,9 @@
 // GCJ-02 ↔ WGS84 conversion (forward formula and its fixed-point inverse).
 #include "kernels/datum.hpp"
 
+#if defined(__SSE2__)
 #include <emmintrin.h>
+#endif
 
 #include <algorithm>
 #include <cmath>
@@ -22,7 +24,8 @@ bool outside_china_box(double lon, double lat) {
   return lon < 72.004 || lon > 137.8347 || lat < 0.8293 || lat > 55.8271;
 }
 
-// Two points at once: a pair of doubles in one SSE2 register (GCC/Clang vector extension).
+// Two points at once: a pair of doubles in one SSE2 register (GCC/Clang vector extension; on
+// other targets the compiler's own 128-bit vectors, or lanes one by one).
 // Every operation below is an IEEE operation lane by lane, in the scalar code's order, so each
 // lane's result is bit-identical to the scalar code's (the build keeps -ffp-contract=off: no
 // fused multiply-adds). Only sincos stays scalar.
@@ -30,7 +33,11 @@ typedef double Pair __attribute__((vector_size(16)));
 typedef long long PairBits __attribute__((vector_size(16)));
 
 double root(double v) { return std::sqrt(v); }
+#if defined(__SSE2__)
 Pair root(Pair v) { return Pair(_mm_sqrt_pd(__m128d(v))); }
+#else
+Pair root(Pair v) { return Pair{std::sqrt(v[0]), std::sqrt(v[1])}; }  // elsewhere: lane by lane, as exact
+#endif
 double magnitude(double v) { return std::abs(v); }
 Pair magnitude(Pair v) { return Pair(PairBits(v) & PairBits{INT64_MAX, INT64_MAX}); }
 template <typename T>

@@ -1,7 +1,7 @@
 // GCJ-02 ↔ WGS84 conversion (forward formula and its fixed-point inverse).
 #include "kernels/datum.hpp"
 
-#if defined(__SSE2__)
+#ifdef __SSE2__
 #include <emmintrin.h>
 #endif
 
@@ -33,7 +33,7 @@ typedef double Pair __attribute__((vector_size(16)));
 typedef long long PairBits __attribute__((vector_size(16)));
 
 double root(double v) { return std::sqrt(v); }
-#if defined(__SSE2__)
+#ifdef __SSE2__
 Pair root(Pair v) { return Pair(_mm_sqrt_pd(__m128d(v))); }
 #else
 Pair root(Pair v) { return Pair{std::sqrt(v[0]), std::sqrt(v[1])}; }  // elsewhere: lane by lane, as exact

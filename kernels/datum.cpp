@@ -132,7 +132,12 @@ Multiples<T> multiples(SineCosine<T> t1) {
 // sincos lane by lane: libm's, as the scalar code calls it.
 void sine_cosine(double angle, SineCosine<double>& out) { ::sincos(angle, &out.sin, &out.cos); }
 void sine_cosine(Pair angle, SineCosine<Pair>& out) {
-  for (int k = 0; k < 2; ++k) ::sincos(angle[k], &out.sin[k], &out.cos[k]);
+  for (int k = 0; k < 2; ++k) {
+    double sine = 0, cosine = 0;  // through doubles: a vector lane has no address in clang
+    ::sincos(angle[k], &sine, &cosine);
+    out.sin[k] = sine;
+    out.cos[k] = cosine;
+  }
 }
 
 // The series' angles at a base point, from which the inverse's iterates — all within a few

@@ -15,9 +15,10 @@ GeometryValidity::~GeometryValidity() { GEOS_finish_r(ctx_); }
 bool GeometryValidity::proven_valid(const OGRGeometry& g) { return flatten(g) && proof_.certainly_valid(flat_); }
 
 bool GeometryValidity::is_valid(const OGRGeometry& g) {
-  if (proven_valid(g)) return true;
-  GEOSGeometry* geos = geos_geometry(g);
-  if (!geos) return g.IsValid();  // a type or ring GEOS will not build here: OGR decides
+  if (!flatten(g)) return g.IsValid();  // not a polygon: OGR decides
+  if (proof_.certainly_valid(flat_)) return true;
+  GEOSGeometry* geos = geos_geometry();
+  if (!geos) return g.IsValid();  // a ring GEOS will not build (unclosed, too few points): OGR decides
   const char valid = GEOSisValid_r(ctx_, geos);
   GEOSGeom_destroy_r(ctx_, geos);
   return valid == 1;
@@ -46,37 +47,35 @@ void GeometryValidity::add_polygon(const OGRPolygon& p) {
   flat_.polygon_end.push_back(flat_.ring_end.size());
 }
 
-GEOSGeometry* GeometryValidity::geos_ring(const OGRLinearRing& r) {
-  const int n = r.getNumPoints();
-  xy_.resize(2 * static_cast<size_t>(n));
-  r.getPoints(xy_.data(), 2 * sizeof(double), xy_.data() + 1, 2 * sizeof(double));
-  GEOSCoordSequence* seq = GEOSCoordSeq_copyFromBuffer_r(ctx_, xy_.data(), static_cast<unsigned>(n), 0, 0);
-  return seq ? GEOSGeom_createLinearRing_r(ctx_, seq) : nullptr;  // the ring owns seq, or frees it on failure
-}
-
-GEOSGeometry* GeometryValidity::geos_polygon(const OGRPolygon& p) {
-  std::vector<GEOSGeometry*> rings;
-  for (const OGRLinearRing* r : p) {
-    GEOSGeometry* g = geos_ring(*r);
-    if (!g) {
-      for (GEOSGeometry* made : rings) GEOSGeom_destroy_r(ctx_, made);
-      return nullptr;
+// flat_ as a GEOS multipolygon (a polygon's verdict is its one-part multipolygon's); null when
+// GEOS refuses a ring.
+GEOSGeometry* GeometryValidity::geos_geometry() {
+  std::vector<GEOSGeometry*> parts, rings;
+  const auto destroy = [this](std::vector<GEOSGeometry*>& made) {
+    for (GEOSGeometry* g : made) GEOSGeom_destroy_r(ctx_, g);
+  };
+  size_t ring = 0, point = 0;
+  for (const size_t polygon_end : flat_.polygon_end) {
+    rings.clear();
+    for (; ring < polygon_end; ++ring) {
+      const size_t end = flat_.ring_end[ring];
+      GEOSCoordSequence* seq = GEOSCoordSeq_copyFromBuffer_r(ctx_, flat_.xy.data() + 2 * point,
+                                                             static_cast<unsigned>(end - point), 0, 0);
+      point = end;
+      // The ring owns seq, or frees it on failure.
+      GEOSGeometry* r = seq ? GEOSGeom_createLinearRing_r(ctx_, seq) : nullptr;
+      if (!r) {
+        destroy(rings);
+        destroy(parts);
+        return nullptr;
+      }
+      rings.push_back(r);
     }
-    rings.push_back(g);
-  }
-  if (rings.empty()) return GEOSGeom_createEmptyPolygon_r(ctx_);
-  return GEOSGeom_createPolygon_r(ctx_, rings[0], rings.data() + 1, static_cast<unsigned>(rings.size() - 1));
-}
-
-GEOSGeometry* GeometryValidity::geos_geometry(const OGRGeometry& g) {
-  const auto type = wkbFlatten(g.getGeometryType());
-  if (type == wkbPolygon) return geos_polygon(*g.toPolygon());
-  if (type != wkbMultiPolygon) return nullptr;
-  std::vector<GEOSGeometry*> parts;
-  for (const OGRPolygon* p : *g.toMultiPolygon()) {
-    GEOSGeometry* part = geos_polygon(*p);
-    if (!part) {
-      for (GEOSGeometry* made : parts) GEOSGeom_destroy_r(ctx_, made);
+    GEOSGeometry* part = rings.empty() ? GEOSGeom_createEmptyPolygon_r(ctx_)
+                                       : GEOSGeom_createPolygon_r(ctx_, rings[0], rings.data() + 1,
+                                                                  static_cast<unsigned>(rings.size() - 1));
+    if (!part) {  // the polygon took its rings either way
+      destroy(parts);
       return nullptr;
     }
     parts.push_back(part);

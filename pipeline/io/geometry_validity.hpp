@@ -11,7 +11,6 @@
 #include "kernels/polygon_validity.hpp"
 
 class OGRGeometry;
-class OGRLinearRing;
 class OGRPolygon;
 struct GEOSContextHandle_HS;
 struct GEOSGeom_t;
@@ -34,13 +33,10 @@ class GeometryValidity {
  private:
   bool flatten(const OGRGeometry& g);
   void add_polygon(const OGRPolygon& p);
-  GEOSGeom_t* geos_ring(const OGRLinearRing& r);
-  GEOSGeom_t* geos_polygon(const OGRPolygon& p);
-  GEOSGeom_t* geos_geometry(const OGRGeometry& g);
+  GEOSGeom_t* geos_geometry();
 
   GEOSContextHandle_HS* ctx_;
-  std::vector<double> xy_;
-  FlatPolygons flat_;
+  FlatPolygons flat_;  // the geometry's rings, read from OGR once for the proof and for GEOS
   ValidityProof proof_;
 };
 

@@ -203,6 +203,12 @@ class SeriesNear {
 constexpr int kMaxIterations = 30;
 constexpr double kTolerance = 1e-7;
 
+// Whether the iteration goes on after a step: while the step is not below the tolerance (a NaN
+// step stops it at once). The scalar and the pair loops both decide by this.
+bool keeps_stepping(double step_lon, double step_lat) {
+  return std::max(std::abs(step_lon), std::abs(step_lat)) >= kTolerance;
+}
+
 // Whether w is where the rotated sines serve (within reach of the base, inside the box).
 bool near_base(double w_lon, double w_lat, double lon, double lat) {
   return std::abs(w_lon - lon) <= SeriesNear<double>::kReach && std::abs(w_lat - lat) <= SeriesNear<double>::kReach &&
@@ -229,7 +235,7 @@ bool gcj02_to_wgs84_pair(const double* lon, const double* lat, double* out_lon, 
       if (!active[k]) continue;  // converged: its point stays as the scalar loop left it
       w_lon[k] -= step_lon[k];
       w_lat[k] -= step_lat[k];
-      active[k] = std::max(std::abs(step_lon[k]), std::abs(step_lat[k])) >= kTolerance;
+      active[k] = keeps_stepping(step_lon[k], step_lat[k]);
     }
   }
   for (int k = 0; k < 2; ++k) {
@@ -281,8 +287,7 @@ void gcj02_to_wgs84(double lon, double lat, double& out_lon, double& out_lat) {
     const double step_lat = f_lat - lat;
     w_lon -= step_lon;
     w_lat -= step_lat;
-    // Negated test so a NaN input leaves the loop at once instead of running to the cap.
-    if (!(std::max(std::abs(step_lon), std::abs(step_lat)) >= kTolerance)) break;
+    if (!keeps_stepping(step_lon, step_lat)) break;
   }
   out_lon = w_lon;
   out_lat = w_lat;

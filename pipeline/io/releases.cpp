@@ -9,6 +9,8 @@
 #include <map>
 #include <regex>
 #include <stdexcept>
+#include <string_view>
+#include <unordered_map>
 
 #include "pipeline/io/datacube.hpp"
 #include "pipeline/io/diagnostics.hpp"
@@ -103,13 +105,70 @@ std::optional<NameMatch> match_release_name(const std::string& name, const std::
   return ReleaseNamePattern(pattern).match(name, id_format);
 }
 
+namespace {
+
+// The placeholders' values in one name, as views into it; {doy}'s month and day are kept here.
+struct Placeholders {
+  std::string_view year, month, day, doy, tile;
+  std::string month_of_doy, day_of_doy;
+
+  std::string_view* slot(const std::string& key) {
+    return key == "year" ? &year : key == "month" ? &month : key == "day" ? &day : key == "doy" ? &doy : &tile;
+  }
+  // false when a month, day or day of year does not exist
+  bool valid() {
+    auto number = [](std::string_view v) { return std::stoi(std::string(v)); };
+    if (!month.empty() && (number(month) < 1 || number(month) > 12)) return false;
+    if (!day.empty() && (number(day) < 1 || number(day) > 31)) return false;
+    if (doy.empty()) return true;
+    int m = 0, d = 0;
+    if (!month_day_of(number(year), number(doy), m, d)) return false;
+    month_of_doy = two_digit(m), day_of_doy = two_digit(d);
+    if (month.empty()) month = month_of_doy;
+    if (day.empty()) day = day_of_doy;
+    return true;
+  }
+};
+
+// The id `format` spells with `values`; without a format, {year}-{month}-{day} of those captured.
+std::string release_id(const std::string& format, const Placeholders& values) {
+  std::string id;
+  if (format.empty()) {
+    for (std::string_view v : {values.year, values.month, values.day})
+      if (!v.empty()) id.append(id.empty() ? "" : "-").append(v);
+    return id;
+  }
+  for (size_t i = 0; i < format.size(); ++i) {
+    if (format[i] != '{') {
+      id += format[i];
+      continue;
+    }
+    const size_t close = format.find('}', i);
+    if (close == std::string::npos) throw std::invalid_argument("unclosed '{' in id format '" + format + "'");
+    const std::string key = format.substr(i + 1, close - i - 1);
+    const std::string_view* v = key == "year" ? &values.year : key == "month" ? &values.month
+                                : key == "day"  ? &values.day
+                                : key == "doy"  ? &values.doy
+                                : key == "tile" ? &values.tile
+                                                : nullptr;
+    if (!v || v->empty()) throw std::invalid_argument("id format uses {" + key + "}, which the pattern does not capture");
+    id.append(*v);
+    i = close;
+  }
+  return id;
+}
+
+}  // namespace
+
 std::optional<NameMatch> ReleaseNamePattern::match(const std::string& name, const std::string& id_format) const {
   // A table of "tokens t… match name[j…]" instead of a backtracking regex: time and memory are
   // (tokens × name length), whatever the pattern (std::regex took minutes, and deep recursion,
-  // on `**************` against a long name).
+  // on `**************` against a long name). The table is the thread's, reused: a daily job
+  // matches thousands of names per run.
   const std::vector<PatternToken>& tokens = tokens_;
   const size_t nt = tokens.size(), nn = name.size();
-  std::vector<uint8_t> match((nt + 1) * (nn + 1), 0);
+  thread_local std::vector<uint8_t> match;
+  match.assign((nt + 1) * (nn + 1), 0);
   auto at = [&](size_t t, size_t j) -> uint8_t& { return match[t * (nn + 1) + j]; };
   at(nt, nn) = 1;
   for (size_t t = nt; t-- > 0;) {
@@ -141,7 +200,7 @@ std::optional<NameMatch> ReleaseNamePattern::match(const std::string& name, cons
   }
   if (!at(0, 0)) return std::nullopt;
   // Read the placeholders off one match; a `*` takes as much as it can (a regex's greedy `.*`).
-  std::map<std::string, std::string> values;
+  Placeholders values;
   size_t j = 0;
   for (size_t t = 0; t < nt; ++t) {
     const PatternToken& tok = tokens[t];
@@ -151,48 +210,14 @@ std::optional<NameMatch> ReleaseNamePattern::match(const std::string& name, cons
       j = k;
     } else if (tok.kind == PatternToken::digits || tok.kind == PatternToken::tile) {
       const size_t w = tok.kind == PatternToken::tile ? tile_width_at(name, j) : static_cast<size_t>(tok.count);
-      values[tok.key] = name.substr(j, w);
+      *values.slot(tok.key) = std::string_view(name).substr(j, w);
       j += w;
     } else {
       ++j;
     }
   }
-  if (values.count("month")) {
-    const int month = std::stoi(values["month"]);
-    if (month < 1 || month > 12) return std::nullopt;
-  }
-  if (values.count("day")) {
-    const int day = std::stoi(values["day"]);
-    if (day < 1 || day > 31) return std::nullopt;
-  }
-  if (values.count("doy")) {
-    int month = 0, day = 0;
-    if (!month_day_of(std::stoi(values["year"]), std::stoi(values["doy"]), month, day)) return std::nullopt;
-    if (!values.count("month")) values["month"] = two_digit(month);
-    if (!values.count("day")) values["day"] = two_digit(day);
-  }
-  NameMatch result;
-  if (values.count("tile")) result.tile = values["tile"];
-  std::string format = id_format;
-  if (format.empty()) {
-    for (const char* k : {"year", "month", "day"})  // {doy} gave month and day
-      if (values.count(k)) format += std::string(format.empty() ? "" : "-") + "{" + k + "}";
-  }
-  std::string id;
-  for (size_t i = 0; i < format.size(); ++i) {
-    if (format[i] != '{') {
-      id += format[i];
-      continue;
-    }
-    const size_t close = format.find('}', i);
-    if (close == std::string::npos) throw std::invalid_argument("unclosed '{' in id format '" + format + "'");
-    const std::string key = format.substr(i + 1, close - i - 1);
-    if (!values.count(key)) throw std::invalid_argument("id format uses {" + key + "}, which the pattern does not capture");
-    id += values[key];
-    i = close;
-  }
-  result.id = id;
-  return result;
+  if (!values.valid()) return std::nullopt;
+  return NameMatch{release_id(id_format, values), std::string(values.tile)};
 }
 
 std::optional<std::string> release_id_from_name(const std::string& name, const std::string& pattern,
@@ -329,46 +354,72 @@ std::vector<ReleaseFile> find_band_releases(const ReleasesConfig& config, const 
 
 }  // namespace
 
+namespace {
+
+// One file that matched releases.pattern.
+struct MatchedFile {
+  NameMatch match;
+  const std::string* path;
+  std::string quality;
+};
+
+// The matching files among `paths`, in path order; two files with one id (and tile) are an error.
+std::vector<MatchedFile> matched_files(const ReleasesConfig& config, const std::vector<std::string>& paths) {
+  const std::string collection = config.black_marble.collection.empty() ? "" : "." + config.black_marble.collection + ".";
+  const ReleaseNamePattern pattern = compiled_pattern(config);
+  std::vector<MatchedFile> files;
+  files.reserve(paths.size());
+  // "<id>\n<tile>" → the first path with them (an id short enough for no allocation per file)
+  std::unordered_map<std::string, const std::string*> seen;
+  seen.reserve(paths.size());
+  for (const auto& path : paths) {
+    const std::string name = path.substr(path.rfind('/') + 1);  // npos + 1 == 0: the whole path
+    if (!collection.empty() && name.find(collection) == std::string::npos) continue;
+    std::optional<NameMatch> m = matched(pattern, name, id_format_for(config, name));
+    if (!m) continue;  // e.g. the quality rasters beside the releases
+    if (auto [it, fresh] = seen.emplace(m->id + "\n" + m->tile, &path); !fresh)
+      throw UserError("release " + m->id + (m->tile.empty() ? "" : " tile " + m->tile) + " matches two files: " +
+                      *it->second + " and " + path +
+                      (m->tile.empty() ? " — make releases.pattern more specific"
+                                       : " — pick one with releases.collection (e.g. \"002\") or remove one"));
+    std::string quality = config.quality ? quality_path_for(path, *config.quality) : "";
+    if (config.quality && quality.empty())
+      throw UserError(path + ": the quality rule (replace '" + config.quality->replace_from + "') does not apply to this name");
+    if (!m->tile.empty()) {
+      const bool black_marble = parse_tile_id(m->tile)->lattice == TileLattice::black_marble;
+      if (black_marble != config.black_marble.enabled)
+        throw UserError(path + ": tile " + m->tile + (black_marble ? " is a Black Marble tile; set releases.product: black-marble"
+                                                                   : " is an EOG tile, but releases.product is black-marble"));
+    }
+    files.push_back({std::move(*m), &path, std::move(quality)});
+  }
+  return files;
+}
+
+}  // namespace
+
 std::vector<ReleaseFile> find_releases(const ReleasesConfig& config) {
   const std::vector<std::string> paths = expand_globs(config.files);
   if (config.dmsp.enabled) return find_dmsp_releases(config, paths);
   if (config.band_each) return find_band_releases(config, paths);
-  std::map<std::string, ReleaseFile> by_id;
-  std::map<std::pair<std::string, std::string>, std::string> seen;  // (id, tile) -> path
-  const std::string collection = config.black_marble.collection.empty() ? "" : "." + config.black_marble.collection + ".";
-  const ReleaseNamePattern pattern = compiled_pattern(config);
-  for (const auto& path : paths) {
-    const std::string name = fs::path(path).filename().string();
-    if (!collection.empty() && name.find(collection) == std::string::npos) continue;
-    const std::optional<NameMatch> m = matched(pattern, name, id_format_for(config, name));
-    if (!m) continue;  // e.g. the quality rasters beside the releases
-    if (auto [it, fresh] = seen.emplace(std::pair{m->id, m->tile}, path); !fresh)
-      throw UserError("release " + m->id + (m->tile.empty() ? "" : " tile " + m->tile) + " matches two files: " +
-                      it->second + " and " + path +
-                      (m->tile.empty() ? " — make releases.pattern more specific"
-                                       : " — pick one with releases.collection (e.g. \"002\") or remove one"));
-    const std::string quality = config.quality ? quality_path_for(path, *config.quality) : "";
-    if (config.quality && quality.empty())
-      throw UserError(path + ": the quality rule (replace '" + config.quality->replace_from + "') does not apply to this name");
-    auto [rit, fresh] = by_id.try_emplace(m->id);
-    ReleaseFile& r = rit->second;
-    if (fresh) r = ReleaseFile{m->id, path, quality, {}, {}, 0, "", ""};
-    if (!m->tile.empty()) {
-      const TileId tile = *parse_tile_id(m->tile);
-      const bool black_marble = tile.lattice == TileLattice::black_marble;
-      if (black_marble != config.black_marble.enabled)
-        throw UserError(path + ": tile " + m->tile + (black_marble ? " is a Black Marble tile; set releases.product: black-marble"
-                                                                   : " is an EOG tile, but releases.product is black-marble"));
-      // A tiled release's quality rasters go with their tiles, into the mosaic's quality layer.
-      r.tiles.push_back({tile, path, quality});
-      r.quality_path.clear();
-    }
-  }
+  std::vector<MatchedFile> files = matched_files(config, paths);
+  // By id; a release's files stay in path order (its first file is its path until tiles sort).
+  std::stable_sort(files.begin(), files.end(),
+                   [](const MatchedFile& a, const MatchedFile& b) { return a.match.id < b.match.id; });
   std::vector<ReleaseFile> releases;
-  for (auto& [id, r] : by_id) {
+  for (MatchedFile& f : files) {
+    if (releases.empty() || releases.back().id != f.match.id)
+      releases.push_back(ReleaseFile{f.match.id, *f.path, f.quality, {}, {}, 0, "", ""});
+    ReleaseFile& r = releases.back();
+    if (f.match.tile.empty()) continue;
+    // A tiled release's quality rasters go with their tiles, into the mosaic's quality layer.
+    r.tiles.push_back({*parse_tile_id(f.match.tile), *f.path, std::move(f.quality)});
+    r.quality_path.clear();
+  }
+  for (ReleaseFile& r : releases) {
+    if (r.tiles.empty()) continue;
     std::sort(r.tiles.begin(), r.tiles.end(), [](const TileFile& a, const TileFile& b) { return a.tile < b.tile; });
-    if (!r.tiles.empty()) r.path = r.tiles.front().path;
-    releases.push_back(std::move(r));
+    r.path = r.tiles.front().path;
   }
   return releases;
 }

@@ -5,7 +5,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <filesystem>
+#include <string_view>
+#include <vector>
 
 #include "pipeline/io/output_file.hpp"
 
@@ -41,14 +44,18 @@ void StagedReleaseFolder::commit() {
 }
 
 void remove_stale_staging(const std::string& releases_dir) {
-  for (const auto& e : fs::directory_iterator(releases_dir)) {
-    const std::string name = e.path().filename().string();
-    if (name.rfind('.', 0) == 0 &&
-        (name.find(".partial-") != std::string::npos || name.find(".old-") != std::string::npos)) {
-      std::error_code ec;
-      fs::remove_all(e.path(), ec);
-    }
+  // readdir: of a long history's thousands of folders only the few dot-names need a path.
+  DIR* dir = ::opendir(releases_dir.c_str());
+  if (!dir) throw fs::filesystem_error("cannot list", releases_dir, std::error_code(errno, std::generic_category()));
+  std::vector<std::string> stale;
+  while (const dirent* e = ::readdir(dir)) {
+    const std::string_view name = e->d_name;
+    if (name.starts_with('.') && (name.find(".partial-") != name.npos || name.find(".old-") != name.npos))
+      stale.push_back(releases_dir + "/" + std::string(name));
   }
+  ::closedir(dir);
+  std::error_code ec;
+  for (const auto& path : stale) fs::remove_all(path, ec);
 }
 
 std::vector<std::pair<std::string, uint64_t>> release_folders(const std::string& releases_dir) {

@@ -93,7 +93,7 @@ bool is_stale(const fs::path& path, const TemporaryName& t, const std::string& t
 namespace {
 
 // One regular file: removed when it is a temporary no live writer can still be writing.
-bool remove_if_stale(const fs::path& path, const std::string& name, const std::string& host, int64_t max_age) {
+bool remove_if_stale(const std::string& path, const std::string& name, const std::string& host, int64_t max_age) {
   // Every temporary's name holds ".tmp.": the other files (thousands, in a long history's
   // release folders) skip the regular expressions.
   if (name.find(".tmp.") == std::string::npos) return false;
@@ -102,59 +102,55 @@ bool remove_if_stale(const fs::path& path, const std::string& name, const std::s
   return t && is_stale(path, *t, host, max_age) && fs::remove(path, ignored);
 }
 
+// Calls visit(name, type) for each entry of `dir` but "." and "..", type DT_REG, DT_DIR or
+// another (a symbolic link is not followed). By readdir: a long history's folders hold
+// thousands of entries, and a name and a type per entry is all the sweep needs. A folder that
+// cannot be listed has nothing we could remove anyway.
+template <class Visit>
+void each_entry(const std::string& dir, Visit&& visit) {
+  DIR* listing = ::opendir(dir.c_str());
+  if (!listing) return;
+  while (const dirent* e = ::readdir(listing)) {
+    const char* name = e->d_name;
+    if (name[0] == '.' && (name[1] == 0 || (name[1] == '.' && name[2] == 0))) continue;
+    unsigned char type = e->d_type;
+    if (type == DT_UNKNOWN) {  // a file system that does not say: ask
+      struct stat st {};
+      if (::lstat((dir + "/" + name).c_str(), &st) != 0) continue;
+      type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_UNKNOWN;
+    }
+    visit(std::string(name), type);
+  }
+  ::closedir(listing);
+}
+
 // `dir`, and when `recursive` its subfolders but `dir`/`skip` (when not empty).
-size_t sweep(const std::string& dir, bool recursive, const std::string& skip, int64_t max_age) {
-  const std::string host = temporary_host();
+size_t sweep(const std::string& dir, bool recursive, const std::string& skip, const std::string& host,
+             int64_t max_age) {
   size_t removed = 0;
-  std::error_code ec;
-  auto visit = [&](const fs::directory_entry& e) {
-    std::error_code ignored;
-    if (e.is_regular_file(ignored)) removed += remove_if_stale(e.path(), e.path().filename().string(), host, max_age);
-  };
-  // Best effort: a folder that cannot be listed has nothing we could remove anyway.
-  if (!recursive) {
-    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) visit(*it);
-    return removed;
-  }
-  for (fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec), end;
-       !ec && it != end; it.increment(ec)) {
-    std::error_code ignored;
-    if (!skip.empty() && it.depth() == 0 && it->is_directory(ignored) && it->path().filename() == skip)
-      it.disable_recursion_pending();
-    else
-      visit(*it);
-  }
+  each_entry(dir, [&](const std::string& name, unsigned char type) {
+    if (type == DT_REG) removed += remove_if_stale(dir + "/" + name, name, host, max_age);
+    else if (type == DT_DIR && recursive && name != skip) removed += sweep(dir + "/" + name, true, "", host, max_age);
+  });
   return removed;
 }
 
 }  // namespace
 
 size_t remove_stale_temporaries(const std::string& dir, bool recursive, int64_t max_age_seconds) {
-  return sweep(dir, recursive, "", max_age_seconds);
+  return sweep(dir, recursive, "", temporary_host(), max_age_seconds);
 }
 
 size_t remove_stale_temporaries(const std::string& dir, const std::string& sub,
                                 const std::function<bool(const std::string& name)>& look_into,
                                 int64_t max_age_seconds) {
-  size_t removed = sweep(dir, true, sub, max_age_seconds);
-  // `sub` by readdir: a name and a type per entry, nothing built for a folder left alone.
-  const std::string top = dir + "/" + sub, host = temporary_host();
-  DIR* listing = ::opendir(top.c_str());
-  if (!listing) return removed;
-  while (const dirent* e = ::readdir(listing)) {
-    const std::string name = e->d_name;
-    if (name == "." || name == "..") continue;
-    const std::string path = top + "/" + name;
-    unsigned char type = e->d_type;
-    if (type == DT_UNKNOWN) {  // a file system that does not say: ask
-      struct stat st {};
-      if (::lstat(path.c_str(), &st) != 0) continue;
-      type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_UNKNOWN;
-    }
-    if (type == DT_REG) removed += remove_if_stale(path, name, host, max_age_seconds);
-    else if (type == DT_DIR && look_into(name)) removed += sweep(path, true, "", max_age_seconds);
-  }
-  ::closedir(listing);
+  const std::string host = temporary_host();
+  size_t removed = sweep(dir, true, sub, host, max_age_seconds);
+  const std::string top = dir + "/" + sub;
+  each_entry(top, [&](const std::string& name, unsigned char type) {
+    if (type == DT_REG) removed += remove_if_stale(top + "/" + name, name, host, max_age_seconds);
+    else if (type == DT_DIR && look_into(name)) removed += sweep(top + "/" + name, true, "", host, max_age_seconds);
+  });
   return removed;
 }
 

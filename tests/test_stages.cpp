@@ -409,6 +409,27 @@ TEST_CASE("stages: a new release is appended to the panel, which is rebuilt when
   // A release dropped from the list (its raster deleted and its record gone): written whole.
   write_panel_tables(out, cfg, releases({"2019", "2021", "2022"}));
   CHECK(slurp(panel) == "release,code,v\n2019,a,5\n2019,b,1\n2021,a,7\n2021,b,1\n2022,a,8\n2022,b,1\n");
+  // The stamp beside the panel is appended to as well: a line per release, with the panel's size
+  // once its rows were in: a 15-byte header, then 9-byte rows, two per release.
+  const std::string stamp = out + "/panel/.county.stacked";
+  const auto stamp_inode = inode(stamp);
+  release("2023", "9");
+  write_panel_tables(out, cfg, releases({"2019", "2021", "2022", "2023"}));
+  CHECK(inode(stamp) == stamp_inode);
+  CHECK(slurp(stamp) == "2019 v1 33\n2021 v1 51\n2022 v1 69\n2023 v1 87\n");
+  CHECK(fs::file_size(panel) == 87);
+  const std::string all = "release,code,v\n2019,a,5\n2019,b,1\n2021,a,7\n2021,b,1\n2022,a,8\n2022,b,1\n2023,a,9\n2023,b,1\n";
+  // A stamp cut short (its last line without its newline), or in the form before (the size on a
+  // line of its own): the panel is stacked whole, and the same.
+  for (const std::string& damaged : {std::string("2019 v1 33\n2021 v1 51\n2022 v1 69\n2023 v1 8"),
+                                    std::string("87\n2019 v1\n2021 v1\n2022 v1\n2023 v1\n")}) {
+    write(stamp, damaged);
+    const auto before = inode(panel);
+    write_panel_tables(out, cfg, releases({"2019", "2021", "2022", "2023"}));
+    CHECK(inode(panel) != before);
+    CHECK(slurp(panel) == all);
+    CHECK(slurp(stamp) == "2019 v1 33\n2021 v1 51\n2022 v1 69\n2023 v1 87\n");
+  }
 }
 
 TEST_CASE("stages: the manifest reads back what was saved") {

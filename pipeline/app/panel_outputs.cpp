@@ -20,39 +20,48 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// What the panel of one table holds, kept beside it (panel/.<table>.stacked): the panel file's
-// size, then one line per release stacked, "<id> <version>" (PanelRelease: its folder's inode
-// and its tables' finish time, known from the manifest and one listing of releases/). A daily
-// run whose releases so far are unchanged (same ids, same versions, in order) appends the new
-// releases' rows instead of re-stacking the whole history, and it learns that without a system
-// call per release, so one new release costs the same with 10 releases behind it as with 10,000.
+// What the panel of one table holds, kept beside it (panel/.<table>.stacked): one line per
+// release stacked, "<id> <version> <panel size>" (PanelRelease: its folder's inode and its
+// tables' finish time, known from the manifest and one listing of releases/; the panel file's
+// size once that release's rows were in it). A daily run whose releases so far are unchanged
+// (same ids, same versions, in order) appends the new releases' rows to the panel and their lines
+// to this file instead of re-stacking and rewriting the whole history, and it learns that
+// without a system call per release, so one new release costs the same with 10 releases behind
+// it as with 10,000. An append cut short (a crash) leaves a last size that is not the panel's, or
+// a last line without its newline: the next run stacks the panel whole.
 struct Stacked {
-  int64_t panel_size = -1;
+  int64_t panel_size = -1;         // the last line's: the panel's size when it was written
   std::vector<std::string> lines;  // "<id> <version>"
 };
 
 std::string stacked_line(const PanelRelease& r) { return r.id + " " + r.version; }
 
+// Empty (stack the panel whole) when the file is missing, damaged, cut short, or in the form
+// before this one (the panel's size on a first line of its own).
 Stacked read_stacked(const std::string& path) {
+  const std::string text = read_whole_file(path).value_or("");
   Stacked s;
-  std::ifstream in(path);
-  std::string line;
-  if (!std::getline(in, line)) return s;
-  s.panel_size = std::atoll(line.c_str());
-  while (std::getline(in, line)) s.lines.push_back(line);
+  for (size_t at = 0; at < text.size();) {
+    const size_t end = text.find('\n', at);
+    const size_t space = end == std::string::npos ? end : text.rfind(' ', end);
+    if (end == std::string::npos || space == std::string::npos || space < at) return {};
+    s.lines.emplace_back(text, at, space - at);
+    s.panel_size = std::atoll(text.c_str() + space + 1);
+    at = end + 1;
+  }
   return s;
 }
 
-// One table's rows from each of `releases` (from `from` on), the header only when `header`.
+// One table's rows from each of `releases` (from `from` on), the header only when `header`;
+// `sizes` gets the panel's size after each release, `base` being its size before them.
 std::string stacked_rows(const std::string& out, const std::string& t, const std::vector<PanelRelease>& releases,
-                         size_t from, bool header) {
+                         size_t from, bool header, int64_t base, std::vector<int64_t>& sizes) {
   std::string panel;
   for (size_t i = from; i < releases.size(); ++i) {
     std::ifstream in(out + "/releases/" + releases[i].id + "/" + t + ".csv", std::ios::binary);
-    if (!in) continue;
     std::string line;
     bool first = true;
-    while (std::getline(in, line)) {
+    while (in && std::getline(in, line)) {
       if (first) {
         first = false;
         if (!header) continue;  // one header
@@ -60,43 +69,48 @@ std::string stacked_rows(const std::string& out, const std::string& t, const std
       }
       panel += line + "\n";
     }
+    sizes.push_back(base + static_cast<int64_t>(panel.size()));
   }
   return panel;
 }
 
+// The stamp lines of `releases` from `from` on, each with the panel's size after it.
+std::string stamp_lines(const std::vector<PanelRelease>& releases, size_t from, const std::vector<int64_t>& sizes) {
+  std::string lines;
+  for (size_t i = from; i < releases.size(); ++i)
+    lines += stacked_line(releases[i]) + " " + std::to_string(sizes[i - from]) + "\n";
+  return lines;
+}
+
+void append_to(const std::string& path, const std::string& text, const char* what) {
+  std::ofstream app(path, std::ios::binary | std::ios::app);
+  app.write(text.data(), static_cast<std::streamsize>(text.size()));
+  app.close();
+  if (!app) throw UserError(path + ": cannot append to the " + what + " (disk full?)");
+}
+
 // The panel of table `t` over `releases`: appended to when it holds a prefix of them unchanged
-// (unless `restack`), else written whole (to a temporary, renamed). An append cut short (a crash)
-// leaves a size the stamp file does not record, so the next run writes it whole. `derived`, a
-// table computed from this panel, is removed before the panel changes (a run stopped between
-// the two leaves none, and the next run computes it). Returns whether the panel changed.
+// (unless `restack`), else written whole (to a temporary, renamed). `derived`, a table computed
+// from this panel, is removed before the panel changes (a run stopped between the two leaves
+// none, and the next run computes it). Returns whether the panel changed.
 bool write_panel_table(const std::string& out, const std::string& t, const std::vector<PanelRelease>& releases,
                        bool restack, const std::string& derived) {
   const std::string panel = out + "/panel/" + t + ".csv", stamp = out + "/panel/." + t + ".stacked";
-  std::vector<std::string> now;
-  now.reserve(releases.size());
-  for (const auto& r : releases) now.push_back(stacked_line(r));
   const Stacked old = restack ? Stacked{} : read_stacked(stamp);
   std::error_code ec;
   const auto size = fs::file_size(panel, ec);
-  const bool prefix = !ec && old.panel_size == static_cast<int64_t>(size) && !old.lines.empty() &&
-                      old.lines.size() <= now.size() && std::equal(old.lines.begin(), old.lines.end(), now.begin());
-  if (prefix && old.lines.size() == now.size()) return false;  // nothing new
+  bool prefix = !ec && old.panel_size == static_cast<int64_t>(size) && !old.lines.empty() &&
+                old.lines.size() <= releases.size();
+  for (size_t i = 0; prefix && i < old.lines.size(); ++i) prefix = old.lines[i] == stacked_line(releases[i]);
+  if (prefix && old.lines.size() == releases.size()) return false;  // nothing new
   if (!derived.empty()) fs::remove(derived, ec);
-  std::string text = stacked_rows(out, t, releases, prefix ? old.lines.size() : 0, !prefix);
-  int64_t panel_size = 0;
-  if (prefix) {
-    std::ofstream app(panel, std::ios::binary | std::ios::app);
-    app.write(text.data(), static_cast<std::streamsize>(text.size()));
-    app.close();
-    if (!app) throw UserError(panel + ": cannot append to the panel (disk full?)");
-    panel_size = static_cast<int64_t>(size + text.size());
-  } else {
-    write_file_atomically(panel, text);
-    panel_size = static_cast<int64_t>(text.size());
-  }
-  std::string lines = std::to_string(panel_size) + "\n";
-  for (const auto& l : now) lines += l + "\n";
-  write_file_atomically(stamp, lines);
+  const size_t from = prefix ? old.lines.size() : 0;
+  std::vector<int64_t> sizes;
+  const std::string text = stacked_rows(out, t, releases, from, !prefix, prefix ? static_cast<int64_t>(size) : 0, sizes);
+  if (prefix) append_to(panel, text, "panel");
+  else write_file_atomically(panel, text);
+  if (prefix) append_to(stamp, stamp_lines(releases, from, sizes), "panel's stamp");
+  else write_file_atomically(stamp, stamp_lines(releases, 0, sizes));
   return true;
 }
 

@@ -183,6 +183,15 @@ int summarise(const RunCounts& counts, const std::vector<std::pair<std::string, 
   return counts.failures.empty() ? 0 : 1;
 }
 
+// The output folder's manifest, whose panel must hold `units` when it holds any.
+Manifest load_manifest_of_units(const std::string& path, const std::string& units) {
+  Manifest manifest = load_manifest(path);
+  if (!manifest.units.empty() && manifest.units != units)
+    throw UserError(path + ": the panel holds units '" + manifest.units + "' but the config says '" + units +
+                    "'; a panel never mixes units — use another output directory");
+  return manifest;
+}
+
 void say_if_settings_changed(const std::vector<PlannedRelease>& plan) {
   if (std::any_of(plan.begin(), plan.end(),
                   [](const PlannedRelease& p) { return p.action == ReleaseAction::settings_changed; }))
@@ -201,7 +210,6 @@ class BatchRun {
  private:
   // Planning
   std::vector<ReleaseFile> releases_to_consider() const;
-  void load_manifest_checked();
   // The releases, one after another
   void prepare_output(const std::vector<PlannedRelease>& plan);
   RunCounts process_all(const std::vector<PlannedRelease>& plan);
@@ -221,6 +229,7 @@ class BatchRun {
   RunConfig cfg_;
   std::string out_, manifest_path_;
   Manifest manifest_;
+  std::vector<PanelRelease> committed_;  // the releases with tables, as the manifest was read
   std::unique_ptr<OutputLock> lock_;  // held from before the manifest is read until the run ends
   std::string settings_;              // settings_fingerprint
   std::unique_ptr<PreparedZones> zones_;
@@ -244,12 +253,13 @@ int BatchRun::run() {
   // A dry run reads only: the manifest is replaced in one rename, so it reads a whole one.
   if (!opt_.dry_run) lock_ = lock_output(out_, !opt_.no_wait);
   geopackages_ = geopackage_levels_beside_run(cfg_, cluster::is_writer() && !opt_.dry_run, out_, !opt_.verify);
-  load_manifest_checked();
+  manifest_ = load_manifest_of_units(manifest_path_, cfg_.releases.units);
   settings_ = settings_fingerprint(cfg_, manifest_, opt_.verify);
-  const auto plan = plan_against_history(releases, manifest_, settings_, out_, {opt_.force, opt_.verify},
+  committed_ = panel_releases(manifest_, out_);  // one listing of releases/ for the planning
+  const auto plan = plan_against_history(releases, manifest_, committed_, settings_, out_, {opt_.force, opt_.verify},
                                          cluster::is_writer() && !opt_.dry_run);
   say_if_settings_changed(plan);
-  const auto deleted = deleted_rasters(manifest_, out_, releases, opt_.only);
+  const auto deleted = deleted_rasters(manifest_, committed_, releases, opt_.only);
   if (opt_.dry_run) return print_dry_run(plan, deleted, out_, cfg_);
   stage_done("manifest read, plan", t);
   prepare_output(plan);
@@ -274,13 +284,6 @@ std::vector<ReleaseFile> BatchRun::releases_to_consider() const {
   return releases;
 }
 
-void BatchRun::load_manifest_checked() {
-  manifest_ = load_manifest(manifest_path_);
-  if (!manifest_.units.empty() && manifest_.units != cfg_.releases.units)
-    throw UserError(manifest_path_ + ": the panel holds units '" + manifest_.units + "' but the config says '" +
-                    cfg_.releases.units + "'; a panel never mixes units — use another output directory");
-}
-
 void BatchRun::prepare_output(const std::vector<PlannedRelease>& plan) {
   if (cluster::is_writer()) make_directories(out_ + "/releases");
   if (cfg_.hu_line.enabled && std::any_of(plan.begin(), plan.end(), [](const PlannedRelease& p) {
@@ -291,7 +294,7 @@ void BatchRun::prepare_output(const std::vector<PlannedRelease>& plan) {
     // Remembered mtimes of touched files and zone hashes, so the next run need not hash again.
     save_manifest(manifest_path_, manifest_);
     remove_stale_staging(out_ + "/releases");
-    remove_stale_output_temporaries(out_, manifest_, plan);  // not in the folders it leaves alone
+    remove_stale_output_temporaries(out_, committed_, plan);  // not in the folders it leaves alone
   }
   if (const char* n = std::getenv("NIGHTLIGHTS_TEST_SIGTERM_AFTER_WINDOWS")) sigterm_after_windows_ = std::atoll(n);
   std::signal(SIGTERM, on_signal);

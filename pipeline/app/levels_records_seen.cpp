@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <string_view>
 
 #include "pipeline/analysis/release_levels.hpp"
 #include "pipeline/io/diagnostics.hpp"
@@ -12,29 +13,28 @@
 
 namespace nl {
 
-namespace {
-
-std::string seen_line(const PanelRelease& r) { return r.id + "\t" + r.version; }
-
-}  // namespace
-
 std::string levels_records_seen_path(const std::string& out) {
   return out + "/releases/." + kReleaseLevelsFile + ".seen";
 }
 
 LevelsRecordsSeen::LevelsRecordsSeen(const std::vector<PanelRelease>& now, const std::string& remembered,
                                      bool trust_remembered)
-    : now_(now) {
-  if (trust_remembered) {
-    size_t from = 0;
-    while (from < remembered.size()) {
-      size_t eol = remembered.find('\n', from);
-      if (eol == std::string::npos) eol = remembered.size();  // a line cut short matches no folder
-      seen_.insert(remembered.substr(from, eol - from));
-      from = eol + 1;
-    }
+    : now_(now), seen_(now.size(), 0) {
+  // Both are in id order (text() writes in now's): one merge, no set of lines.
+  size_t i = 0;
+  const std::string_view lines = remembered;
+  for (size_t from = 0; trust_remembered && from < lines.size();) {
+    size_t eol = lines.find('\n', from);
+    if (eol == std::string_view::npos) eol = lines.size();  // a line cut short matches no folder
+    const std::string_view line = lines.substr(from, eol - from);
+    from = eol + 1;
+    const size_t tab = line.find('\t');
+    if (tab == std::string_view::npos) continue;
+    const std::string_view id = line.substr(0, tab), version = line.substr(tab + 1);
+    while (i < now_.size() && now_[i].id < id) ++i;
+    if (i < now_.size() && now_[i].id == id && now_[i].version == version) seen_[i] = 1;
   }
-  changed_ = text() != remembered;
+  changed_ = lines != text();
 }
 
 bool LevelsRecordsSeen::has_record(const std::string& id, const std::function<bool()>& look) {
@@ -42,23 +42,24 @@ bool LevelsRecordsSeen::has_record(const std::string& id, const std::function<bo
   const auto it = std::lower_bound(now_.begin(), now_.end(), id,
                                    [](const PanelRelease& r, const std::string& key) { return r.id < key; });
   if (it == now_.end() || it->id != id) return false;
-  const std::string line = seen_line(*it);
-  if (seen_.count(line)) return true;
+  char& seen = seen_[static_cast<size_t>(it - now_.begin())];
+  if (seen) return true;
   if (!look()) return false;
-  seen_.insert(line);
+  seen = 1;
   changed_ = true;
   return true;
 }
 
 std::string LevelsRecordsSeen::text() const {
   std::string t;
-  for (const auto& r : now_)
-    if (const std::string line = seen_line(r); seen_.count(line)) t += line + "\n";
+  for (size_t i = 0; i < now_.size(); ++i)
+    if (seen_[i]) t.append(now_[i].id).append("\t").append(now_[i].version).append("\n");
   return t;
 }
 
-LevelsRecordsSeen load_levels_records_seen(const Manifest& manifest, const std::string& out, bool verify) {
-  return LevelsRecordsSeen(panel_releases(manifest, out), read_whole_file(levels_records_seen_path(out)).value_or(""),
+LevelsRecordsSeen load_levels_records_seen(const std::vector<PanelRelease>& committed, const std::string& out,
+                                           bool verify) {
+  return LevelsRecordsSeen(committed, read_whole_file(levels_records_seen_path(out)).value_or(""),
                            !verify);
 }
 

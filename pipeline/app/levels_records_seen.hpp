@@ -13,7 +13,6 @@
 #pragma once
 #include <functional>
 #include <string>
-#include <unordered_set>
 #include <vector>
 
 #include "pipeline/app/release_history.hpp"
@@ -41,13 +40,15 @@ class LevelsRecordsSeen {
   bool changed() const { return changed_; }
 
  private:
-  std::vector<PanelRelease> now_;          // id order
-  std::unordered_set<std::string> seen_;   // "<id>\t<version>" lines
+  std::vector<PanelRelease> now_;  // id order
+  std::vector<char> seen_;         // [i]: now_[i]'s folder was seen with its record at its version
   bool changed_ = false;
 };
 
-// The run's view: the folders listed once, the remembered file read once (`verify`: not trusted).
-LevelsRecordsSeen load_levels_records_seen(const Manifest& manifest, const std::string& out, bool verify);
+// The run's view of the committed folders (panel_releases), the remembered file read once
+// (`verify`: not trusted).
+LevelsRecordsSeen load_levels_records_seen(const std::vector<PanelRelease>& committed, const std::string& out,
+                                           bool verify);
 // Writes it when it changed. It is a cache (lost, every folder is looked into once): written by
 // rename without an fsync, and a failure to write it is not an error.
 void save_levels_records_seen(const LevelsRecordsSeen& seen, const std::string& out);

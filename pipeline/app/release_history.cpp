@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <set>
+#include <string_view>
 
 #include "pipeline/analysis/release_levels.hpp"
 #include "pipeline/app/levels_records_seen.hpp"
@@ -41,27 +42,32 @@ std::vector<std::string> release_ids(const std::vector<PanelRelease>& releases) 
   return ids;
 }
 
-std::vector<std::pair<std::string, std::string>> deleted_rasters(const Manifest& manifest, const std::string& out,
+std::vector<std::pair<std::string, std::string>> deleted_rasters(const Manifest& manifest,
+                                                                 const std::vector<PanelRelease>& committed,
                                                                  const std::vector<ReleaseFile>& found,
                                                                  const std::string& only) {
-  std::set<std::string> found_ids;
-  for (const auto& r : found) found_ids.insert(r.id);
+  std::vector<std::string_view> found_ids;
+  found_ids.reserve(found.size());
+  for (const auto& r : found) found_ids.push_back(r.id);
+  std::sort(found_ids.begin(), found_ids.end());
   std::vector<std::pair<std::string, std::string>> ids;
-  for (const PanelRelease& kept : panel_releases(manifest, out)) {
+  for (const PanelRelease& kept : committed) {
     const std::string& id = kept.id;
+    if (std::binary_search(found_ids.begin(), found_ids.end(), std::string_view(id)) || (!only.empty() && id != only))
+      continue;
     const ReleaseRecord& r = manifest.releases.at(id);
     const auto& inputs = r.state == "done" ? r.inputs : r.last_good->inputs;
-    if (found_ids.count(id) || inputs.empty() || (!only.empty() && id != only)) continue;
     std::error_code ec;
-    if (!fs::exists(inputs.front().path, ec)) ids.emplace_back(id, inputs.front().path);
+    if (!inputs.empty() && !fs::exists(inputs.front().path, ec)) ids.emplace_back(id, inputs.front().path);
   }
   return ids;
 }
 
 std::vector<PlannedRelease> plan_against_history(const std::vector<ReleaseFile>& releases, Manifest& manifest,
+                                                 const std::vector<PanelRelease>& committed,
                                                  const std::string& settings, const std::string& out,
                                                  const PlanOptions& options, bool remember) {
-  LevelsRecordsSeen seen = load_levels_records_seen(manifest, out, options.verify);
+  LevelsRecordsSeen seen = load_levels_records_seen(committed, out, options.verify);
   auto has_record = [&](const std::string& id) {
     return seen.has_record(id, [&] { return fs::exists(out + "/releases/" + id + "/" + kReleaseLevelsFile); });
   };
@@ -70,9 +76,8 @@ std::vector<PlannedRelease> plan_against_history(const std::vector<ReleaseFile>&
   return plan;
 }
 
-void remove_stale_output_temporaries(const std::string& out, const Manifest& manifest,
+void remove_stale_output_temporaries(const std::string& out, const std::vector<PanelRelease>& committed,
                                      const std::vector<PlannedRelease>& plan) {
-  const std::vector<PanelRelease> committed = panel_releases(manifest, out);  // in id order
   std::set<std::string> redone;
   for (const PlannedRelease& p : plan)
     if (p.action != ReleaseAction::unchanged) redone.insert(p.release.id);

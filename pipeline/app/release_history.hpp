@@ -33,17 +33,21 @@ std::vector<PanelRelease> panel_releases(const Manifest& manifest, const std::st
 // The ids of `releases`, in their order.
 std::vector<std::string> release_ids(const std::vector<PanelRelease>& releases);
 
-// Releases with tables whose raster is gone from the disk (not merely outside --releases or
-// `only`): (id, the raster's recorded path). Reported, never redone, their tables kept.
-std::vector<std::pair<std::string, std::string>> deleted_rasters(const Manifest& manifest, const std::string& out,
+// Releases with tables (`committed`, panel_releases) whose raster is gone from the disk (not
+// merely outside --releases or `only`): (id, the raster's recorded path). Reported, never
+// redone, their tables kept.
+std::vector<std::pair<std::string, std::string>> deleted_rasters(const Manifest& manifest,
+                                                                 const std::vector<PanelRelease>& committed,
                                                                  const std::vector<ReleaseFile>& found,
                                                                  const std::string& only);
 
-// The run's plan (plan_releases) with each committed folder's levels record looked up as
+// The run's plan (plan_releases) with each committed folder's (`committed`, panel_releases of
+// `manifest` as read) levels record looked up as
 // LevelsRecordsSeen rules: once per version of the folder, every folder with `options.verify`.
 // What was seen is remembered for the next run when `remember` (the writing rank of a run that
 // writes, not a dry run).
 std::vector<PlannedRelease> plan_against_history(const std::vector<ReleaseFile>& releases, Manifest& manifest,
+                                                 const std::vector<PanelRelease>& committed,
                                                  const std::string& settings, const std::string& out,
                                                  const PlanOptions& options, bool remember);
 
@@ -55,7 +59,7 @@ std::vector<PlannedRelease> plan_against_history(const std::vector<ReleaseFile>&
 // so it holds no temporary of a run. A crashed writer's temporaries are therefore in a staging
 // folder (removed whole with it), a folder no committed release owns, one this run redoes (both
 // swept), or a maps folder `nightlights report` redraws (swept by the report).
-void remove_stale_output_temporaries(const std::string& out, const Manifest& manifest,
+void remove_stale_output_temporaries(const std::string& out, const std::vector<PanelRelease>& committed,
                                      const std::vector<PlannedRelease>& plan);
 
 // The record of a release that failed now. It keeps the tables of its last good run (in

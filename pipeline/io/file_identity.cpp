@@ -67,15 +67,24 @@ std::optional<std::string> plain_file_identity(const std::string& path) {
   return normal_path(path) + "|" + std::to_string(s.size) + "|" + std::to_string(s.mtime_ns);
 }
 
+namespace {
+int64_t mtime_ns(const struct stat& st) { return static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000LL + st.st_mtim.tv_nsec; }
+}  // namespace
+
 FileStamp stamp_file(const std::string& path, bool hash) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) throw UserError(path + ": cannot read (" + std::strerror(errno) + ")");
   FileStamp s;
   s.path = path;
   s.size = st.st_size;
-  s.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000LL + st.st_mtim.tv_nsec;
+  s.mtime_ns = mtime_ns(st);
   if (hash) s.sha256 = sha256_file(path);
   return s;
+}
+
+bool still_stamped(const FileStamp& recorded) {
+  struct stat st {};
+  return ::stat(recorded.path.c_str(), &st) == 0 && st.st_size == recorded.size && mtime_ns(st) == recorded.mtime_ns;
 }
 
 std::string json_string(const std::string& text) {

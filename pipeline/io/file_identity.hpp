@@ -17,6 +17,9 @@ struct FileStamp {
 
 // Size and mtime; throws UserError when the file cannot be read. Hashes when `hash` is true.
 FileStamp stamp_file(const std::string& path, bool hash);
+// Whether the file at `recorded.path` still has the recorded size and mtime (false when it cannot
+// be read): stamp_file's answer in one stat, with nothing built.
+bool still_stamped(const FileStamp& recorded);
 std::string sha256_file(const std::string& path);
 
 // One spelling per file: its absolute, lexically normal path (../a/b and /x/a/b are one file).

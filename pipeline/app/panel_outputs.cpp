@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <string_view>
 
 #include "pipeline/analysis/centre_of_light.hpp"
 #include "pipeline/analysis/levels.hpp"
@@ -30,26 +31,38 @@ namespace {
 // it as with 10,000. An append cut short (a crash) leaves a last size that is not the panel's, or
 // a last line without its newline: the next run stacks the panel whole.
 struct Stacked {
-  int64_t panel_size = -1;         // the last line's: the panel's size when it was written
-  std::vector<std::string> lines;  // "<id> <version>"
+  Stacked() = default;
+  Stacked(const Stacked&) = delete;  // its lines point into its own text
+  std::string text;                     // the file
+  int64_t panel_size = -1;              // the last line's: the panel's size when it was written
+  std::vector<std::string_view> lines;  // "<id> <version>", into `text`
 };
 
 std::string stacked_line(const PanelRelease& r) { return r.id + " " + r.version; }
 
-// Empty (stack the panel whole) when the file is missing, damaged, cut short, or in the form
-// before this one (the panel's size on a first line of its own).
-Stacked read_stacked(const std::string& path) {
-  const std::string text = read_whole_file(path).value_or("");
-  Stacked s;
+bool is_stacked_line(std::string_view line, const PanelRelease& r) {
+  return line.size() == r.id.size() + 1 + r.version.size() && line.starts_with(r.id) && line[r.id.size()] == ' ' &&
+         line.ends_with(r.version);
+}
+
+// Into `s` (filled in place: its lines point into its text); left empty (stack the panel whole)
+// when the file is missing, damaged, cut short, or in the form before this one (the panel's size
+// on a first line of its own).
+void read_stacked(const std::string& path, Stacked& s) {
+  s.text = read_whole_file(path).value_or("");
+  const std::string_view text = s.text;
   for (size_t at = 0; at < text.size();) {
     const size_t end = text.find('\n', at);
     const size_t space = end == std::string::npos ? end : text.rfind(' ', end);
-    if (end == std::string::npos || space == std::string::npos || space < at) return {};
-    s.lines.emplace_back(text, at, space - at);
-    s.panel_size = std::atoll(text.c_str() + space + 1);
+    if (end == std::string::npos || space == std::string::npos || space < at) {
+      s.lines.clear();
+      s.panel_size = -1;
+      return;
+    }
+    s.lines.push_back(text.substr(at, space - at));
+    s.panel_size = std::atoll(text.data() + space + 1);
     at = end + 1;
   }
-  return s;
 }
 
 // One table's rows from each of `releases` (from `from` on), the header only when `header`;
@@ -96,12 +109,13 @@ void append_to(const std::string& path, const std::string& text, const char* wha
 bool write_panel_table(const std::string& out, const std::string& t, const std::vector<PanelRelease>& releases,
                        bool restack, const std::string& derived) {
   const std::string panel = out + "/panel/" + t + ".csv", stamp = out + "/panel/." + t + ".stacked";
-  const Stacked old = restack ? Stacked{} : read_stacked(stamp);
+  Stacked old;
+  if (!restack) read_stacked(stamp, old);
   std::error_code ec;
   const auto size = fs::file_size(panel, ec);
   bool prefix = !ec && old.panel_size == static_cast<int64_t>(size) && !old.lines.empty() &&
                 old.lines.size() <= releases.size();
-  for (size_t i = 0; prefix && i < old.lines.size(); ++i) prefix = old.lines[i] == stacked_line(releases[i]);
+  for (size_t i = 0; prefix && i < old.lines.size(); ++i) prefix = is_stacked_line(old.lines[i], releases[i]);
   if (prefix && old.lines.size() == releases.size()) return false;  // nothing new
   if (!derived.empty()) fs::remove(derived, ec);
   const size_t from = prefix ? old.lines.size() : 0;

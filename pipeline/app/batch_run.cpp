@@ -246,7 +246,7 @@ class BatchRun {
 
 int BatchRun::run() {
   Clock::time_point t0 = Clock::now(), t = t0;
-  const std::vector<ReleaseFile> releases = releases_to_consider();
+  std::vector<ReleaseFile> releases = releases_to_consider();
   stage_done("release files found", t);
   check_zone_ids(cfg_.zones);
   stage_done("zone ids checked", t);
@@ -256,10 +256,10 @@ int BatchRun::run() {
   manifest_ = load_manifest_of_units(manifest_path_, cfg_.releases.units);
   settings_ = settings_fingerprint(cfg_, manifest_, opt_.verify);
   committed_ = panel_releases(manifest_, out_);  // one listing of releases/ for the planning
-  const auto plan = plan_against_history(releases, manifest_, committed_, settings_, out_, {opt_.force, opt_.verify},
-                                         cluster::is_writer() && !opt_.dry_run);
+  const auto plan = plan_against_history(std::move(releases), manifest_, committed_, settings_, out_,
+                                         {opt_.force, opt_.verify}, cluster::is_writer() && !opt_.dry_run);
   say_if_settings_changed(plan);
-  const auto deleted = deleted_rasters(manifest_, committed_, releases, opt_.only);
+  const auto deleted = deleted_rasters(manifest_, committed_, plan, opt_.only);
   if (opt_.dry_run) return print_dry_run(plan, deleted, out_, cfg_);
   stage_done("manifest read, plan", t);
   prepare_output(plan);

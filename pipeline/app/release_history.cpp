@@ -44,11 +44,11 @@ std::vector<std::string> release_ids(const std::vector<PanelRelease>& releases) 
 
 std::vector<std::pair<std::string, std::string>> deleted_rasters(const Manifest& manifest,
                                                                  const std::vector<PanelRelease>& committed,
-                                                                 const std::vector<ReleaseFile>& found,
+                                                                 const std::vector<PlannedRelease>& found,
                                                                  const std::string& only) {
   std::vector<std::string_view> found_ids;
   found_ids.reserve(found.size());
-  for (const auto& r : found) found_ids.push_back(r.id);
+  for (const auto& p : found) found_ids.push_back(p.release.id);
   std::sort(found_ids.begin(), found_ids.end());
   std::vector<std::pair<std::string, std::string>> ids;
   for (const PanelRelease& kept : committed) {
@@ -63,7 +63,7 @@ std::vector<std::pair<std::string, std::string>> deleted_rasters(const Manifest&
   return ids;
 }
 
-std::vector<PlannedRelease> plan_against_history(const std::vector<ReleaseFile>& releases, Manifest& manifest,
+std::vector<PlannedRelease> plan_against_history(std::vector<ReleaseFile> releases, Manifest& manifest,
                                                  const std::vector<PanelRelease>& committed,
                                                  const std::string& settings, const std::string& out,
                                                  const PlanOptions& options, bool remember) {
@@ -71,7 +71,7 @@ std::vector<PlannedRelease> plan_against_history(const std::vector<ReleaseFile>&
   auto has_record = [&](const std::string& id) {
     return seen.has_record(id, [&] { return fs::exists(out + "/releases/" + id + "/" + kReleaseLevelsFile); });
   };
-  std::vector<PlannedRelease> plan = plan_releases(releases, manifest, settings, has_record, options);
+  std::vector<PlannedRelease> plan = plan_releases(std::move(releases), manifest, settings, has_record, options);
   if (remember) save_levels_records_seen(seen, out);
   return plan;
 }

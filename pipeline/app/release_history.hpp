@@ -34,11 +34,11 @@ std::vector<PanelRelease> panel_releases(const Manifest& manifest, const std::st
 std::vector<std::string> release_ids(const std::vector<PanelRelease>& releases);
 
 // Releases with tables (`committed`, panel_releases) whose raster is gone from the disk (not
-// merely outside --releases or `only`): (id, the raster's recorded path). Reported, never
-// redone, their tables kept.
+// merely outside the releases found, planned in `found`, or `only`): (id, the raster's recorded
+// path). Reported, never redone, their tables kept.
 std::vector<std::pair<std::string, std::string>> deleted_rasters(const Manifest& manifest,
                                                                  const std::vector<PanelRelease>& committed,
-                                                                 const std::vector<ReleaseFile>& found,
+                                                                 const std::vector<PlannedRelease>& found,
                                                                  const std::string& only);
 
 // The run's plan (plan_releases) with each committed folder's (`committed`, panel_releases of
@@ -46,7 +46,7 @@ std::vector<std::pair<std::string, std::string>> deleted_rasters(const Manifest&
 // LevelsRecordsSeen rules: once per version of the folder, every folder with `options.verify`.
 // What was seen is remembered for the next run when `remember` (the writing rank of a run that
 // writes, not a dry run).
-std::vector<PlannedRelease> plan_against_history(const std::vector<ReleaseFile>& releases, Manifest& manifest,
+std::vector<PlannedRelease> plan_against_history(std::vector<ReleaseFile> releases, Manifest& manifest,
                                                  const std::vector<PanelRelease>& committed,
                                                  const std::string& settings, const std::string& out,
                                                  const PlanOptions& options, bool remember);

@@ -125,14 +125,15 @@ void compare_inputs(PlannedRelease& p, ReleaseRecord& record, bool verify) {
 
 }  // namespace
 
-std::vector<PlannedRelease> plan_releases(const std::vector<ReleaseFile>& releases, Manifest& manifest,
+std::vector<PlannedRelease> plan_releases(std::vector<ReleaseFile> releases, Manifest& manifest,
                                           const std::string& settings,
                                           const std::function<bool(const std::string& id)>& has_levels_record,
                                           const PlanOptions& options) {
   std::vector<PlannedRelease> plan;
-  plan.reserve(releases.size());  // a long history's ReleaseFiles are copied once, not at each growth
-  for (const auto& r : releases) {
-    PlannedRelease& p = plan.emplace_back(PlannedRelease{r, ReleaseAction::new_release, ""});
+  plan.reserve(releases.size());  // a long history's ReleaseFiles are moved once, not at each growth
+  for (auto& release : releases) {
+    PlannedRelease& p = plan.emplace_back(PlannedRelease{std::move(release), ReleaseAction::new_release, ""});
+    const ReleaseFile& r = p.release;
     const auto it = manifest.releases.find(r.id);
     if (options.force) p.action = ReleaseAction::forced;
     else if (it == manifest.releases.end()) p.action = ReleaseAction::new_release;

@@ -51,7 +51,7 @@ bool same_inputs(const std::vector<FileStamp>& a, const std::vector<FileStamp>& 
 // `has_levels_record(id)`: whether the release's committed folder holds its typed levels record
 // (the run asks LevelsRecordsSeen, which looks into a folder once per version of it); asked only
 // of releases done with these settings, and a no redoes the release (tables-missing).
-std::vector<PlannedRelease> plan_releases(const std::vector<ReleaseFile>& releases, Manifest& manifest,
+std::vector<PlannedRelease> plan_releases(std::vector<ReleaseFile> releases, Manifest& manifest,
                                           const std::string& settings,
                                           const std::function<bool(const std::string& id)>& has_levels_record,
                                           const PlanOptions& options);

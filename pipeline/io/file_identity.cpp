@@ -68,7 +68,9 @@ std::optional<std::string> plain_file_identity(const std::string& path) {
 }
 
 namespace {
-int64_t mtime_ns(const struct stat& st) { return static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000LL + st.st_mtim.tv_nsec; }
+int64_t mtime_ns(const struct stat& st) {
+  return static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000LL + st.st_mtim.tv_nsec;
+}
 }  // namespace
 
 FileStamp stamp_file(const std::string& path, bool hash) {

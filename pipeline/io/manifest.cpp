@@ -133,9 +133,10 @@ bool quick_record(std::string_view text, std::string& id, ReleaseRecord& r) {
 
 struct NotInEntries {};  // the releases are not in yaml-cpp's block layout: read the whole file
 
-// The entries under `releases:` one by one: each starts at a line indented by two spaces.
-void read_entries(std::string_view text, Manifest& m) {
-  size_t start = 0;
+// The entries under `releases:` (from `start` in `file`) one by one: each starts at a line
+// indented by two spaces. In id order, as saved: each goes in at the maps' ends.
+void read_entries(const std::shared_ptr<const std::string>& file, size_t start, Manifest& m) {
+  const std::string_view text = *file;
   while (start < text.size()) {
     if (text.size() < start + 3 || text.substr(start, 2) != "  " || text[start + 2] == ' ' || text[start + 2] == '-')
       throw NotInEntries{};
@@ -153,19 +154,20 @@ void read_entries(std::string_view text, Manifest& m) {
       id = node.begin()->first.as<std::string>();
       r = read_record(node.begin()->second);
     }
-    m.texts[id] = RecordText{r, std::string(entry)};
-    m.releases[id] = std::move(r);
+    m.texts.insert_or_assign(m.texts.end(), id, RecordText{r, "", file, start, end - start});
+    m.releases.insert_or_assign(m.releases.end(), std::move(id), std::move(r));
     start = end;
   }
 }
 
-Manifest read_manifest(const std::string& text) {
+Manifest read_manifest(const std::shared_ptr<const std::string>& file) {
   Manifest m;
+  const std::string& text = *file;
   const size_t at = text.rfind("\nreleases:\n");
   if (at != std::string::npos) {
     try {
       read_header(YAML::Load(text.substr(0, at + 1)), m);
-      read_entries(std::string_view(text).substr(at + 11), m);
+      read_entries(file, at + 11, m);
       return m;
     } catch (const NotInEntries&) {
       m = Manifest{};
@@ -181,10 +183,11 @@ Manifest read_manifest(const std::string& text) {
 
 Manifest load_manifest(const std::string& path) {
   if (!std::filesystem::exists(path)) return Manifest{};
-  const std::optional<std::string> text = read_whole_file(path);
-  if (!text) throw UserError(path + ": cannot read the manifest");
+  std::optional<std::string> read = read_whole_file(path);
+  if (!read) throw UserError(path + ": cannot read the manifest");
+  const auto text = std::make_shared<const std::string>(std::move(*read));
   try {
-    Manifest m = read_manifest(*text);
+    Manifest m = read_manifest(text);
     if (!m.texts.empty() && m.texts.size() == m.releases.size()) {  // read entry by entry
       m.saved_header = text->substr(0, text->rfind("\nreleases:\n") + 11);
       m.saved_path = path;
@@ -278,7 +281,7 @@ bool update_texts(const Manifest& m) {
   for (const auto& [id, r] : m.releases) {
     auto [it, fresh] = m.texts.try_emplace(id);
     if (!fresh && it->second.record == r) continue;
-    it->second = RecordText{r, record_yaml(id, r)};
+    it->second = RecordText{r, record_yaml(id, r), nullptr, 0, 0};
     changed = true;
   }
   return changed;
@@ -293,7 +296,7 @@ std::string manifest_yaml(const Manifest& m) {
     m.texts.clear();
     return text;
   }
-  for (const auto& [id, t] : m.texts) text += t.yaml;
+  for (const auto& [id, t] : m.texts) text += t.yaml();
   return text;  // ends with the last entry's newline, as a whole document's emission + "\n"
 }
 
@@ -307,7 +310,7 @@ void save_manifest(const std::string& path, const Manifest& m) {
   AtomicOutput out(path);
   out.write(header);
   if (m.releases.empty()) m.texts.clear();
-  for (const auto& [id, t] : m.texts) out.write(t.yaml);
+  for (const auto& [id, t] : m.texts) out.write(t.yaml());
   out.commit();
   m.saved_header = header;
   m.saved_path = path;

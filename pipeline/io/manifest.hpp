@@ -3,8 +3,10 @@
 // it cost the same with 10,000 releases behind it as with 10 (see RecordText).
 #pragma once
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "pipeline/io/file_identity.hpp"
@@ -36,9 +38,15 @@ struct ReleaseRecord {
 // and saved after each release, cost a daily run more than its one new release. So a save emits
 // only the records that changed since and copies the others' text, and a load reads the entries
 // yaml-cpp wrote (plain scalars in its layout) directly, leaving any other entry to yaml-cpp.
+// The text is a place in the file as read (shared by the entries, not copied per entry) or, for an
+// entry emitted since, its own.
 struct RecordText {
   ReleaseRecord record;
-  std::string yaml;  // "  <id>:\n    state: ...\n", as it stands in the file
+  std::string emitted;                      // the entry as this process emitted it
+  std::shared_ptr<const std::string> file;  // else the manifest file read, which holds it
+  size_t at = 0, size = 0;                  // its place there
+  // "  <id>:\n    state: ...\n", as it stands in the file
+  std::string_view yaml() const { return file ? std::string_view(*file).substr(at, size) : std::string_view(emitted); }
 };
 
 struct Manifest {

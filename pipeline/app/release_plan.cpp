@@ -77,11 +77,18 @@ bool same_inputs(const std::vector<FileStamp>& a, const std::vector<FileStamp>& 
 
 namespace {
 
-// The common case of a daily run's planning, for each release behind it: every input at its
-// recorded path with its recorded size and mtime, learnt in one stat each and nothing built (a
-// cube's band is stamped by its pixels: not here).
+// Whether every input still has its recorded size and mtime (the run's trust; `--verify` hashes
+// instead). The common case of a daily run's planning, for each release behind it: one stat per
+// input and nothing built. A cube's band is stamped by its pixels' hash, known since the release
+// was found.
 bool inputs_untouched(const ReleaseFile& release, const std::vector<FileStamp>& recorded) {
-  if (release.band > 0) return false;
+  if (release.band > 0) {
+    try {
+      return same_inputs(release_stamps(release, false), recorded, false);
+    } catch (const UserError&) {
+      return false;  // a missing quality cube: process, to record the failure
+    }
+  }
   size_t i = 0;
   bool same = true;
   each_input(release, [&](const auto&, const std::string& path) {
@@ -93,6 +100,7 @@ bool inputs_untouched(const ReleaseFile& release, const std::vector<FileStamp>& 
 
 // A release done before with the current settings: unchanged, or changed by its inputs.
 void compare_inputs(PlannedRelease& p, ReleaseRecord& record, bool verify) {
+  // --verify: a file replaced by one of the same size and mtime is found by its hash.
   if (!verify && inputs_untouched(p.release, record.inputs)) {
     p.action = ReleaseAction::unchanged;
     return;
@@ -102,11 +110,6 @@ void compare_inputs(PlannedRelease& p, ReleaseRecord& record, bool verify) {
     now = release_stamps(p.release, false);
   } catch (const UserError&) {
     now.clear();  // a missing quality raster: process, to record the failure
-  }
-  // --verify: a file replaced by one of the same size and mtime is found by its hash.
-  if (!now.empty() && !verify && same_inputs(now, record.inputs, false)) {
-    p.action = ReleaseAction::unchanged;
-    return;
   }
   bool same_content = false;
   if (!now.empty()) {

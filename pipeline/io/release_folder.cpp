@@ -1,15 +1,14 @@
 // Staged release folders (see release_folder.hpp).
 #include "pipeline/io/release_folder.hpp"
 
-#include <dirent.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <filesystem>
-#include <string_view>
 #include <vector>
 
+#include "pipeline/io/directory_entries.hpp"
 #include "pipeline/io/output_file.hpp"
 
 namespace nl {
@@ -44,28 +43,21 @@ void StagedReleaseFolder::commit() {
 }
 
 void remove_stale_staging(const std::string& releases_dir) {
-  // readdir: of a long history's thousands of folders only the few dot-names need a path.
-  DIR* dir = ::opendir(releases_dir.c_str());
-  if (!dir) throw fs::filesystem_error("cannot list", releases_dir, std::error_code(errno, std::generic_category()));
-  std::vector<std::string> stale;
-  while (const dirent* e = ::readdir(dir)) {
-    const std::string_view name = e->d_name;
-    if (name.starts_with('.') && (name.find(".partial-") != name.npos || name.find(".old-") != name.npos))
-      stale.push_back(releases_dir + "/" + std::string(name));
-  }
-  ::closedir(dir);
+  const auto entries = directory_entries(releases_dir);
+  if (!entries)
+    throw fs::filesystem_error("cannot list", releases_dir, std::error_code(errno, std::generic_category()));
   std::error_code ec;
-  for (const auto& path : stale) fs::remove_all(path, ec);
+  for (const DirectoryEntry& e : *entries) {
+    const bool staging = e.name.find(".partial-") != std::string::npos || e.name.find(".old-") != std::string::npos;
+    if (e.name.starts_with('.') && staging) fs::remove_all(releases_dir + "/" + e.name, ec);
+  }
 }
 
 std::vector<std::pair<std::string, uint64_t>> release_folders(const std::string& releases_dir) {
   std::vector<std::pair<std::string, uint64_t>> names;
-  // readdir, not std::filesystem: the entry's inode number (d_ino) is part of the listing.
-  DIR* dir = ::opendir(releases_dir.c_str());
-  if (!dir) return names;
-  while (const dirent* e = ::readdir(dir))
-    if (e->d_name[0] != '.') names.emplace_back(e->d_name, static_cast<uint64_t>(e->d_ino));
-  ::closedir(dir);
+  // The entry's inode number comes with the listing: no stat per folder.
+  for (const DirectoryEntry& e : directory_entries(releases_dir).value_or(std::vector<DirectoryEntry>{}))
+    if (e.name[0] != '.') names.emplace_back(e.name, e.inode);
   std::sort(names.begin(), names.end());
   return names;
 }

@@ -1,7 +1,6 @@
 // Temporaries named by host, PID and time, and the clean-up of those whose writer is gone.
 #include "pipeline/io/temporary_files.hpp"
 
-#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,6 +14,9 @@
 #include <fstream>
 #include <regex>
 #include <sstream>
+#include <vector>
+
+#include "pipeline/io/directory_entries.hpp"
 
 namespace nl {
 
@@ -102,36 +104,16 @@ bool remove_if_stale(const std::string& path, const std::string& name, const std
   return t && is_stale(path, *t, host, max_age) && fs::remove(path, ignored);
 }
 
-// Calls visit(name, type) for each entry of `dir` but "." and "..", type DT_REG, DT_DIR or
-// another (a symbolic link is not followed). By readdir: a long history's folders hold
-// thousands of entries, and a name and a type per entry is all the sweep needs. A folder that
+// `dir`, and when `recursive` its subfolders but `dir`/`skip` (when not empty). A folder that
 // cannot be listed has nothing we could remove anyway.
-template <class Visit>
-void each_entry(const std::string& dir, Visit&& visit) {
-  DIR* listing = ::opendir(dir.c_str());
-  if (!listing) return;
-  while (const dirent* e = ::readdir(listing)) {
-    const char* name = e->d_name;
-    if (name[0] == '.' && (name[1] == 0 || (name[1] == '.' && name[2] == 0))) continue;
-    unsigned char type = e->d_type;
-    if (type == DT_UNKNOWN) {  // a file system that does not say: ask
-      struct stat st {};
-      if (::lstat((dir + "/" + name).c_str(), &st) != 0) continue;
-      type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_UNKNOWN;
-    }
-    visit(std::string(name), type);
-  }
-  ::closedir(listing);
-}
-
-// `dir`, and when `recursive` its subfolders but `dir`/`skip` (when not empty).
 size_t sweep(const std::string& dir, bool recursive, const std::string& skip, const std::string& host,
              int64_t max_age) {
   size_t removed = 0;
-  each_entry(dir, [&](const std::string& name, unsigned char type) {
-    if (type == DT_REG) removed += remove_if_stale(dir + "/" + name, name, host, max_age);
-    else if (type == DT_DIR && recursive && name != skip) removed += sweep(dir + "/" + name, true, "", host, max_age);
-  });
+  for (const DirectoryEntry& e : directory_entries(dir).value_or(std::vector<DirectoryEntry>{})) {
+    if (e.kind == DirectoryEntry::file) removed += remove_if_stale(dir + "/" + e.name, e.name, host, max_age);
+    else if (e.kind == DirectoryEntry::directory && recursive && e.name != skip)
+      removed += sweep(dir + "/" + e.name, true, "", host, max_age);
+  }
   return removed;
 }
 
@@ -147,10 +129,11 @@ size_t remove_stale_temporaries(const std::string& dir, const std::string& sub,
   const std::string host = temporary_host();
   size_t removed = sweep(dir, true, sub, host, max_age_seconds);
   const std::string top = dir + "/" + sub;
-  each_entry(top, [&](const std::string& name, unsigned char type) {
-    if (type == DT_REG) removed += remove_if_stale(top + "/" + name, name, host, max_age_seconds);
-    else if (type == DT_DIR && look_into(name)) removed += sweep(top + "/" + name, true, "", host, max_age_seconds);
-  });
+  for (const DirectoryEntry& e : directory_entries(top).value_or(std::vector<DirectoryEntry>{})) {
+    if (e.kind == DirectoryEntry::file) removed += remove_if_stale(top + "/" + e.name, e.name, host, max_age_seconds);
+    else if (e.kind == DirectoryEntry::directory && look_into(e.name))
+      removed += sweep(top + "/" + e.name, true, "", host, max_age_seconds);
+  }
   return removed;
 }
 

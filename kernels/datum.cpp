@@ -4,6 +4,9 @@
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__) && !defined(__clang__)
+#include <immintrin.h>
+#endif
 
 #include <algorithm>
 #include <cmath>
@@ -29,8 +32,23 @@ bool outside_china_box(double lon, double lat) {
 // Every operation below is an IEEE operation lane by lane, in the scalar code's order, so each
 // lane's result is bit-identical to the scalar code's (the build keeps -ffp-contract=off: no
 // fused multiply-adds). Only sincos stays scalar.
+// Where the processor has AVX2 or AVX-512 (checked at run time: the build targets plain x86-64),
+// four or eight points at once in a 256- or 512-bit register, by the same rule: 4 M points take
+// 0.37 s two at a time, 0.24 s four and 0.19 s eight at a time on the benchmark machine.
 typedef double Pair __attribute__((vector_size(16)));
-typedef long long PairBits __attribute__((vector_size(16)));
+#ifdef __x86_64__
+#define NL_HAVE_WIDE_VECTORS 1
+typedef double Quad __attribute__((vector_size(32)));
+typedef double Oct __attribute__((vector_size(64)));
+// Quad and Oct code is inlined whole into the one function compiled for its instruction set
+// (flatten, below) and never passed between functions compiled without it: the compilers' note
+// that such a vector's ABI differs without AVX does not apply.
+#pragma GCC diagnostic ignored "-Wpsabi"
+#endif
+
+// The lanes of a vector type (1 for a double).
+template <typename T>
+constexpr int kLanes = sizeof(T) / sizeof(double);
 
 double root(double v) { return std::sqrt(v); }
 #ifdef __SSE2__
@@ -38,12 +56,37 @@ Pair root(Pair v) { return Pair(_mm_sqrt_pd(__m128d(v))); }
 #else
 Pair root(Pair v) { return Pair{std::sqrt(v[0]), std::sqrt(v[1])}; }  // elsewhere: lane by lane, as exact
 #endif
+#if defined(NL_HAVE_WIDE_VECTORS) && !defined(__clang__)
+// GCC inlines these into the one function compiled for their instruction set (flatten, below).
+// The masked form with every lane on: _mm512_sqrt_pd's undefined pass-through makes GCC 12 warn.
+__attribute__((target("avx2"))) inline Quad root(Quad v) { return Quad(_mm256_sqrt_pd(__m256d(v))); }
+__attribute__((target("avx512f"))) inline Oct root(Oct v) {
+  return Oct(_mm512_mask_sqrt_pd(__m512d(v), 0xFF, __m512d(v)));
+}
+#else
+// Lane by lane (as exact): clang refuses a call passing a wide vector between functions compiled
+// for different instruction sets, so an intrinsic's function cannot be called from the templates.
+// (Clang builds only the fuzzer and the sanitizer checks here; GCC ~30 % slower this way.)
+template <typename T>
+T root(T v) {
+  for (int k = 0; k < kLanes<T>; ++k) v[k] = std::sqrt(v[k]);
+  return v;
+}
+#endif
 double magnitude(double v) { return std::abs(v); }
-Pair magnitude(Pair v) { return Pair(PairBits(v) & PairBits{INT64_MAX, INT64_MAX}); }
+template <typename T>
+T magnitude(T v) {
+  typedef long long Bits __attribute__((vector_size(sizeof(T))));
+  return T(Bits(v) & INT64_MAX);
+}
 template <typename T>
 T splat(double v) {
   if constexpr (std::is_same_v<T, double>) return v;
-  else return T{v, v};
+  else {
+    T out;
+    for (int k = 0; k < kLanes<T>; ++k) out[k] = v;
+    return out;
+  }
 }
 
 // The sines the published series needs at one point, (x, y) = (lon − 105°, lat − 35°). sin(6πx)
@@ -131,8 +174,9 @@ Multiples<T> multiples(SineCosine<T> t1) {
 
 // sincos lane by lane: libm's, as the scalar code calls it.
 void sine_cosine(double angle, SineCosine<double>& out) { ::sincos(angle, &out.sin, &out.cos); }
-void sine_cosine(Pair angle, SineCosine<Pair>& out) {
-  for (int k = 0; k < 2; ++k) {
+template <typename T>
+void sine_cosine(T angle, SineCosine<T>& out) {
+  for (int k = 0; k < kLanes<T>; ++k) {
     double sine = 0, cosine = 0;  // through doubles: a vector lane has no address in clang
     ::sincos(angle[k], &sine, &cosine);
     out.sin[k] = sine;
@@ -215,34 +259,66 @@ bool near_base(double w_lon, double w_lat, double lon, double lat) {
          !outside_china_box(w_lon, w_lat);
 }
 
-// Two points' inverses at once, lane by lane the scalar loop's operations; false (nothing
-// written) when a lane leaves the base point's reach or the box, for the scalar code to take.
-bool gcj02_to_wgs84_pair(const double* lon, const double* lat, double* out_lon, double* out_lat) {
-  if (outside_china_box(lon[0], lat[0]) || outside_china_box(lon[1], lat[1])) return false;
-  const Pair g_lon{lon[0], lon[1]}, g_lat{lat[0], lat[1]};
-  const SeriesNear<Pair> near(g_lon, g_lat);
-  Pair d_lon{}, d_lat{};
+// Several points' inverses at once (the lanes of V), lane by lane the scalar loop's operations;
+// false (nothing written) when a lane leaves the base point's reach or the box, for the scalar
+// code to take.
+template <typename V>
+bool gcj02_to_wgs84_lanes(const double* lon, const double* lat, double* out_lon, double* out_lat) {
+  constexpr int n = kLanes<V>;
+  V g_lon, g_lat;
+  for (int k = 0; k < n; ++k) {
+    if (outside_china_box(lon[k], lat[k])) return false;
+    g_lon[k] = lon[k];
+    g_lat[k] = lat[k];
+  }
+  const SeriesNear<V> near(g_lon, g_lat);
+  V d_lon{}, d_lat{};
   near.offset_at_base(d_lon, d_lat);
-  Pair w_lon = g_lon - d_lon, w_lat = g_lat - d_lat;
-  bool active[2] = {true, true};
-  for (int i = 0; i < kMaxIterations && (active[0] || active[1]); ++i) {
-    for (int k = 0; k < 2; ++k)
+  V w_lon = g_lon - d_lon, w_lat = g_lat - d_lat;
+  bool active[n];
+  std::fill(active, active + n, true);
+  for (int i = 0; i < kMaxIterations && std::find(active, active + n, true) != active + n; ++i) {
+    for (int k = 0; k < n; ++k)
       if (active[k] && !near_base(w_lon[k], w_lat[k], lon[k], lat[k])) return false;
-    Pair o_lon{}, o_lat{};
+    V o_lon{}, o_lat{};
     near.offset(w_lon, w_lat, o_lon, o_lat);
-    const Pair step_lon = (w_lon + o_lon) - g_lon, step_lat = (w_lat + o_lat) - g_lat;
-    for (int k = 0; k < 2; ++k) {
+    const V step_lon = (w_lon + o_lon) - g_lon, step_lat = (w_lat + o_lat) - g_lat;
+    for (int k = 0; k < n; ++k) {
       if (!active[k]) continue;  // converged: its point stays as the scalar loop left it
       w_lon[k] -= step_lon[k];
       w_lat[k] -= step_lat[k];
       active[k] = keeps_stepping(step_lon[k], step_lat[k]);
     }
   }
-  for (int k = 0; k < 2; ++k) {
+  for (int k = 0; k < n; ++k) {
     out_lon[k] = w_lon[k];
     out_lat[k] = w_lat[k];
   }
   return true;
+}
+
+bool gcj02_to_wgs84_pair(const double* lon, const double* lat, double* out_lon, double* out_lat) {
+  return gcj02_to_wgs84_lanes<Pair>(lon, lat, out_lon, out_lat);
+}
+
+#ifdef NL_HAVE_WIDE_VECTORS
+// Compiled for AVX2 (AVX-512) with everything they call inlined (flatten), so the lanes stay in
+// registers; called only when the processor has it. No FMA is enabled: the same roundings.
+__attribute__((target("avx2"), flatten)) bool gcj02_to_wgs84_quad(const double* lon, const double* lat,
+                                                                   double* out_lon, double* out_lat) {
+  return gcj02_to_wgs84_lanes<Quad>(lon, lat, out_lon, out_lat);
+}
+__attribute__((target("avx512f"), flatten)) bool gcj02_to_wgs84_oct(const double* lon, const double* lat,
+                                                                     double* out_lon, double* out_lat) {
+  return gcj02_to_wgs84_lanes<Oct>(lon, lat, out_lon, out_lat);
+}
+#endif
+
+// Two points at a time, or one where the pair cannot serve.
+void gcj02_to_wgs84_two(double* lon, double* lat) {
+  if (gcj02_to_wgs84_pair(lon, lat, lon, lat)) return;
+  gcj02_to_wgs84(lon[0], lat[0], lon[0], lat[0]);
+  gcj02_to_wgs84(lon[1], lat[1], lon[1], lat[1]);
 }
 
 }  // namespace
@@ -293,15 +369,25 @@ void gcj02_to_wgs84(double lon, double lat, double& out_lon, double& out_lat) {
   out_lat = w_lat;
 }
 
-void gcj02_to_wgs84(std::span<double> lon, std::span<double> lat) {
+void gcj02_to_wgs84(std::span<double> lon, std::span<double> lat, int max_lanes) {
   const size_t n = std::min(lon.size(), lat.size());
   size_t i = 0;
-  for (; i + 1 < n; i += 2) {
-    if (gcj02_to_wgs84_pair(&lon[i], &lat[i], &lon[i], &lat[i])) continue;
-    gcj02_to_wgs84(lon[i], lat[i], lon[i], lat[i]);
-    gcj02_to_wgs84(lon[i + 1], lat[i + 1], lon[i + 1], lat[i + 1]);
-  }
-  if (i < n) gcj02_to_wgs84(lon[i], lat[i], lon[i], lat[i]);
+#ifdef NL_HAVE_WIDE_VECTORS
+  if (max_lanes >= 8 && __builtin_cpu_supports("avx512f"))
+    for (; i + 7 < n; i += 8) {
+      if (gcj02_to_wgs84_oct(&lon[i], &lat[i], &lon[i], &lat[i])) continue;
+      for (size_t k = 0; k < 8; k += 2) gcj02_to_wgs84_two(&lon[i + k], &lat[i + k]);
+    }
+  if (max_lanes >= 4 && __builtin_cpu_supports("avx2"))
+    for (; i + 3 < n; i += 4) {
+      if (gcj02_to_wgs84_quad(&lon[i], &lat[i], &lon[i], &lat[i])) continue;
+      gcj02_to_wgs84_two(&lon[i], &lat[i]);
+      gcj02_to_wgs84_two(&lon[i + 2], &lat[i + 2]);
+    }
+#endif
+  if (max_lanes >= 2)
+    for (; i + 1 < n; i += 2) gcj02_to_wgs84_two(&lon[i], &lat[i]);
+  for (; i < n; ++i) gcj02_to_wgs84(lon[i], lat[i], lon[i], lat[i]);
 }
 
 Datum parse_datum(const std::string& name) {

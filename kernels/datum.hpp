@@ -22,10 +22,12 @@ void wgs84_to_gcj02(double lon, double lat, double& out_lon, double& out_lat);
 // mapping.
 void gcj02_to_wgs84(double lon, double lat, double& out_lon, double& out_lat);
 
-// The same on arrays, in place, two points at a time with SSE2: each point's result is
-// bit-identical to the one-point call's (the same IEEE operations in the same order, lane by
-// lane). A country's 4 M county vertices are the largest single cost of a cold GCJ-02 run.
-void gcj02_to_wgs84(std::span<double> lon, std::span<double> lat);
+// The same on arrays, in place, up to `max_lanes` points at a time (8 with AVX-512, 4 with AVX2,
+// as the processor has them; else 2 with SSE2): each point's result is bit-identical to the
+// one-point call's (the same IEEE operations in the same order, lane by lane). A country's 4 M
+// county vertices are the largest single cost of a cold GCJ-02 run. `max_lanes` lower is for
+// tests of the narrower paths on any processor.
+void gcj02_to_wgs84(std::span<double> lon, std::span<double> lat, int max_lanes = 8);
 
 enum class Datum { wgs84, gcj02 };
 

@@ -167,7 +167,7 @@ TEST_CASE("parse_datum and datum_name") {
   }
 }
 
-TEST_CASE("gcj02_to_wgs84 on arrays: bit-identical to the one-point call, two points at a time") {
+TEST_CASE("gcj02_to_wgs84 on arrays: bit-identical to the one-point call, 2, 4 or 8 points at a time") {
   // Points all over the box, points near its edges (where an iterate may leave it and the scalar
   // code takes its other branch), points outside, and NaN and infinities, shuffled together so
   // that every kind meets every other in a pair.
@@ -194,10 +194,16 @@ TEST_CASE("gcj02_to_wgs84 on arrays: bit-identical to the one-point call, two po
   for (const size_t i : order) a_lon.push_back(lon[i]), a_lat.push_back(lat[i]);
   std::vector<double> want_lon(a_lon.size()), want_lat(a_lat.size());
   for (size_t i = 0; i < a_lon.size(); ++i) nl::gcj02_to_wgs84(a_lon[i], a_lat[i], want_lon[i], want_lat[i]);
-  for (const size_t n : {a_lon.size(), a_lon.size() - 1}) {  // an even and an odd count (the tail)
+  // Every width the processor has (8, 4, 2 lanes; 1: the one-point call itself), and counts that
+  // leave every tail after the groups (0-7 points).
+  for (const int lanes : {8, 4, 2, 1})
+  for (size_t tail = 0; tail < 8; ++tail) {
+    CAPTURE(lanes);
+    CAPTURE(tail);
+    const size_t n = a_lon.size() - tail;
     std::vector<double> got_lon(a_lon.begin(), a_lon.begin() + static_cast<std::ptrdiff_t>(n));
     std::vector<double> got_lat(a_lat.begin(), a_lat.begin() + static_cast<std::ptrdiff_t>(n));
-    nl::gcj02_to_wgs84(got_lon, got_lat);
+    nl::gcj02_to_wgs84(got_lon, got_lat, lanes);
     size_t differ = 0;
     for (size_t i = 0; i < n; ++i)
       differ += std::memcmp(&got_lon[i], &want_lon[i], sizeof(double)) != 0 ||

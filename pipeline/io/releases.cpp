@@ -253,7 +253,9 @@ std::vector<std::string> expand_globs(const std::vector<std::string>& specs) {
   std::vector<std::string> paths;
   for (const auto& spec : specs) {
     glob_t g{};
-    const int rc = glob(spec.c_str(), 0, nullptr, &g);
+    // Unsorted: all the paths are sorted together below (glob's own sort, by strcoll, cost a
+    // daily run ~0.6 ms per thousand files for nothing).
+    const int rc = glob(spec.c_str(), GLOB_NOSORT, nullptr, &g);
     if (rc == 0)
       for (size_t i = 0; i < g.gl_pathc; ++i) paths.emplace_back(g.gl_pathv[i]);
     globfree(&g);

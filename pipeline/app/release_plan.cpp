@@ -81,7 +81,7 @@ namespace {
 // instead). The common case of a daily run's planning, for each release behind it: one stat per
 // input and nothing built. A cube's band is stamped by its pixels' hash, known since the release
 // was found.
-bool inputs_untouched(const ReleaseFile& release, const std::vector<FileStamp>& recorded) {
+bool inputs_untouched(const ReleaseFile& release, const std::vector<FileStamp>& recorded, FolderStats& folders) {
   if (release.band > 0) {
     try {
       return same_inputs(release_stamps(release, false), recorded, false);
@@ -92,16 +92,16 @@ bool inputs_untouched(const ReleaseFile& release, const std::vector<FileStamp>& 
   size_t i = 0;
   bool same = true;
   each_input(release, [&](const auto&, const std::string& path) {
-    same = same && i < recorded.size() && recorded[i].path == path && still_stamped(recorded[i]);
+    same = same && i < recorded.size() && recorded[i].path == path && still_stamped(recorded[i], folders);
     ++i;
   });
   return same && i == recorded.size();
 }
 
 // A release done before with the current settings: unchanged, or changed by its inputs.
-void compare_inputs(PlannedRelease& p, ReleaseRecord& record, bool verify) {
+void compare_inputs(PlannedRelease& p, ReleaseRecord& record, bool verify, FolderStats& folders) {
   // --verify: a file replaced by one of the same size and mtime is found by its hash.
-  if (!verify && inputs_untouched(p.release, record.inputs)) {
+  if (!verify && inputs_untouched(p.release, record.inputs, folders)) {
     p.action = ReleaseAction::unchanged;
     return;
   }
@@ -134,6 +134,7 @@ std::vector<PlannedRelease> plan_releases(std::vector<ReleaseFile> releases, Man
                                           const PlanOptions& options) {
   std::vector<PlannedRelease> plan;
   plan.reserve(releases.size());  // a long history's ReleaseFiles are moved once, not at each growth
+  FolderStats folders;
   for (auto& release : releases) {
     PlannedRelease& p = plan.emplace_back(PlannedRelease{std::move(release), ReleaseAction::new_release, ""});
     const ReleaseFile& r = p.release;
@@ -143,7 +144,7 @@ std::vector<PlannedRelease> plan_releases(std::vector<ReleaseFile> releases, Man
     else if (it->second.state != "done") p.action = ReleaseAction::retry;
     else if (it->second.settings != settings) p.action = ReleaseAction::settings_changed;
     else if (!has_levels_record(r.id)) p.action = ReleaseAction::tables_missing;
-    else compare_inputs(p, it->second, options.verify);
+    else compare_inputs(p, it->second, options.verify, folders);
   }
   return plan;
 }

@@ -1,8 +1,10 @@
 // File stamps (size, mtime), SHA-256 of files and text, JSON strings, UTC time.
 #include "pipeline/io/file_identity.hpp"
 
+#include <fcntl.h>
 #include <openssl/evp.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -84,9 +86,26 @@ FileStamp stamp_file(const std::string& path, bool hash) {
   return s;
 }
 
-bool still_stamped(const FileStamp& recorded) {
+FolderStats::~FolderStats() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+int FolderStats::stat(const std::string& path, struct stat& st) {
+  const size_t slash = path.rfind('/');
+  if (slash == std::string::npos || slash == 0) return ::stat(path.c_str(), &st);
+  const size_t length = slash + 1;
+  if (fd_ < 0 || folder_.size() != length || path.compare(0, length, folder_) != 0) {
+    if (fd_ >= 0) ::close(fd_);
+    folder_.assign(path, 0, length);
+    fd_ = ::open(folder_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd_ < 0) return ::stat(path.c_str(), &st);  // the full path says why
+  }
+  return ::fstatat(fd_, path.c_str() + length, &st, 0);
+}
+
+bool still_stamped(const FileStamp& recorded, FolderStats& folders) {
   struct stat st {};
-  return ::stat(recorded.path.c_str(), &st) == 0 && st.st_size == recorded.size && mtime_ns(st) == recorded.mtime_ns;
+  return folders.stat(recorded.path, st) == 0 && st.st_size == recorded.size && mtime_ns(st) == recorded.mtime_ns;
 }
 
 std::string json_string(const std::string& text) {

@@ -361,12 +361,12 @@ namespace {
 // One file that matched releases.pattern.
 struct MatchedFile {
   NameMatch match;
-  const std::string* path;
+  std::string* path;  // into the caller's paths, moved out of them at the end
   std::string quality;
 };
 
 // The matching files among `paths`, in path order; two files with one id (and tile) are an error.
-std::vector<MatchedFile> matched_files(const ReleasesConfig& config, const std::vector<std::string>& paths) {
+std::vector<MatchedFile> matched_files(const ReleasesConfig& config, std::vector<std::string>& paths) {
   const std::string collection = config.black_marble.collection.empty() ? "" : "." + config.black_marble.collection + ".";
   const ReleaseNamePattern pattern = compiled_pattern(config);
   std::vector<MatchedFile> files;
@@ -374,7 +374,7 @@ std::vector<MatchedFile> matched_files(const ReleasesConfig& config, const std::
   // "<id>\n<tile>" → the first path with them (an id short enough for no allocation per file)
   std::unordered_map<std::string, const std::string*> seen;
   seen.reserve(paths.size());
-  for (const auto& path : paths) {
+  for (auto& path : paths) {
     const std::string name = path.substr(path.rfind('/') + 1);  // npos + 1 == 0: the whole path
     if (!collection.empty() && name.find(collection) == std::string::npos) continue;
     std::optional<NameMatch> m = matched(pattern, name, id_format_for(config, name));
@@ -401,22 +401,25 @@ std::vector<MatchedFile> matched_files(const ReleasesConfig& config, const std::
 }  // namespace
 
 std::vector<ReleaseFile> find_releases(const ReleasesConfig& config) {
-  const std::vector<std::string> paths = expand_globs(config.files);
+  std::vector<std::string> paths = expand_globs(config.files);
   if (config.dmsp.enabled) return find_dmsp_releases(config, paths);
   if (config.band_each) return find_band_releases(config, paths);
   std::vector<MatchedFile> files = matched_files(config, paths);
   // By id; a release's files stay in path order (its first file is its path until tiles sort).
   std::stable_sort(files.begin(), files.end(),
                    [](const MatchedFile& a, const MatchedFile& b) { return a.match.id < b.match.id; });
+  // The paths and texts are moved, not copied: a daily job finds thousands of files per run.
   std::vector<ReleaseFile> releases;
   for (MatchedFile& f : files) {
+    const bool tiled = !f.match.tile.empty();
     if (releases.empty() || releases.back().id != f.match.id)
-      releases.push_back(ReleaseFile{f.match.id, *f.path, f.quality, {}, {}, 0, "", ""});
-    ReleaseFile& r = releases.back();
-    if (f.match.tile.empty()) continue;
-    // A tiled release's quality rasters go with their tiles, into the mosaic's quality layer.
-    r.tiles.push_back({*parse_tile_id(f.match.tile), *f.path, std::move(f.quality)});
-    r.quality_path.clear();
+      releases.push_back(ReleaseFile{std::move(f.match.id), tiled ? std::string() : std::move(*f.path),
+                                     tiled ? std::string() : std::move(f.quality), {}, {}, 0, "", ""});
+    if (!tiled) continue;
+    // A tiled release's quality rasters go with their tiles, into the mosaic's quality layer;
+    // its path is its first tile's, set below.
+    releases.back().tiles.push_back({*parse_tile_id(f.match.tile), std::move(*f.path), std::move(f.quality)});
+    releases.back().quality_path.clear();
   }
   for (ReleaseFile& r : releases) {
     if (r.tiles.empty()) continue;

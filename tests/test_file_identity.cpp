@@ -1,0 +1,64 @@
+// FolderStats: stat(2) through an open folder gives what a stat of the full path gives — for
+// files in one folder and across folders, relative paths, names without a folder, a missing file
+// (ENOENT) and a missing folder — and still_stamped decides by it.
+#include <doctest/doctest.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <unistd.h>
+
+#include "pipeline/io/file_identity.hpp"
+#include "test_support.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// The size ::stat reports, or -errno.
+long long plain_stat(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 ? static_cast<long long>(st.st_size) : -errno;
+}
+
+long long folder_stat(nl::FolderStats& folders, const std::string& path) {
+  struct stat st {};
+  return folders.stat(path, st) == 0 ? static_cast<long long>(st.st_size) : -errno;
+}
+
+}  // namespace
+
+TEST_CASE("file identity: FolderStats answers as stat of the full path, folder after folder") {
+  const fs::path root = nl::testsupport::temp_dir("folder-stats");
+  fs::create_directories(root / "a");
+  fs::create_directories(root / "b");
+  std::ofstream(root / "a" / "one.tif") << "1";
+  std::ofstream(root / "a" / "two.tif") << "22";
+  std::ofstream(root / "b" / "three.tif") << "333";
+  std::ofstream(root / "top.tif") << "4444";
+  const fs::path cwd = fs::current_path();
+  fs::current_path(root);
+  nl::FolderStats folders;
+  for (const std::string& path :
+       {(root / "a/one.tif").string(), (root / "a/two.tif").string(), (root / "b/three.tif").string(),
+        (root / "a/one.tif").string(), (root / "a/missing.tif").string(), (root / "nowhere/x.tif").string(),
+        std::string("top.tif"), std::string("a/two.tif"), std::string("./b/three.tif"), std::string("gone.tif")}) {
+    CAPTURE(path);
+    CHECK(folder_stat(folders, path) == plain_stat(path));
+  }
+  CHECK(folder_stat(folders, (root / "a/missing.tif").string()) == -ENOENT);
+  CHECK(folder_stat(folders, "b/three.tif") == 3);
+
+  // still_stamped: the recorded size and mtime, through the same folders.
+  nl::FileStamp s = nl::stamp_file((root / "a/two.tif").string(), false);
+  CHECK(nl::still_stamped(s, folders));
+  s.size += 1;
+  CHECK(!nl::still_stamped(s, folders));
+  s = nl::stamp_file((root / "a/two.tif").string(), false);
+  s.path = (root / "a/absent.tif").string();
+  CHECK(!nl::still_stamped(s, folders));
+  fs::current_path(cwd);
+  fs::remove_all(root);
+}

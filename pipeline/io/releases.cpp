@@ -406,8 +406,9 @@ std::vector<ReleaseFile> find_releases(const ReleasesConfig& config) {
   if (config.band_each) return find_band_releases(config, paths);
   std::vector<MatchedFile> files = matched_files(config, paths);
   // By id; a release's files stay in path order (its first file is its path until tiles sort).
-  std::stable_sort(files.begin(), files.end(),
-                   [](const MatchedFile& a, const MatchedFile& b) { return a.match.id < b.match.id; });
+  // Names that carry their date in order are in id order already: no sort, and no buffer for it.
+  const auto by_id = [](const MatchedFile& a, const MatchedFile& b) { return a.match.id < b.match.id; };
+  if (!std::is_sorted(files.begin(), files.end(), by_id)) std::stable_sort(files.begin(), files.end(), by_id);
   // The paths and texts are moved, not copied: a daily job finds thousands of files per run.
   std::vector<ReleaseFile> releases;
   for (MatchedFile& f : files) {

@@ -256,8 +256,10 @@ std::vector<std::string> expand_globs(const std::vector<std::string>& specs) {
     // Unsorted: all the paths are sorted together below (glob's own sort, by strcoll, cost a
     // daily run ~0.6 ms per thousand files for nothing).
     const int rc = glob(spec.c_str(), GLOB_NOSORT, nullptr, &g);
-    if (rc == 0)
+    if (rc == 0) {
+      paths.reserve(paths.size() + g.gl_pathc);
       for (size_t i = 0; i < g.gl_pathc; ++i) paths.emplace_back(g.gl_pathv[i]);
+    }
     globfree(&g);
     if (rc == GLOB_NOMATCH && spec.find_first_of("*?[") == std::string::npos)
       throw UserError(spec + ": release file not found");
@@ -411,6 +413,7 @@ std::vector<ReleaseFile> find_releases(const ReleasesConfig& config) {
   if (!std::is_sorted(files.begin(), files.end(), by_id)) std::stable_sort(files.begin(), files.end(), by_id);
   // The paths and texts are moved, not copied: a daily job finds thousands of files per run.
   std::vector<ReleaseFile> releases;
+  releases.reserve(files.size());  // at most one per file: no copy of the list at each growth
   for (MatchedFile& f : files) {
     const bool tiled = !f.match.tile.empty();
     if (releases.empty() || releases.back().id != f.match.id)

@@ -12,6 +12,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <regex>
 #include <sstream>
 #include <vector>
@@ -104,15 +105,16 @@ bool remove_if_stale(const std::string& path, const std::string& name, const std
   return t && is_stale(path, *t, host, max_age) && fs::remove(path, ignored);
 }
 
-// `dir`, and when `recursive` its subfolders but `dir`/`skip` (when not empty). A folder that
-// cannot be listed has nothing we could remove anyway.
-size_t sweep(const std::string& dir, bool recursive, const std::string& skip, const std::string& host,
-             int64_t max_age) {
+// The files of `dir`, and the subfolders `descend` names (all of theirs below them). A folder
+// that cannot be listed has nothing we could remove anyway.
+using Descend = std::function<bool(const std::string& name)>;
+size_t sweep(const std::string& dir, const Descend& descend, const std::string& host, int64_t max_age) {
+  static const Descend everything = [](const std::string&) { return true; };
   size_t removed = 0;
   for (const DirectoryEntry& e : directory_entries(dir).value_or(std::vector<DirectoryEntry>{})) {
     if (e.kind == DirectoryEntry::file) removed += remove_if_stale(dir + "/" + e.name, e.name, host, max_age);
-    else if (e.kind == DirectoryEntry::directory && recursive && e.name != skip)
-      removed += sweep(dir + "/" + e.name, true, "", host, max_age);
+    else if (e.kind == DirectoryEntry::directory && descend(e.name))
+      removed += sweep(dir + "/" + e.name, everything, host, max_age);
   }
   return removed;
 }
@@ -120,21 +122,15 @@ size_t sweep(const std::string& dir, bool recursive, const std::string& skip, co
 }  // namespace
 
 size_t remove_stale_temporaries(const std::string& dir, bool recursive, int64_t max_age_seconds) {
-  return sweep(dir, recursive, "", temporary_host(), max_age_seconds);
+  return sweep(dir, [recursive](const std::string&) { return recursive; }, temporary_host(), max_age_seconds);
 }
 
 size_t remove_stale_temporaries(const std::string& dir, const std::string& sub,
                                 const std::function<bool(const std::string& name)>& look_into,
                                 int64_t max_age_seconds) {
   const std::string host = temporary_host();
-  size_t removed = sweep(dir, true, sub, host, max_age_seconds);
-  const std::string top = dir + "/" + sub;
-  for (const DirectoryEntry& e : directory_entries(top).value_or(std::vector<DirectoryEntry>{})) {
-    if (e.kind == DirectoryEntry::file) removed += remove_if_stale(top + "/" + e.name, e.name, host, max_age_seconds);
-    else if (e.kind == DirectoryEntry::directory && look_into(e.name))
-      removed += sweep(top + "/" + e.name, true, "", host, max_age_seconds);
-  }
-  return removed;
+  return sweep(dir, [&sub](const std::string& name) { return name != sub; }, host, max_age_seconds) +
+         sweep(dir + "/" + sub, look_into, host, max_age_seconds);
 }
 
 }  // namespace nl

@@ -1,7 +1,8 @@
 // The `nightlights` launcher: GLIBC_TUNABLES gains malloc's huge pages unless the user chose
 // them, the user's other tunables stay, and the program proper is found beside the launcher (a
 // build tree) or in ../libexec/nightlights (an installation), with the arguments untouched; a
-// missing program is a clear error, not a silent fall-back.
+// missing program is a clear error, not a silent fall-back. Under an MPI launcher it is the MPI
+// build; the plain program refuses to be one of several ranks.
 #include <doctest/doctest.h>
 
 #include <sys/stat.h>
@@ -84,6 +85,18 @@ TEST_CASE("launcher: finds the program beside it or in libexec, passes everythin
     CHECK(r.exit_code == 0);
     CHECK(r.output == "beside tunables=glibc.malloc.hugetlb=0\n");
   }
+  SUBCASE("under an MPI launcher the MPI build where there is one, else the plain program") {
+    write_echo_program(root / "libexec/nightlights/nightlights-program");
+    CHECK(run(command("PMI_RANK=0", launcher, "run")).output.rfind("tunables=", 0) == 0);
+    std::ofstream(root / "libexec/nightlights/nightlights-program-mpi") << "#!/bin/sh\necho \"mpi args=$*\"\n";
+    fs::permissions(root / "libexec/nightlights/nightlights-program-mpi", fs::perms::owner_all);
+    for (const char* variable : {"PMI_RANK=0", "PMI_SIZE=2", "OMPI_COMM_WORLD_SIZE=2", "PMIX_RANK=1", "SLURM_PROCID=0",
+                                 "MPI_LOCALNRANKS=2"}) {
+      CAPTURE(variable);
+      CHECK(run(command(variable, launcher, "run x")).output == "mpi args=run x\n");
+    }
+    CHECK(run(command("", launcher, "run x")).output.rfind("tunables=", 0) == 0);  // a plain run stays plain
+  }
   SUBCASE("a program that cannot be run: exit 126 naming it") {
     fs::create_directories(bin);
     std::ofstream(bin / "nightlights-program") << "not a program\n";
@@ -93,4 +106,15 @@ TEST_CASE("launcher: finds the program beside it or in libexec, passes everythin
     CHECK(r.output.find((bin / "nightlights-program").string()) != std::string::npos);
   }
   fs::remove_all(root);
+}
+
+TEST_CASE("launcher: the program without MPI refuses to be one of several ranks") {
+  // Each rank would do the whole job and write the same outputs; one rank is a plain run.
+  const std::string plain = (fs::path(NIGHTLIGHTS_EXE).parent_path() / "nightlights-program").string();
+  const CommandResult two = run("PMI_SIZE=2 PMI_RANK=1 '" + plain + "' --version");
+  CHECK(two.exit_code == 2);
+  CHECK(two.output.find("one of 2 MPI ranks") != std::string::npos);
+  CHECK(two.output.find("nightlights-program-mpi") != std::string::npos);
+  CHECK(run("OMPI_COMM_WORLD_SIZE=3 '" + plain + "' --version").exit_code == 2);
+  CHECK(run("SLURM_NTASKS=4 SLURM_PROCID=0 '" + plain + "' --version").exit_code == 0);  // a batch script's step
 }

@@ -1,6 +1,7 @@
 // The `nightlights` command: a launcher that sets up the environment the program proper runs
-// best in (launcher_environment.hpp), then replaces itself with it — `nightlights-program` in
-// its own folder (a build tree), or ../libexec/nightlights/ (an installation). Arguments, the
+// best in (launcher_environment.hpp), then replaces itself with it — `nightlights-program`, or
+// `nightlights-program-mpi` under an MPI launcher when it was built, in its own folder (a build
+// tree) or in ../libexec/nightlights/ (an installation). Arguments, the
 // other variables, open files and the process id all carry over. To debug, start the program
 // proper directly (gdb --args build/nightlights-program …).
 #include <unistd.h>
@@ -16,6 +17,17 @@
 namespace {
 
 constexpr const char* kProgramPlaces[] = {"nightlights-program", "../libexec/nightlights/nightlights-program"};
+
+// Replaces this process with FOLDER + PLACE (+ "-mpi" when `mpi`); returns only when that failed:
+// 0 when it does not exist, else the launcher's exit code after saying why.
+int start(const char* folder, const char* place, bool mpi, char** argv) {
+  char path[2 * PATH_MAX];
+  std::snprintf(path, sizeof path, "%s%s%s", folder, place, mpi ? "-mpi" : "");
+  ::execv(path, argv);
+  if (errno == ENOENT) return 0;
+  std::fprintf(stderr, "nightlights: cannot start %s: %s\n", path, std::strerror(errno));
+  return 126;
+}
 
 // The folder holding this launcher, with its trailing slash, into `out`; false if unknown.
 bool own_folder(char* out, size_t size) {
@@ -40,15 +52,13 @@ int main(int, char** argv) {
                  std::strerror(errno));
     return 127;
   }
-  char path[2 * PATH_MAX];
-  for (const char* place : kProgramPlaces) {
-    std::snprintf(path, sizeof path, "%s%s", folder, place);
-    ::execv(path, argv);  // returns only when it failed
-    if (errno != ENOENT) {
-      std::fprintf(stderr, "nightlights: cannot start %s: %s\n", path, std::strerror(errno));
-      return 126;
-    }
-  }
+  // Under an MPI launcher the MPI build, where it was built; else (and without one) the plain
+  // program, which refuses to run as one of several ranks.
+  if (nl::started_by_mpi_launcher())
+    for (const char* place : kProgramPlaces)
+      if (const int failed = start(folder, place, true, argv)) return failed;
+  for (const char* place : kProgramPlaces)
+    if (const int failed = start(folder, place, false, argv)) return failed;
   std::fprintf(stderr, "nightlights: the program proper is missing: neither %s%s nor %s%s exists (rebuild or reinstall)\n",
                folder, kProgramPlaces[0], folder, kProgramPlaces[1]);
   return 127;

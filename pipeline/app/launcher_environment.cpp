@@ -1,7 +1,8 @@
-// GLIBC_TUNABLES with malloc's huge pages asked for (see launcher_environment.hpp). C strings
-// only: the launcher links nothing but the C library, so that it costs no start-up of its own.
+// GLIBC_TUNABLES with malloc's huge pages asked for, and whether an MPI launcher started us (see
+// launcher_environment.hpp). C strings only: the launcher links nothing but the C library, so that it costs no start-up of its own.
 #include "pipeline/app/launcher_environment.hpp"
 
+#include <cstdlib>
 #include <cstring>
 
 namespace nl {
@@ -16,6 +17,12 @@ size_t tunables_with_huge_pages(const char* existing, char* out, size_t size) {
   if (separator) out[have] = ':';
   std::memcpy(out + have + separator, kHugePageTunable, sizeof(kHugePageTunable));
   return length;
+}
+
+bool started_by_mpi_launcher() {
+  for (const char* const* name = kMpiLauncherVariables; *name; ++name)
+    if (std::getenv(*name)) return true;
+  return false;
 }
 
 }  // namespace nl

@@ -1,5 +1,9 @@
-// What the `nightlights` launcher adds to the environment before it starts the program proper:
-// glibc's malloc asked to back its memory with transparent huge pages.
+// What the `nightlights` launcher reads and adds to the environment before it starts the program
+// proper: which program (with MPI under an MPI launcher, without it otherwise), and glibc's
+// malloc asked to back its memory with transparent huge pages.
+//
+// Why two programs: MPICH brings seven libraries (UCX, hwloc, libnuma), whose loading and
+// constructors cost every run ~7 ms of serial start-up, and a plain run never uses them.
 //
 // Why: on a kernel whose huge-page mode is `madvise` (Debian's default), malloc uses them only
 // when GLIBC_TUNABLES says glibc.malloc.hugetlb=1, and glibc reads that once, before main: a
@@ -20,5 +24,14 @@ inline constexpr char kHugePageTunable[] = "glibc.malloc.hugetlb=1";
 // written, or 0 when the variable is to stay as it is: the user already chose
 // glibc.malloc.hugetlb (either way), or the result would not fit in `size`.
 size_t tunables_with_huge_pages(const char* existing, char* out, size_t size);
+
+// The variables one of which every MPI launcher we know sets in each rank's environment
+// (MPICH's hydra, Open MPI, PMIx, Slurm's srun); the last entry is null.
+inline constexpr const char* kMpiLauncherVariables[] = {
+    "PMI_RANK", "PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "SLURM_PROCID", "MPI_LOCALNRANKS", nullptr};
+
+// True when one of kMpiLauncherVariables is set: the launcher then starts the MPI build
+// (nightlights-program-mpi), and that program initialises MPI.
+bool started_by_mpi_launcher();
 
 }  // namespace nl

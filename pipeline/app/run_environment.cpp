@@ -3,10 +3,12 @@
 
 #include <malloc.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
 
+#include "pipeline/app/launcher_environment.hpp"
 #include "pipeline/io/diagnostics.hpp"
 
 namespace nl {
@@ -65,11 +67,12 @@ std::string default_cache_directory() {
   return "";
 }
 
-bool launched_by_mpi() {
-  for (const char* launcher :
-       {"PMI_RANK", "PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "SLURM_PROCID", "MPI_LOCALNRANKS"})
-    if (std::getenv(launcher)) return true;
-  return false;
+bool launched_by_mpi() { return started_by_mpi_launcher(); }
+
+int mpi_ranks_named_by_launcher() {
+  for (const char* name : {"PMI_SIZE", "OMPI_COMM_WORLD_SIZE"})
+    if (const char* v = variable(name)) return std::max(1, std::atoi(v));
+  return 1;
 }
 
 }  // namespace nl

@@ -36,8 +36,11 @@ void keep_freed_memory();
 // $XDG_CACHE_HOME/nightlights, else ~/.cache/nightlights; empty when none can be named.
 std::string default_cache_directory();
 
-// True when an MPI launcher started this process (PMI_RANK, PMI_SIZE, OMPI_COMM_WORLD_SIZE,
-// PMIX_RANK, SLURM_PROCID or MPI_LOCALNRANKS is set): only then is MPI initialised.
+// True when an MPI launcher started this process (one of kMpiLauncherVariables is set, see
+// launcher_environment.hpp): only then is MPI initialised.
 bool launched_by_mpi();
+// How many ranks the launcher says the job has (PMI_SIZE, OMPI_COMM_WORLD_SIZE); 1 when it says
+// nothing. Slurm's SLURM_NTASKS is not read: a batch script's own steps carry it too.
+int mpi_ranks_named_by_launcher();
 
 }  // namespace nl

@@ -26,6 +26,11 @@ namespace {
 
 void write(const std::string& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
 
+// OUT/releases as a run lists it once.
+std::vector<nl::ReleaseFolderStamp> listed(const std::string& out) {
+  return nl::release_folders(nl::list_release_folder(out + "/releases"));
+}
+
 uint64_t inode(const std::string& path) {
   struct stat st {};
   REQUIRE(::stat(path.c_str(), &st) == 0);
@@ -98,13 +103,21 @@ TEST_CASE("release history: a release's version is its folder's inode and its ta
   const std::vector<PanelRelease> expected{
       {"2019", std::to_string(inode(out + "/releases/2019")) + " t19"},
       {"2020", std::to_string(inode(out + "/releases/2020")) + " t20a"}};
-  CHECK(panel_releases(m, out) == expected);
+  auto folders = listed(out);
+  CHECK(panel_releases(m, folders) == expected);
   // The folder replaced whole (as a commit does: made beside, renamed into place): a new version.
   fs::create_directories(out + "/releases/.2019.partial-1");
   fs::rename(out + "/releases/2019", out + "/releases/.2019.old-1");
   fs::rename(out + "/releases/.2019.partial-1", out + "/releases/2019");
-  CHECK(panel_releases(m, out)[0].version != expected[0].version);
-  CHECK(panel_releases(m, out)[0].version == std::to_string(inode(out + "/releases/2019")) + " t19");
+  CHECK(panel_releases(m, listed(out))[0].version != expected[0].version);
+  CHECK(panel_releases(m, listed(out))[0].version == std::to_string(inode(out + "/releases/2019")) + " t19");
+  // A run's own commits keep its one listing up to date: what a fresh listing says, without one
+  // (a redone folder's new number, a new release's folder in its place in id order).
+  note_committed_folder(folders, "2019", inode(out + "/releases/2019"));
+  fs::create_directories(out + "/releases/2022");
+  note_committed_folder(folders, "2022", inode(out + "/releases/2022"));
+  CHECK(folders == listed(out));
+  CHECK(panel_releases(m, folders).size() == 3);  // 2022's folder is back
 }
 
 TEST_CASE("release history: the clean-up of temporaries does not list the folders it is told to leave alone") {
@@ -118,20 +131,23 @@ TEST_CASE("release history: the clean-up of temporaries does not list the folder
   const std::string on_top = out + "/manifest.yaml.tmp" + dead;
   for (const auto& p : {in_kept, in_swept, in_panel, on_top}) write(p, "partial");
   // releases/2019 left alone (a committed release the run does not redo): 3 of the 4 dead
-  // writers' files go, and the folder is not even listed (the names asked about say so).
+  // writers' files go, and the folder is not even listed (the names asked about say so); nor is
+  // releases/ itself: the run's listing of it is given.
   std::vector<std::string> asked;
   auto all_but_2019 = [&](const std::string& name) { return asked.push_back(name), name != "2019"; };
-  CHECK(remove_stale_temporaries(out, "releases", all_but_2019) == 3);
+  CHECK(remove_stale_temporaries(out, "releases", list_release_folder(out + "/releases"), all_but_2019) == 3);
   std::sort(asked.begin(), asked.end());  // in the listing's order, which the file system picks
   CHECK(asked == std::vector<std::string>{"2019", "2020"});
   CHECK(fs::exists(in_kept));
   for (const auto& p : {in_swept, in_panel, on_top}) CHECK_FALSE(fs::exists(p));
   // Looked into, its temporary is found too (the rule is the caller's, not the sweep's).
-  CHECK(remove_stale_temporaries(out, "releases", [](const std::string&) { return true; }) == 1);
+  CHECK(remove_stale_temporaries(out, "releases", list_release_folder(out + "/releases"),
+                                 [](const std::string&) { return true; }) == 1);
   CHECK_FALSE(fs::exists(in_kept));
   // A temporary at the top of releases/ (the seen cache's, say) is always swept.
   const std::string at_top = out + "/releases/.levels.v1.cbor.seen.tmp" + dead;
   write(at_top, "partial");
-  CHECK(remove_stale_temporaries(out, "releases", [](const std::string&) { return false; }) == 1);
+  CHECK(remove_stale_temporaries(out, "releases", list_release_folder(out + "/releases"),
+                                 [](const std::string&) { return false; }) == 1);
   CHECK_FALSE(fs::exists(at_top));
 }

@@ -290,7 +290,10 @@ TEST_CASE("stages: a staged release folder replaces the old one whole, or not at
     StagedReleaseFolder stage(dir, "2020");
     stage.write("county.csv", "new");
     CHECK(slurp(dir + "/2020/old.csv") == "old");  // untouched until the commit
-    stage.commit();
+    const uint64_t committed = stage.commit();
+    struct stat st {};
+    REQUIRE(::stat((dir + "/2020").c_str(), &st) == 0);
+    CHECK(committed == static_cast<uint64_t>(st.st_ino));  // the number a listing gives the folder
   }
   CHECK(!fs::exists(dir + "/2020/old.csv"));
   CHECK(slurp(dir + "/2020/county.csv") == "new");

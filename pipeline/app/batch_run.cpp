@@ -230,6 +230,10 @@ class BatchRun {
   std::string out_, manifest_path_;
   Manifest manifest_;
   std::vector<PanelRelease> committed_;  // the releases with tables, as the manifest was read
+  // OUT/releases listed once (list_release_folder) for the planning and the clean-ups before any
+  // commit, and its folders, which this run's commits keep up to date for the panel.
+  std::vector<DirectoryEntry> releases_listing_;
+  std::vector<ReleaseFolderStamp> folders_;
   std::unique_ptr<OutputLock> lock_;  // held from before the manifest is read until the run ends
   std::string settings_;              // settings_fingerprint
   std::unique_ptr<PreparedZones> zones_;
@@ -255,7 +259,9 @@ int BatchRun::run() {
   geopackages_ = geopackage_levels_beside_run(cfg_, cluster::is_writer() && !opt_.dry_run, out_, !opt_.verify);
   manifest_ = load_manifest_of_units(manifest_path_, cfg_.releases.units);
   settings_ = settings_fingerprint(cfg_, manifest_, opt_.verify);
-  committed_ = panel_releases(manifest_, out_);  // one listing of releases/ for the planning
+  releases_listing_ = list_release_folder(out_ + "/releases");  // the run's one listing of it
+  folders_ = release_folders(releases_listing_);
+  committed_ = panel_releases(manifest_, folders_);
   const auto plan = plan_against_history(std::move(releases), manifest_, committed_, settings_, out_,
                                          {opt_.force, opt_.verify}, cluster::is_writer() && !opt_.dry_run);
   say_if_settings_changed(plan);
@@ -293,8 +299,10 @@ void BatchRun::prepare_output(const std::vector<PlannedRelease>& plan) {
   if (cluster::is_writer()) {
     // Remembered mtimes of touched files and zone hashes, so the next run need not hash again.
     save_manifest(manifest_path_, manifest_);
-    remove_stale_staging(out_ + "/releases");
-    remove_stale_output_temporaries(out_, committed_, plan);  // not in the folders it leaves alone
+    remove_stale_staging(out_ + "/releases", releases_listing_);
+    // Not in the folders it leaves alone.
+    remove_stale_output_temporaries(out_, releases_listing_, committed_, plan);
+    releases_listing_ = {};  // stale from the first commit on
   }
   if (const char* n = std::getenv("NIGHTLIGHTS_TEST_SIGTERM_AFTER_WINDOWS")) sigterm_after_windows_ = std::atoll(n);
   std::signal(SIGTERM, on_signal);
@@ -456,7 +464,7 @@ void BatchRun::write_and_commit(const PlannedRelease& planned, const Measurement
   }
   stage.write("provenance.json", provenance_json(prov));
   check_interrupt();
-  stage.commit();
+  note_committed_folder(folders_, release.id, stage.commit());
   record_done(release, m);
   gap_words_ = tables.words;  // only a release whose tables are in place is told about
 }
@@ -527,7 +535,7 @@ void BatchRun::record_failure(const ReleaseFile& release, const std::string& rea
 
 void BatchRun::write_run_outputs() {
   if (!cluster::is_writer()) return;
-  const auto done = panel_releases(manifest_, out_);
+  const auto done = panel_releases(manifest_, folders_);
   write_panel_tables(out_, cfg_, done, opt_.verify);  // --verify: stacked again from every folder
   if (cfg_.convergence.enabled) write_convergence_tables(out_, cfg_, done);
 #ifdef NIGHTLIGHTS_WITH_CAIRO

@@ -18,10 +18,9 @@ namespace nl {
 
 namespace fs = std::filesystem;
 
-std::vector<PanelRelease> panel_releases(const Manifest& manifest, const std::string& out) {
+std::vector<PanelRelease> panel_releases(const Manifest& manifest, const std::vector<ReleaseFolderStamp>& folders) {
   std::vector<PanelRelease> kept;
   kept.reserve(manifest.releases.size());
-  const auto folders = release_folders(out + "/releases");  // in id order, as the manifest's map
   auto folder = folders.begin();
   for (const auto& [id, r] : manifest.releases) {
     while (folder != folders.end() && folder->first < id) ++folder;
@@ -76,12 +75,13 @@ std::vector<PlannedRelease> plan_against_history(std::vector<ReleaseFile> releas
   return plan;
 }
 
-void remove_stale_output_temporaries(const std::string& out, const std::vector<PanelRelease>& committed,
+void remove_stale_output_temporaries(const std::string& out, const std::vector<DirectoryEntry>& releases_entries,
+                                     const std::vector<PanelRelease>& committed,
                                      const std::vector<PlannedRelease>& plan) {
   std::set<std::string> redone;
   for (const PlannedRelease& p : plan)
     if (p.action != ReleaseAction::unchanged) redone.insert(p.release.id);
-  remove_stale_temporaries(out, "releases", [&](const std::string& name) {
+  remove_stale_temporaries(out, "releases", releases_entries, [&](const std::string& name) {
     const auto it = std::lower_bound(committed.begin(), committed.end(), name,
                                      [](const PanelRelease& r, const std::string& id) { return r.id < id; });
     return it == committed.end() || it->id != name || redone.count(name);

@@ -108,15 +108,23 @@ bool remove_if_stale(const std::string& path, const std::string& name, const std
 // The files of `dir`, and the subfolders `descend` names (all of theirs below them). A folder
 // that cannot be listed has nothing we could remove anyway.
 using Descend = std::function<bool(const std::string& name)>;
-size_t sweep(const std::string& dir, const Descend& descend, const std::string& host, int64_t max_age) {
+size_t sweep(const std::string& dir, const Descend& descend, const std::string& host, int64_t max_age);
+
+// The same over `entries`, the listing of `dir` that the caller already has.
+size_t sweep_listed(const std::string& dir, const std::vector<DirectoryEntry>& entries, const Descend& descend,
+                    const std::string& host, int64_t max_age) {
   static const Descend everything = [](const std::string&) { return true; };
   size_t removed = 0;
-  for (const DirectoryEntry& e : directory_entries(dir).value_or(std::vector<DirectoryEntry>{})) {
+  for (const DirectoryEntry& e : entries) {
     if (e.kind == DirectoryEntry::file) removed += remove_if_stale(dir + "/" + e.name, e.name, host, max_age);
     else if (e.kind == DirectoryEntry::directory && descend(e.name))
       removed += sweep(dir + "/" + e.name, everything, host, max_age);
   }
   return removed;
+}
+
+size_t sweep(const std::string& dir, const Descend& descend, const std::string& host, int64_t max_age) {
+  return sweep_listed(dir, directory_entries(dir).value_or(std::vector<DirectoryEntry>{}), descend, host, max_age);
 }
 
 }  // namespace
@@ -126,11 +134,12 @@ size_t remove_stale_temporaries(const std::string& dir, bool recursive, int64_t 
 }
 
 size_t remove_stale_temporaries(const std::string& dir, const std::string& sub,
+                                const std::vector<DirectoryEntry>& sub_entries,
                                 const std::function<bool(const std::string& name)>& look_into,
                                 int64_t max_age_seconds) {
   const std::string host = temporary_host();
   return sweep(dir, [&sub](const std::string& name) { return name != sub; }, host, max_age_seconds) +
-         sweep(dir + "/" + sub, look_into, host, max_age_seconds);
+         sweep_listed(dir + "/" + sub, sub_entries, look_into, host, max_age_seconds);
 }
 
 }  // namespace nl

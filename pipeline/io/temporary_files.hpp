@@ -6,6 +6,9 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
+
+#include "pipeline/io/directory_entries.hpp"
 
 namespace nl {
 
@@ -50,8 +53,10 @@ size_t remove_stale_temporaries(const std::string& dir, bool recursive, int64_t 
 // The same through `dir` and its subfolders, but in its subfolder `sub` (e.g. "releases") only
 // the files at its top and the folders that `look_into(name)` says yes to: the caller knows the
 // others hold no temporary of ours (see app/release_history::remove_stale_output_temporaries).
-// `sub` is listed once, with no stat or path built for the folders left alone.
+// `sub` is not listed again: `sub_entries` is the caller's listing of it (directory_entries), and
+// no stat or path is built for the folders left alone.
 size_t remove_stale_temporaries(const std::string& dir, const std::string& sub,
+                                const std::vector<DirectoryEntry>& sub_entries,
                                 const std::function<bool(const std::string& name)>& look_into,
                                 int64_t max_age_seconds = 24 * 3600);
 

@@ -1,9 +1,9 @@
 // The `nightlights` command: a launcher that sets up the environment the program proper runs
 // best in (launcher_environment.hpp), then replaces itself with it — `nightlights-program`, or
 // `nightlights-program-mpi` under an MPI launcher when it was built, in its own folder (a build
-// tree) or in ../libexec/nightlights/ (an installation). Arguments, the
-// other variables, open files and the process id all carry over. To debug, start the program
-// proper directly (gdb --args build/nightlights-program …).
+// tree) or in ../libexec/nightlights/ (an installation). Arguments, the other variables, open
+// files and the process id all carry over. To debug, start the program proper directly
+// (gdb --args build/nightlights-program …).
 #include <unistd.h>
 
 #include <cerrno>

@@ -1,5 +1,6 @@
 // GLIBC_TUNABLES with malloc's huge pages asked for, and whether an MPI launcher started us (see
-// launcher_environment.hpp). C strings only: the launcher links nothing but the C library, so that it costs no start-up of its own.
+// launcher_environment.hpp). C strings only: the launcher links nothing but the C library, so
+// that it costs no start-up of its own.
 #include "pipeline/app/launcher_environment.hpp"
 
 #include <cstdlib>

@@ -1,6 +1,7 @@
 // FolderStats: stat(2) through an open folder gives what a stat of the full path gives — for
 // files in one folder and across folders, relative paths, names without a folder, a missing file
-// (ENOENT) and a missing folder — and still_stamped decides by it.
+// (ENOENT) and a missing folder — and still_stamped decides by it; read_whole_file reads any
+// file whole.
 #include <doctest/doctest.h>
 #include <sys/stat.h>
 
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "pipeline/io/file_identity.hpp"
+#include "pipeline/io/output_file.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;
@@ -61,4 +63,25 @@ TEST_CASE("file identity: FolderStats answers as stat of the full path, folder a
   CHECK(!nl::still_stamped(s, folders));
   fs::current_path(cwd);
   fs::remove_all(root);
+}
+
+TEST_CASE("whole files: read_whole_file gives every byte, of any size and of files without one") {
+  const std::string dir = nl::testsupport::temp_dir("whole-files");
+  // Empty; one byte; 300,001 bytes with NULs in them (a manifest of a long history is ~367 KB);
+  // each compared with what was written.
+  std::string big(300'001, 'a');
+  for (size_t i = 0; i < big.size(); i += 997) big[i] = static_cast<char>(i % 251);
+  for (const std::string& content : {std::string(), std::string("x"), big}) {
+    std::ofstream(dir + "/f", std::ios::binary | std::ios::trunc) << content;
+    CHECK(nl::read_whole_file(dir + "/f") == content);
+  }
+  // A file whose size fstat does not know (/proc says 0): read to its end all the same.
+  const auto status = nl::read_whole_file("/proc/self/status");
+  REQUIRE(status);
+  CHECK(status->find("\nPid:") != std::string::npos);
+  CHECK(status->back() == '\n');
+  // Missing, or a folder: nothing.
+  CHECK_FALSE(nl::read_whole_file(dir + "/missing"));
+  CHECK_FALSE(nl::read_whole_file(dir));
+  fs::remove_all(dir);
 }

@@ -2,6 +2,7 @@
 // renamed into place on commit; removed if never committed (error, exception, signal).
 #pragma once
 #include <cstdio>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,6 +25,9 @@ class AtomicOutput {
 
  private:
   std::string path_, temp_path_;
+  // stdio's buffer, 64 KiB rather than the file system's 4 KiB block: a file written in many
+  // small pieces (the manifest, entry by entry) goes out in 64 KiB system calls, not 4 KiB ones.
+  std::unique_ptr<char[]> buffer_;
   std::FILE* file_ = nullptr;
   bool failed_ = false;
 };
@@ -47,7 +51,7 @@ std::string csv_field(std::string_view text);
 // Splits one CSV line as csv_field writes it (quotes only around fields with , " or newline).
 std::vector<std::string> split_csv_line(const std::string& line);
 
-// The whole file as bytes, or nothing when it cannot be read.
+// The whole file as bytes, or nothing when it cannot be opened or a read fails.
 std::optional<std::string> read_whole_file(const std::string& path);
 
 // An input table (GDP, population): the columns asked for, by name, in every data row.

@@ -1,7 +1,7 @@
 // FolderStats: stat(2) through an open folder gives what a stat of the full path gives — for
 // files in one folder and across folders, relative paths, names without a folder, a missing file
 // (ENOENT) and a missing folder — and still_stamped decides by it; read_whole_file reads any
-// file whole.
+// file whole, and sha256_file hashes as sha256sum does.
 #include <doctest/doctest.h>
 #include <sys/stat.h>
 
@@ -83,5 +83,19 @@ TEST_CASE("whole files: read_whole_file gives every byte, of any size and of fil
   // Missing, or a folder: nothing.
   CHECK_FALSE(nl::read_whole_file(dir + "/missing"));
   CHECK_FALSE(nl::read_whole_file(dir));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("whole files: sha256_file is coreutils' sha256sum, across its 1 MiB chunks") {
+  const std::string dir = nl::testsupport::temp_dir("sha256-files");
+  // Empty, one byte, and 1 MiB + 3 bytes (one whole chunk and a short one), bytes of every value.
+  std::string big((1 << 20) + 3, '\0');
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>((i * 131 + 7) % 256);
+  for (const std::string& content : {std::string(), std::string("x"), big}) {
+    std::ofstream(dir + "/f", std::ios::binary | std::ios::trunc) << content;
+    const auto sum = nl::testsupport::run("sha256sum '" + dir + "/f'");
+    REQUIRE(sum.exit_code == 0);
+    CHECK(nl::sha256_file(dir + "/f") == sum.output.substr(0, 64));
+  }
   fs::remove_all(dir);
 }

@@ -12,7 +12,6 @@
 #include <ctime>
 #include <filesystem>
 #include <memory>
-#include <vector>
 
 #include "pipeline/io/diagnostics.hpp"
 
@@ -45,9 +44,12 @@ std::string sha256_file(const std::string& path) {
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
   if (!f) throw UserError(path + ": cannot read (" + std::strerror(errno) + ")");
   DigestContext ctx = new_sha256();
-  std::vector<unsigned char> buf(1 << 20);
+  // Not zeroed: a zeroed 1 MiB buffer is 256 fresh pages touched (~2.5 ms on a VM) even for a
+  // 100 KB file, whose read touches only the pages it fills.
+  constexpr size_t kChunk = 1 << 20;
+  const std::unique_ptr<unsigned char[]> buf(new unsigned char[kChunk]);
   size_t n;
-  while ((n = std::fread(buf.data(), 1, buf.size(), f.get())) > 0) EVP_DigestUpdate(ctx.get(), buf.data(), n);
+  while ((n = std::fread(buf.get(), 1, kChunk, f.get())) > 0) EVP_DigestUpdate(ctx.get(), buf.get(), n);
   if (std::ferror(f.get())) throw UserError(path + ": read error while hashing");
   return hex_digest(ctx.get());
 }

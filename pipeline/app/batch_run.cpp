@@ -230,10 +230,8 @@ class BatchRun {
   std::string out_, manifest_path_;
   Manifest manifest_;
   std::vector<PanelRelease> committed_;  // the releases with tables, as the manifest was read
-  // OUT/releases listed once (list_release_folder) for the planning and the clean-ups before any
-  // commit, and its folders, which this run's commits keep up to date for the panel.
-  std::vector<DirectoryEntry> releases_listing_;
-  std::vector<ReleaseFolderStamp> folders_;
+  std::vector<DirectoryEntry> releases_listing_;  // OUT/releases listed once, read before any commit
+  std::vector<ReleaseFolderStamp> folders_;        // its folders, kept current by this run's commits
   std::unique_ptr<OutputLock> lock_;  // held from before the manifest is read until the run ends
   std::string settings_;              // settings_fingerprint
   std::unique_ptr<PreparedZones> zones_;
@@ -300,8 +298,7 @@ void BatchRun::prepare_output(const std::vector<PlannedRelease>& plan) {
     // Remembered mtimes of touched files and zone hashes, so the next run need not hash again.
     save_manifest(manifest_path_, manifest_);
     remove_stale_staging(out_ + "/releases", releases_listing_);
-    // Not in the folders it leaves alone.
-    remove_stale_output_temporaries(out_, releases_listing_, committed_, plan);
+    remove_stale_output_temporaries(out_, releases_listing_, committed_, plan);  // not in those it leaves alone
     releases_listing_ = {};  // stale from the first commit on
   }
   if (const char* n = std::getenv("NIGHTLIGHTS_TEST_SIGTERM_AFTER_WINDOWS")) sigterm_after_windows_ = std::atoll(n);

@@ -7,11 +7,11 @@
 //
 // Why huge pages: on a kernel whose huge-page mode is `madvise` (Debian's default), malloc uses
 // them only when GLIBC_TUNABLES says glibc.malloc.hugetlb=1, and glibc reads that once, before
-// main: a program cannot ask for it itself, hence a launcher. A first touch of fresh memory is what a
-// virtual machine makes dear (~14 µs a 4 KiB page on the benchmark VM): a cold China county run
-// (2,884 counties) faults 11.8k times instead of 25k, and a daily run on a long history ~10 ms
-// less (BENCHMARKS.md, Run N). Peak RSS grows a little (the heap grows in 2 MiB steps). Kernels
-// in `always` or `never` mode are left as they are by glibc itself.
+// main: a program cannot ask for it itself, hence a launcher. A first touch of fresh memory is
+// what a virtual machine makes dear (~14 µs a 4 KiB page on the benchmark VM): a cold China
+// county run (2,884 counties) faults 11.8k times instead of 25k, and a daily run on a long history
+// ~10 ms less (BENCHMARKS.md, Run N). Peak RSS grows a little (the heap grows in 2 MiB steps).
+// Kernels in `always` or `never` mode are left as they are by glibc itself.
 #pragma once
 #include <cstddef>
 

@@ -58,9 +58,10 @@ std::vector<PlannedRelease> plan_against_history(std::vector<ReleaseFile> releas
 // committed release folders that this run leaves as they are (unchanged in `plan`, or not in it)
 // are not looked into, so the sweep costs no listing of releases/ (`releases_entries` is the
 // run's, list_release_folder) and none per release: a commit swaps in a folder whose files were
-// all renamed into place inside the staging folder, so it holds no temporary of a run. A crashed writer's temporaries are therefore in a staging
-// folder (removed whole with it), a folder no committed release owns, one this run redoes (both
-// swept), or a maps folder `nightlights report` redraws (swept by the report).
+// all renamed into place inside the staging folder, so it holds no temporary of a run. A crashed
+// writer's temporaries are therefore in a staging folder (removed whole with it), a folder no
+// committed release owns, one this run redoes (both swept), or a maps folder `nightlights
+// report` redraws (swept by the report).
 void remove_stale_output_temporaries(const std::string& out, const std::vector<DirectoryEntry>& releases_entries,
                                      const std::vector<PanelRelease>& committed,
                                      const std::vector<PlannedRelease>& plan);

@@ -54,7 +54,9 @@ void read_header(const YAML::Node& root, Manifest& m) {
 // Anything else (a quoted reason, missing tiles, last_good, a hand edit) returns false and the
 // entry goes to yaml-cpp, so the two readers cannot disagree on what they both accept.
 
-constexpr bool ascii_alnum(unsigned char c) { return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
+constexpr bool ascii_alnum(unsigned char c) {
+  return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
 
 // The bytes a plain scalar is made of here: ASCII letters and digits, and _./-+:=#. A table, not
 // isalnum and strchr per byte: a long history's manifest has ~250 such bytes per entry.

@@ -26,4 +26,15 @@ bool started_by_mpi_launcher() {
   return false;
 }
 
+int mpi_ranks_named_by_launcher() {
+  static constexpr const char* kSizeVariables[] = {"PMI_SIZE", "OMPI_COMM_WORLD_SIZE"};
+  for (const char* name : kSizeVariables) {
+    const char* v = std::getenv(name);
+    if (!v || !*v) continue;
+    const int ranks = std::atoi(v);
+    return ranks > 1 ? ranks : 1;
+  }
+  return 1;
+}
+
 }  // namespace nl

@@ -34,4 +34,8 @@ inline constexpr const char* kMpiLauncherVariables[] = {
 // (nightlights-program-mpi), and that program initialises MPI.
 bool started_by_mpi_launcher();
 
+// How many ranks the launcher says the job has (PMI_SIZE, OMPI_COMM_WORLD_SIZE); 1 when it says
+// nothing. Slurm's SLURM_NTASKS is not read: a batch script's own steps carry it too.
+int mpi_ranks_named_by_launcher();
+
 }  // namespace nl

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "pipeline/app/cli.hpp"
+#include "pipeline/app/launcher_environment.hpp"
 #include "pipeline/app/run_environment.hpp"
 #include "pipeline/engine/cluster.hpp"
 
@@ -40,7 +41,7 @@ bool refuse_ranks_without_mpi() {
 int main(int argc, char** argv) {
   if (refuse_ranks_without_mpi()) leave(2);
   nl::keep_freed_memory();
-  nl::cluster::init(&argc, &argv, nl::launched_by_mpi());
+  nl::cluster::init(&argc, &argv, nl::started_by_mpi_launcher());
   const int code = nl::nightlights_main(argc, argv);
   // A rank that left the common control flow must not leave the others waiting in a collective;
   // a run that ended in order (even with failed releases) finishes together.

@@ -3,12 +3,10 @@
 
 #include <malloc.h>
 
-#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
 
-#include "pipeline/app/launcher_environment.hpp"
 #include "pipeline/io/diagnostics.hpp"
 
 namespace nl {
@@ -65,14 +63,6 @@ std::string default_cache_directory() {
   if (const char* x = variable("XDG_CACHE_HOME")) return std::string(x) + "/nightlights";
   if (const char* h = variable("HOME")) return std::string(h) + "/.cache/nightlights";
   return "";
-}
-
-bool launched_by_mpi() { return started_by_mpi_launcher(); }
-
-int mpi_ranks_named_by_launcher() {
-  for (const char* name : {"PMI_SIZE", "OMPI_COMM_WORLD_SIZE"})
-    if (const char* v = variable(name)) return std::max(1, std::atoi(v));
-  return 1;
 }
 
 }  // namespace nl

@@ -1,7 +1,8 @@
 // The process's environment, read once here and nowhere else: the engine's limits
 // (NIGHTLIGHTS_INDEX_MEMORY_MB, NIGHTLIGHTS_BAND_BATCH_MB, TMPDIR, NIGHTLIGHTS_CACHE_MAX_MB), stage timings
-// (NIGHTLIGHTS_TIMING), the default cache folder (NIGHTLIGHTS_CACHE_DIR, XDG_CACHE_HOME, HOME)
-// and whether an MPI launcher started the process. Library calls take these as values.
+// (NIGHTLIGHTS_TIMING) and the default cache folder (NIGHTLIGHTS_CACHE_DIR, XDG_CACHE_HOME,
+// HOME). Library calls take these as values. What an MPI launcher set is read, for the launcher
+// and the program alike, in launcher_environment.hpp.
 #pragma once
 #include <string>
 
@@ -35,12 +36,5 @@ void keep_freed_memory();
 // The per-user cache folder the commands default to: $NIGHTLIGHTS_CACHE_DIR, else
 // $XDG_CACHE_HOME/nightlights, else ~/.cache/nightlights; empty when none can be named.
 std::string default_cache_directory();
-
-// True when an MPI launcher started this process (one of kMpiLauncherVariables is set, see
-// launcher_environment.hpp): only then is MPI initialised.
-bool launched_by_mpi();
-// How many ranks the launcher says the job has (PMI_SIZE, OMPI_COMM_WORLD_SIZE); 1 when it says
-// nothing. Slurm's SLURM_NTASKS is not read: a batch script's own steps carry it too.
-int mpi_ranks_named_by_launcher();
 
 }  // namespace nl

@@ -211,7 +211,8 @@ class BatchRun {
   // Planning
   std::vector<ReleaseFile> releases_to_consider() const;
   // The releases, one after another
-  void prepare_output(const std::vector<PlannedRelease>& plan);
+  // `listing`: OUT/releases as the run listed it (list_release_folder), before any commit.
+  void prepare_output(const std::vector<PlannedRelease>& plan, const std::vector<DirectoryEntry>& listing);
   RunCounts process_all(const std::vector<PlannedRelease>& plan);
   Measurement measure(const ReleaseFile& release, bool this_rank_only = false);
   ZonalOptions measure_options(const ReleaseInput& input, bool this_rank_only);
@@ -230,8 +231,7 @@ class BatchRun {
   std::string out_, manifest_path_;
   Manifest manifest_;
   std::vector<PanelRelease> committed_;  // the releases with tables, as the manifest was read
-  std::vector<DirectoryEntry> releases_listing_;  // OUT/releases listed once, read before any commit
-  std::vector<ReleaseFolderStamp> folders_;        // its folders, kept current by this run's commits
+  std::vector<ReleaseFolderStamp> folders_;  // OUT/releases' folders, kept current by this run's commits
   std::unique_ptr<OutputLock> lock_;  // held from before the manifest is read until the run ends
   std::string settings_;              // settings_fingerprint
   std::unique_ptr<PreparedZones> zones_;
@@ -257,8 +257,8 @@ int BatchRun::run() {
   geopackages_ = geopackage_levels_beside_run(cfg_, cluster::is_writer() && !opt_.dry_run, out_, !opt_.verify);
   manifest_ = load_manifest_of_units(manifest_path_, cfg_.releases.units);
   settings_ = settings_fingerprint(cfg_, manifest_, opt_.verify);
-  releases_listing_ = list_release_folder(out_ + "/releases");  // the run's one listing of it
-  folders_ = release_folders(releases_listing_);
+  const std::vector<DirectoryEntry> listing = list_release_folder(out_ + "/releases");  // the run's one
+  folders_ = release_folders(listing);
   committed_ = panel_releases(manifest_, folders_);
   const auto plan = plan_against_history(std::move(releases), manifest_, committed_, settings_, out_,
                                          {opt_.force, opt_.verify}, cluster::is_writer() && !opt_.dry_run);
@@ -266,7 +266,7 @@ int BatchRun::run() {
   const auto deleted = deleted_rasters(manifest_, committed_, plan, opt_.only);
   if (opt_.dry_run) return print_dry_run(plan, deleted, out_, cfg_);
   stage_done("manifest read, plan", t);
-  prepare_output(plan);
+  prepare_output(plan, listing);
   stage_done("output prepared", t);
   const RunCounts counts = process_all(plan);
   stage_done("releases", t);
@@ -288,7 +288,7 @@ std::vector<ReleaseFile> BatchRun::releases_to_consider() const {
   return releases;
 }
 
-void BatchRun::prepare_output(const std::vector<PlannedRelease>& plan) {
+void BatchRun::prepare_output(const std::vector<PlannedRelease>& plan, const std::vector<DirectoryEntry>& listing) {
   if (cluster::is_writer()) make_directories(out_ + "/releases");
   if (cfg_.hu_line.enabled && std::any_of(plan.begin(), plan.end(), [](const PlannedRelease& p) {
         return p.action != ReleaseAction::unchanged;
@@ -297,9 +297,8 @@ void BatchRun::prepare_output(const std::vector<PlannedRelease>& plan) {
   if (cluster::is_writer()) {
     // Remembered mtimes of touched files and zone hashes, so the next run need not hash again.
     save_manifest(manifest_path_, manifest_);
-    remove_stale_staging(out_ + "/releases", releases_listing_);
-    remove_stale_output_temporaries(out_, releases_listing_, committed_, plan);  // not in those it leaves alone
-    releases_listing_ = {};  // stale from the first commit on
+    remove_stale_staging(out_ + "/releases", listing);
+    remove_stale_output_temporaries(out_, listing, committed_, plan);  // not in those it leaves alone
   }
   if (const char* n = std::getenv("NIGHTLIGHTS_TEST_SIGTERM_AFTER_WINDOWS")) sigterm_after_windows_ = std::atoll(n);
   std::signal(SIGTERM, on_signal);
